@@ -1,0 +1,145 @@
+//! Throughput of the LayerNorm kernel against a memory ceiling and a naive ndarray version.
+//!
+//! Bytes per iteration are `8 * rows * features` (read x once, write y once), so GB/s is
+//! comparable across paths and with the `ceiling` (`y = a*x + b` over the same buffers).
+//!
+//! Environment:
+//! - `NNX_BENCH_SHAPES=8192x64,4096x768` restricts the shapes (default: all five).
+//! - `NNX_BENCH_NAIVE_MAX=<elements>` largest shape the slow ndarray version runs on
+//!   (default 4_194_304).
+//! - `NNX_ISA=...` forces the kernel's default path, as for the library itself.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::{ArrayView1, ArrayView2, Axis};
+use nnx_core::kernels::{Isa, NormSpec, Threads, default_isa, norm_rows, norm_rows_into_with};
+
+const SHAPES: [(usize, usize); 5] = [
+    (8192, 64),
+    (4096, 768),
+    (1024, 4096),
+    (64, 65536),
+    (16384, 1024),
+];
+const EPS: f32 = 1e-5;
+
+/// Deterministic, cheap pseudo-random data (no RNG crate needed).
+fn data(len: usize, seed: u32) -> Vec<f32> {
+    let mut s = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            (s >> 8) as f32 / (1 << 24) as f32 * 4.0 - 1.0
+        })
+        .collect()
+}
+
+fn shapes() -> Vec<(usize, usize)> {
+    let Ok(list) = std::env::var("NNX_BENCH_SHAPES") else {
+        return SHAPES.to_vec();
+    };
+    list.split(',')
+        .filter_map(|s| {
+            let (r, f) = s.trim().split_once('x')?;
+            Some((r.parse().ok()?, f.parse().ok()?))
+        })
+        .collect()
+}
+
+fn naive_max() -> usize {
+    std::env::var("NNX_BENCH_NAIVE_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1 << 22)
+}
+
+/// What a user would write with ndarray: mean and variance along the feature axis, then
+/// broadcasting arithmetic that allocates temporaries.
+fn naive_layer_norm(
+    x: ArrayView2<f32>,
+    scale: ArrayView1<f32>,
+    bias: ArrayView1<f32>,
+) -> ndarray::Array2<f32> {
+    let mean = x
+        .mean_axis(Axis(1))
+        .expect("features > 0")
+        .insert_axis(Axis(1));
+    let std = x
+        .var_axis(Axis(1), 0.0)
+        .mapv(|v| (v + EPS).sqrt())
+        .insert_axis(Axis(1));
+    (&x - &mean) / &std * scale + bias
+}
+
+fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usize) {
+    let len = rows * features;
+    let x = data(len, 1);
+    let scale = data(features, 2);
+    let bias = data(features, 3);
+    let mask: Vec<bool> = data(len, 4).iter().map(|&v| v > -0.5).collect(); // ~75% kept
+    let spec = NormSpec {
+        scale: Some(&scale),
+        bias: Some(&bias),
+        ..NormSpec::layer_norm(EPS)
+    };
+    let isa = default_isa().expect("NNX_ISA names an available path");
+    let mut out = vec![0.0f32; len];
+
+    group.bench_function("ceiling_axpb", |b| {
+        let (a, c) = (black_box(1.5f32), black_box(0.25f32));
+        b.iter(|| {
+            for (o, &v) in out.iter_mut().zip(black_box(&x)) {
+                *o = a * v + c;
+            }
+        })
+    });
+    let mut kernel = |name: String, isa: Isa, threads: Threads, mask: Option<&[bool]>| {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                norm_rows_into_with(isa, threads, black_box(&x), mask, features, &spec, &mut out)
+            })
+        });
+    };
+    kernel(format!("single_{isa}"), isa, Threads::Single, None);
+    kernel(
+        format!("single_{isa}_masked"),
+        isa,
+        Threads::Single,
+        Some(&mask),
+    );
+    kernel(format!("auto_{isa}"), isa, Threads::Auto, None);
+    for other in Isa::all_available().into_iter().filter(|&i| i != isa) {
+        kernel(format!("single_{other}"), other, Threads::Single, None);
+    }
+    group.bench_function("alloc_norm_rows", |b| {
+        b.iter(|| norm_rows(black_box(&x), None, features, &spec))
+    });
+    if len <= naive_max() {
+        let xv = ArrayView2::from_shape((rows, features), &x[..]).expect("shape");
+        let (sv, bv) = (ArrayView1::from(&scale[..]), ArrayView1::from(&bias[..]));
+        group.bench_function("naive_ndarray", |b| {
+            b.iter(|| naive_layer_norm(black_box(xv), sv, bv))
+        });
+    }
+}
+
+fn norm_kernel(c: &mut Criterion) {
+    for (rows, features) in shapes() {
+        let mut group = c.benchmark_group(format!("layernorm_{rows}x{features}"));
+        group
+            .throughput(Throughput::Bytes(8 * (rows * features) as u64))
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(2));
+        bench_shape(&mut group, rows, features);
+        group.finish();
+    }
+}
+
+criterion_group!(benches, norm_kernel);
+criterion_main!(benches);

@@ -1,0 +1,510 @@
+//! Every available path against an f64 reference and against the scalar path.
+//!
+//! Tolerances. f32 has ε = 2⁻²³ ≈ 1.2e-7. Each sum runs over at most
+//! ⌈len / lanes⌉ + log₂(lanes) additions per accumulator (≤ 260 for the 4097-wide rows
+//! here with 16 scalar lanes), and the corrected two-pass scheme keeps the variance error
+//! at the level of those sums, so for the well-scaled random data below the relative error
+//! of `inv_std` stays around √260·ε ≈ 2e-6 at worst and the output's around that plus a
+//! few ε from `(x - shift - corr) * mul + bias`. `REF_TOL = 1e-5` relative to `1 + |ref|`
+//! (the `1 +` covers outputs near zero, whose error is set by the row's scale, ~1) leaves a
+//! margin of ≥ 5×. Two f32 paths differ only in summation order, so they agree to
+//! `PATH_TOL = 2e-6`; an all-true mask takes the same arithmetic as no mask and must be
+//! bitwise equal.
+
+use proptest::prelude::*;
+
+use super::*;
+
+const REF_TOL: f64 = 1e-5;
+const PATH_TOL: f64 = 2e-6;
+const EPS: f32 = 1e-5;
+
+/// SplitMix64: a tiny deterministic generator so the sweep tests need no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [lo, hi).
+    fn uniform(&mut self, lo: f32, hi: f32) -> f32 {
+        let unit = (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32;
+        lo + (hi - lo) * unit
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next_u64() & 1 == 1
+    }
+
+    fn vec(&mut self, len: usize, lo: f32, hi: f32) -> Vec<f32> {
+        (0..len).map(|_| self.uniform(lo, hi)).collect()
+    }
+}
+
+/// The Flax NNX formulas evaluated in f64 on the (exact) f32 inputs.
+fn reference(x: &[f32], mask: Option<&[bool]>, features: usize, spec: &NormSpec) -> Vec<f64> {
+    let mut out = Vec::with_capacity(x.len());
+    for (r, row) in x.chunks(features).enumerate() {
+        let keep = |j: usize| mask.is_none_or(|m| m[r * features + j]);
+        let kept = || {
+            row.iter()
+                .enumerate()
+                .filter(|&(j, _)| keep(j))
+                .map(|(_, &v)| f64::from(v))
+        };
+        let n = kept().count() as f64;
+        let mean = match spec.kind {
+            NormKind::LayerNorm => kept().sum::<f64>() / n,
+            NormKind::RmsNorm => 0.0,
+        };
+        let var = kept().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+        let inv = 1.0 / (var + f64::from(spec.epsilon)).sqrt();
+        for (j, &v) in row.iter().enumerate() {
+            let mul = inv * spec.scale.map_or(1.0, |s| f64::from(s[j]));
+            let y = (f64::from(v) - mean) * mul;
+            out.push(spec.bias.map_or(y, |b| y + f64::from(b[j])));
+        }
+    }
+    out
+}
+
+/// Runs one path with the input and output placed `offset` elements into larger buffers,
+/// so the slices are not 32/64-byte aligned.
+fn run_offset(
+    isa: Isa,
+    x: &[f32],
+    mask: Option<&[bool]>,
+    features: usize,
+    spec: &NormSpec,
+    offset: usize,
+) -> Vec<f32> {
+    let mut xbuf = vec![f32::NAN; x.len() + offset + 3];
+    xbuf[offset..offset + x.len()].copy_from_slice(x);
+    let mut obuf = vec![-7.0f32; x.len() + 2 * offset + 3];
+    let out_at = (offset * 2 + 1) % 4;
+    let out = &mut obuf[out_at..out_at + x.len()];
+    norm_rows_into_with(
+        isa,
+        Threads::Single,
+        &xbuf[offset..offset + x.len()],
+        mask,
+        features,
+        spec,
+        out,
+    )
+    .expect("valid arguments");
+    let result = out.to_vec();
+    // Nothing outside `out` may be touched.
+    assert!(
+        obuf[..out_at]
+            .iter()
+            .chain(&obuf[out_at + x.len()..])
+            .all(|&v| v == -7.0)
+    );
+    result
+}
+
+fn assert_close_to_ref(got: &[f32], want: &[f64], tol: f64, what: &str) {
+    assert_eq!(got.len(), want.len());
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let ok = if w.is_nan() {
+            g.is_nan()
+        } else if w.is_infinite() {
+            f64::from(g) == w
+        } else {
+            (f64::from(g) - w).abs() <= tol * (1.0 + w.abs())
+        };
+        assert!(ok, "{what}: element {i}: got {g}, want {w}");
+    }
+}
+
+fn assert_bitwise(a: &[f32], b: &[f32], what: &str) {
+    assert_eq!(a.len(), b.len());
+    for (i, (&x, &y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan()),
+            "{what}: element {i}: {x} vs {y}"
+        );
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum MaskKind {
+    None,
+    AllTrue,
+    AllFalse,
+    SingleTrue,
+    Random,
+    FirstHalf,
+}
+
+const MASKS: [MaskKind; 6] = [
+    MaskKind::None,
+    MaskKind::AllTrue,
+    MaskKind::AllFalse,
+    MaskKind::SingleTrue,
+    MaskKind::Random,
+    MaskKind::FirstHalf,
+];
+
+fn make_mask(kind: MaskKind, rows: usize, features: usize, rng: &mut Rng) -> Option<Vec<bool>> {
+    let row = |r: usize| -> Vec<bool> {
+        (0..features)
+            .map(|j| match kind {
+                MaskKind::None | MaskKind::AllTrue => true,
+                MaskKind::AllFalse => false,
+                MaskKind::SingleTrue => j == (r * 7 + 3) % features,
+                MaskKind::Random => false,
+                MaskKind::FirstHalf => j < features.div_ceil(2),
+            })
+            .collect()
+    };
+    match kind {
+        MaskKind::None => None,
+        MaskKind::Random => Some((0..rows * features).map(|_| rng.coin()).collect()),
+        _ => Some((0..rows).flat_map(row).collect()),
+    }
+}
+
+fn sweep_features() -> Vec<usize> {
+    let mut f: Vec<usize> = (1..=70).collect();
+    f.extend([
+        71, 73, 97, 101, 127, 128, 129, 251, 255, 256, 257, 509, 1000, 1021, 4097,
+    ]);
+    f
+}
+
+/// Every path, every feature count, mask pattern, kind and affine combination: vs the
+/// f64 reference, vs the scalar path, and all-true mask vs no mask.
+#[test]
+fn all_paths_match_reference_and_scalar() {
+    let mut rng = Rng(1);
+    let isas = Isa::all_available();
+    let mut case = 0usize;
+    for features in sweep_features() {
+        let rows = if features > 1000 { 2 } else { 3 };
+        let x = rng.vec(rows * features, -2.0, 3.0);
+        let scale = rng.vec(features, 0.5, 1.5);
+        let bias = rng.vec(features, -1.0, 1.0);
+        for kind in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            for affine in 0..4 {
+                let spec = NormSpec {
+                    kind,
+                    epsilon: EPS,
+                    scale: (affine & 1 == 1).then_some(&scale[..]),
+                    bias: (affine & 2 == 2).then_some(&bias[..]),
+                };
+                let mut unmasked = Vec::new();
+                for mask_kind in MASKS {
+                    case += 1;
+                    let mask = make_mask(mask_kind, rows, features, &mut rng);
+                    let mask = mask.as_deref();
+                    let want = reference(&x, mask, features, &spec);
+                    let scalar = run_offset(Isa::Scalar, &x, mask, features, &spec, 0);
+                    for &isa in &isas {
+                        let what =
+                            format!("{isa} f={features} {kind:?} affine={affine} {mask_kind:?}");
+                        let got = run_offset(isa, &x, mask, features, &spec, case % 4);
+                        assert_close_to_ref(&got, &want, REF_TOL, &what);
+                        let scalar64: Vec<f64> = scalar.iter().map(|&v| f64::from(v)).collect();
+                        assert_close_to_ref(
+                            &got,
+                            &scalar64,
+                            PATH_TOL,
+                            &format!("{what} vs scalar"),
+                        );
+                        match mask_kind {
+                            MaskKind::None => unmasked.push(got),
+                            MaskKind::AllTrue => {
+                                let none = &unmasked[isas.iter().position(|&i| i == isa).unwrap()];
+                                assert_bitwise(&got, none, &what);
+                            }
+                            MaskKind::AllFalse => assert!(got.iter().all(|v| v.is_nan()), "{what}"),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Mean 1e4, std 1: f32 cannot even hold such a mean to better than ~5e-4, but the
+/// corrected two-pass scheme recovers it, so the output matches f64 to ~1e-6.
+#[test]
+fn large_mean_small_spread_is_accurate() {
+    let mut rng = Rng(2);
+    for features in [64, 768, 4097, 65536] {
+        let x: Vec<f32> = (0..2 * features)
+            .map(|_| 1e4 + rng.uniform(-1.7, 1.7))
+            .collect();
+        let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
+        for isa in Isa::all_available() {
+            for mask in [None, Some(&mask[..])] {
+                let spec = NormSpec::layer_norm(EPS);
+                let got = run_offset(isa, &x, mask, features, &spec, 1);
+                let want = reference(&x, mask, features, &spec);
+                assert_close_to_ref(&got, &want, 1e-5, &format!("{isa} f={features}"));
+            }
+        }
+    }
+}
+
+/// Large row counts and long rows, with and without mask: the rayon split must not
+/// change a single bit. The shapes are above the parallel threshold; the last one is
+/// small and goes straight to the split to cover blocks with a ragged last block.
+#[test]
+fn auto_threads_bitwise_equal_to_single() {
+    let mut rng = Rng(3);
+    for (rows, features) in [(1000, 300), (6, 65536), (300_000, 1), (37, 19)] {
+        assert!(rows * features >= PARALLEL_MIN_ELEMS || rows == 37);
+        let x = rng.vec(rows * features, -5.0, 5.0);
+        let mask: Vec<bool> = (0..x.len())
+            .map(|_| !rng.next_u64().is_multiple_of(4))
+            .collect();
+        let scale = rng.vec(features, 0.5, 1.5);
+        let spec = NormSpec {
+            scale: Some(&scale),
+            ..NormSpec::layer_norm(EPS)
+        };
+        for isa in Isa::all_available() {
+            for mask in [None, Some(&mask[..])] {
+                let mut single = vec![0.0; x.len()];
+                let mut auto = vec![0.0; x.len()];
+                let mut split = vec![0.0; x.len()];
+                norm_rows_into_with(isa, Threads::Single, &x, mask, features, &spec, &mut single)
+                    .unwrap();
+                norm_rows_into_with(isa, Threads::Auto, &x, mask, features, &spec, &mut auto)
+                    .unwrap();
+                let checked = CheckedIsa::new(isa).unwrap();
+                run_parallel(checked, &x, mask, features, &spec, &mut split);
+                assert_bitwise(&auto, &single, &format!("{isa} {rows}x{features}"));
+                assert_bitwise(&split, &single, &format!("{isa} {rows}x{features} split"));
+            }
+        }
+    }
+}
+
+#[test]
+fn ieee_special_values_propagate() {
+    for isa in Isa::all_available() {
+        let ln = NormSpec::layer_norm(EPS);
+        // eps = 0 and a constant row: var = 0, mul = +inf, (x - mean) * inf = 0 * inf = NaN.
+        let got = norm_row_with(isa, &[2.0; 5], None, &NormSpec::layer_norm(0.0));
+        assert!(got.iter().all(|v| v.is_nan()), "{isa}: {got:?}");
+        // eps = 0, RMSNorm of zeros: 0 * inf = NaN as well.
+        let got = norm_row_with(isa, &[0.0; 19], None, &NormSpec::rms_norm(0.0));
+        assert!(got.iter().all(|v| v.is_nan()), "{isa}: {got:?}");
+        // A masked-in NaN poisons the statistics and so the whole row.
+        let mut x: Vec<f32> = (0..37).map(|i| i as f32).collect();
+        x[20] = f32::NAN;
+        assert!(
+            norm_row_with(isa, &x, None, &ln).iter().all(|v| v.is_nan()),
+            "{isa}"
+        );
+        // A masked-out NaN or infinity stays out of the statistics; only its own output is affected.
+        x[21] = f32::INFINITY;
+        let mask: Vec<bool> = (0..37).map(|i| i != 20 && i != 21).collect();
+        let got = norm_row_with(isa, &x, Some(&mask), &ln);
+        let want = reference(&x, Some(&mask), 37, &ln);
+        assert!(
+            got[20].is_nan() && got[21] == f32::INFINITY,
+            "{isa}: {got:?}"
+        );
+        assert_close_to_ref(&got, &want, REF_TOL, &format!("{isa} masked NaN"));
+        // A masked-in infinity makes the variance NaN (inf - inf).
+        let mut y = vec![1.0f32; 40];
+        y[3] = f32::INFINITY;
+        for spec in [ln, NormSpec::rms_norm(EPS)] {
+            let got = norm_row_with(isa, &y, None, &spec);
+            let want = reference(&y, None, 40, &spec);
+            assert_close_to_ref(&got, &want, REF_TOL, &format!("{isa} inf {:?}", spec.kind));
+        }
+    }
+}
+
+fn norm_row_with(isa: Isa, x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    norm_rows_into_with(isa, Threads::Single, x, mask, x.len(), spec, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn rms_norm_keeps_sign_of_zero_without_bias() {
+    let x = [-0.0f32, 1.0, -1.0, 0.0];
+    for isa in Isa::all_available() {
+        let got = norm_row_with(isa, &x, None, &NormSpec::rms_norm(EPS));
+        assert!(
+            got[0].is_sign_negative() && got[3].is_sign_positive(),
+            "{isa}: {got:?}"
+        );
+    }
+}
+
+#[test]
+fn length_errors_are_typed_and_named() {
+    let x = [0.0f32; 12];
+    let mut out = [0.0f32; 12];
+    let spec = NormSpec::layer_norm(EPS);
+    let call = |mask: Option<&[bool]>, features, spec: &NormSpec, out: &mut [f32]| {
+        norm_rows_into_with(Isa::Scalar, Threads::Auto, &x, mask, features, spec, out)
+    };
+    let err = call(Some(&[true; 10]), 4, &spec, &mut out).unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::LengthMismatch {
+            operand: Operand::Mask,
+            len: 10,
+            x_len: 12
+        }
+    );
+    assert_eq!(err.to_string(), "`mask` has 10 elements but `x` has 12");
+    let err = call(None, 4, &spec, &mut out[..11]).unwrap_err();
+    assert_eq!(err.to_string(), "`out` has 11 elements but `x` has 12");
+    let scale = [1.0f32; 3];
+    let err = call(
+        None,
+        4,
+        &NormSpec {
+            scale: Some(&scale),
+            ..spec
+        },
+        &mut out,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "`scale` has 3 elements but `features` is 4"
+    );
+    let err = call(
+        None,
+        4,
+        &NormSpec {
+            bias: Some(&scale),
+            ..spec
+        },
+        &mut out,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::ParamLength {
+            operand: Operand::Bias,
+            len: 3,
+            features: 4
+        }
+    );
+    let err = call(None, 5, &spec, &mut out).unwrap_err();
+    assert_eq!(
+        err,
+        KernelError::RaggedRows {
+            len: 12,
+            features: 5
+        }
+    );
+    assert!(err.to_string().contains("`x` has 12 elements"));
+    let err = call(None, 0, &spec, &mut out).unwrap_err();
+    assert_eq!(err, KernelError::ZeroFeatures { len: 12 });
+    // Nothing was written by any failing call.
+    assert!(out.iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn empty_inputs_are_ok() {
+    let spec = NormSpec::rms_norm(EPS);
+    for isa in Isa::all_available() {
+        for features in [0, 1, 7] {
+            let r =
+                norm_rows_into_with(isa, Threads::Auto, &[], Some(&[]), features, &spec, &mut []);
+            assert_eq!(r, Ok(()));
+        }
+    }
+    assert_eq!(norm_rows(&[], None, 0, &spec), Ok(vec![]));
+}
+
+#[test]
+fn unavailable_or_unknown_isa_is_an_error() {
+    #[cfg(target_arch = "x86_64")]
+    let missing = Isa::Neon;
+    #[cfg(not(target_arch = "x86_64"))]
+    let missing = Isa::Avx512;
+    let spec = NormSpec::layer_norm(EPS);
+    let r = norm_rows_into_with(missing, Threads::Single, &[1.0], None, 1, &spec, &mut [0.0]);
+    assert_eq!(r, Err(KernelError::IsaUnavailable { isa: missing }));
+    assert_eq!(
+        isa_from_env(Some(missing.name())),
+        Err(KernelError::IsaUnavailable { isa: missing })
+    );
+    assert!(matches!(
+        isa_from_env(Some("sse9")),
+        Err(KernelError::UnknownIsa { .. })
+    ));
+    assert_eq!(isa_from_env(Some(" Scalar ")), Ok(Isa::Scalar));
+    assert_eq!(isa_from_env(None), Ok(Isa::detect()));
+    assert_eq!(isa_from_env(Some("")), Ok(Isa::detect()));
+}
+
+#[test]
+fn detection_is_consistent() {
+    let all = Isa::all_available();
+    assert_eq!(all[0], Isa::Scalar);
+    assert!(all.contains(&Isa::detect()));
+    for isa in all {
+        assert_eq!(isa.name().parse::<Isa>(), Ok(isa));
+    }
+    if std::env::var_os("NNX_ISA").is_none() {
+        assert_eq!(default_isa(), Ok(Isa::detect()));
+    }
+}
+
+#[test]
+fn allocating_form_matches_into_form() {
+    let mut rng = Rng(4);
+    let x = rng.vec(5 * 33, -1.0, 1.0);
+    let spec = NormSpec::layer_norm(EPS);
+    let mut out = vec![0.0; x.len()];
+    norm_rows_into(&x, None, 33, &spec, &mut out).unwrap();
+    assert_bitwise(&norm_rows(&x, None, 33, &spec).unwrap(), &out, "norm_rows");
+}
+
+/// Random shapes, magnitudes, offsets and masks: every path vs the f64 reference.
+fn case() -> impl Strategy<Value = (usize, Vec<f32>, Option<Vec<bool>>, f32, NormKind, bool)> {
+    (1usize..5, 1usize..300, -1e3f32..1e3, 0.01f32..100.0).prop_flat_map(
+        |(rows, features, centre, spread)| {
+            let len = rows * features;
+            (
+                Just(features),
+                prop::collection::vec(centre - spread..centre + spread, len),
+                prop::option::of(prop::collection::vec(prop::bool::weighted(0.7), len)),
+                prop::sample::select(vec![0.0f32, 1e-6, 1e-5, 1e-3]),
+                prop::sample::select(vec![NormKind::LayerNorm, NormKind::RmsNorm]),
+                any::<bool>(),
+            )
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn prop_paths_match_reference((features, x, mask, epsilon, kind, affine) in case()) {
+        let scale: Vec<f32> = (0..features).map(|j| 0.5 + (j % 7) as f32 / 7.0).collect();
+        let bias: Vec<f32> = (0..features).map(|j| (j % 5) as f32 - 2.0).collect();
+        let spec = NormSpec {
+            kind,
+            epsilon,
+            scale: affine.then_some(&scale[..]),
+            bias: affine.then_some(&bias[..]),
+        };
+        let want = reference(&x, mask.as_deref(), features, &spec);
+        for isa in Isa::all_available() {
+            let got = run_offset(isa, &x, mask.as_deref(), features, &spec, features % 3);
+            assert_close_to_ref(&got, &want, REF_TOL, &format!("{isa}"));
+        }
+    }
+}

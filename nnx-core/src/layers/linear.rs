@@ -1,0 +1,81 @@
+//! `Linear`, as `flax.nnx.Linear`: `y = x · kernel + bias` over the last axis.
+
+use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
+
+use crate::init::{Initializer, lecun_normal};
+use crate::{ForwardError, Param, Rngs, module};
+
+/// A dense layer. `kernel` is `[in_features, out_features]` (lecun_normal), `bias` is
+/// `[out_features]` (zeros), as in Flax.
+#[module]
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear {
+    pub kernel: Param<Array2<f32>>,
+    pub bias: Option<Param<Array1<f32>>>,
+    #[module(skip)]
+    pub in_features: usize,
+    #[module(skip)]
+    pub out_features: usize,
+}
+
+impl Linear {
+    pub fn new(in_features: usize, out_features: usize, rngs: &mut Rngs) -> Self {
+        Self::with_bias(in_features, out_features, true, rngs)
+    }
+
+    pub fn with_bias(
+        in_features: usize,
+        out_features: usize,
+        use_bias: bool,
+        rngs: &mut Rngs,
+    ) -> Self {
+        let kernel = lecun_normal()
+            .init(&mut rngs.params(), &[in_features, out_features])
+            .into_dimensionality::<Ix2>()
+            .expect("the initializer returns the requested rank");
+        Self {
+            kernel: Param::new(kernel),
+            bias: use_bias.then(|| Param::new(Array1::zeros(out_features))),
+            in_features,
+            out_features,
+        }
+    }
+}
+
+#[module]
+impl Linear {
+    /// `x` of shape `[.., in_features]` to `[.., out_features]`, through one matrix
+    /// product over all leading axes (a copy of `x` only if it is not contiguous).
+    #[call]
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
+        let Some((&last, leading)) = x.shape().split_last() else {
+            return Err(self.shape_error(&x));
+        };
+        if last != self.in_features {
+            return Err(self.shape_error(&x));
+        }
+        let rows: usize = leading.iter().product();
+        let matrix = x
+            .to_shape((rows, self.in_features))
+            .map_err(|_| self.shape_error(&x))?;
+        let mut y = matrix.dot(&*self.kernel);
+        if let Some(bias) = &self.bias {
+            y += &**bias;
+        }
+        let mut shape = leading.to_vec();
+        shape.push(self.out_features);
+        Ok(y.into_shape_with_order(IxDyn(&shape))
+            .expect("rows × out_features elements reshape to [.., out_features]"))
+    }
+}
+
+impl Linear {
+    fn shape_error(&self, x: &ArrayViewD<'_, f32>) -> ForwardError {
+        ForwardError::Shape {
+            module: "Linear",
+            arg: "x",
+            found: x.shape().to_vec(),
+            expected: format!("Linear expects [.., {}] (in_features)", self.in_features),
+        }
+    }
+}

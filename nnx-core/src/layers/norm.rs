@@ -1,0 +1,172 @@
+//! `LayerNorm` and `RmsNorm`, with Flax's constructor options and mask semantics.
+
+use ndarray::{Array1, ArrayD, ArrayViewD};
+
+use crate::kernels::NormKind;
+use crate::layers::normalize::Normalize;
+use crate::vmap::{Batch, Slot, VmapError};
+use crate::{ForwardError, Param, module};
+
+/// Flax's constructor options for `LayerNorm` and `RMSNorm`, with Flax's defaults.
+///
+/// `use_fast_variance` is accepted for compatibility and changes nothing: nnx always
+/// computes the variance from centred values (two passes), which equals Flax's
+/// `use_fast_variance=False` result and is exact where Flax's default `E[x²] − E[x]²`
+/// cancels catastrophically (rows with a large mean).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NormConfig {
+    pub num_features: usize,
+    pub epsilon: f32,
+    pub use_bias: bool,
+    pub use_scale: bool,
+    pub reduction_axes: Vec<isize>,
+    pub feature_axes: Vec<isize>,
+    pub use_fast_variance: bool,
+}
+
+impl NormConfig {
+    pub fn new(num_features: usize) -> Self {
+        Self {
+            num_features,
+            epsilon: 1e-6,
+            use_bias: true,
+            use_scale: true,
+            reduction_axes: vec![-1],
+            feature_axes: vec![-1],
+            use_fast_variance: true,
+        }
+    }
+}
+
+/// Layer normalization (`flax.nnx.LayerNorm`): `(x − mean) / sqrt(var + ε) · scale + bias`
+/// over the reduction axes. Call it with `call!(ln(x))`, `call!(ln(x, mask = m))`, or
+/// vectorize it with `vmap!(ln(xs, mask = ms))`, which runs the kernel once on the batch.
+#[module]
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerNorm {
+    pub scale: Option<Param<Array1<f32>>>,
+    pub bias: Option<Param<Array1<f32>>>,
+    #[module(skip)]
+    pub config: NormConfig,
+}
+
+/// Root-mean-square normalization (`flax.nnx.RMSNorm`): `x / sqrt(mean(x²) + ε) · scale`.
+/// Flax's RMSNorm has no bias; `use_bias` is ignored.
+#[module]
+#[derive(Clone, Debug, PartialEq)]
+pub struct RmsNorm {
+    pub scale: Option<Param<Array1<f32>>>,
+    #[module(skip)]
+    pub config: NormConfig,
+}
+
+fn scale_param(config: &NormConfig) -> Option<Param<Array1<f32>>> {
+    config
+        .use_scale
+        .then(|| Param::new(Array1::ones(config.num_features)))
+}
+
+impl LayerNorm {
+    /// Flax's defaults: ε = 1e-6, scale and bias, normalized over the last axis.
+    pub fn new(num_features: usize) -> Self {
+        Self::with_config(NormConfig::new(num_features))
+    }
+
+    pub fn with_config(config: NormConfig) -> Self {
+        Self {
+            scale: scale_param(&config),
+            bias: config
+                .use_bias
+                .then(|| Param::new(Array1::zeros(config.num_features))),
+            config,
+        }
+    }
+
+    fn numerics(&self) -> Normalize<'_> {
+        Normalize {
+            module: "LayerNorm",
+            kind: NormKind::LayerNorm,
+            epsilon: self.config.epsilon,
+            num_features: self.config.num_features,
+            reduction_axes: &self.config.reduction_axes,
+            feature_axes: &self.config.feature_axes,
+            scale: self.scale.as_deref(),
+            bias: self.bias.as_deref(),
+        }
+    }
+
+    fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        self.numerics().forward_batched(x, mask, batch)
+    }
+}
+
+#[module]
+impl LayerNorm {
+    /// Normalizes `x`. `mask` (any shape that broadcasts to `x`) selects the elements
+    /// that enter the mean and variance; every element is normalized, and a group with
+    /// no selected element becomes NaN, as in Flax.
+    #[call]
+    #[batched(forward_batched)]
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        #[kw] mask: Option<ArrayViewD<'_, bool>>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        self.numerics().forward(x, mask)
+    }
+}
+
+impl RmsNorm {
+    /// Flax's defaults: ε = 1e-6, scale, normalized over the last axis.
+    pub fn new(num_features: usize) -> Self {
+        Self::with_config(NormConfig::new(num_features))
+    }
+
+    pub fn with_config(config: NormConfig) -> Self {
+        Self {
+            scale: scale_param(&config),
+            config,
+        }
+    }
+
+    fn numerics(&self) -> Normalize<'_> {
+        Normalize {
+            module: "RmsNorm",
+            kind: NormKind::RmsNorm,
+            epsilon: self.config.epsilon,
+            num_features: self.config.num_features,
+            reduction_axes: &self.config.reduction_axes,
+            feature_axes: &self.config.feature_axes,
+            scale: self.scale.as_deref(),
+            bias: None,
+        }
+    }
+
+    fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        self.numerics().forward_batched(x, mask, batch)
+    }
+}
+
+#[module]
+impl RmsNorm {
+    /// Normalizes `x` by its root mean square; `mask` as for [`LayerNorm::forward`].
+    #[call]
+    #[batched(forward_batched)]
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        #[kw] mask: Option<ArrayViewD<'_, bool>>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        self.numerics().forward(x, mask)
+    }
+}

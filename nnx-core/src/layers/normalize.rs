@@ -1,0 +1,284 @@
+//! Flax's `_normalize` for any reduction and feature axes, on top of the row kernel:
+//! reduction axes are moved last (a view; one copy only if that is not contiguous), the
+//! kernel runs over `[groups, reduced]` rows, and the result is permuted back (a view).
+
+use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
+
+use crate::ForwardError;
+use crate::kernels::{self, NormKind, NormSpec};
+use crate::vmap::{Batch, Slot, VmapError};
+
+/// A norm layer's configuration as the numerics need it.
+pub(crate) struct Normalize<'p> {
+    pub module: &'static str,
+    pub kind: NormKind,
+    pub epsilon: f32,
+    pub num_features: usize,
+    pub reduction_axes: &'p [isize],
+    pub feature_axes: &'p [isize],
+    pub scale: Option<&'p Array1<f32>>,
+    pub bias: Option<&'p Array1<f32>>,
+}
+
+impl Normalize<'_> {
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayViewD<'_, bool>>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        let mask = match mask {
+            Some(mask) => Some(broadcast_mask(self.module, mask, x.shape())?),
+            None => None,
+        };
+        self.run(x, mask.as_ref().map(|m| m.view()), 0)
+    }
+
+    /// The batching rule: `x` (and a mapped mask) carry a batch axis; the kernel runs
+    /// once over every example's rows.
+    pub fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        let x = batch_first(x, batch.size);
+        let mask = match mask {
+            Slot::Broadcast(None) => None,
+            Slot::Broadcast(Some(mask)) => {
+                let example = broadcast_mask(self.module, mask, &x.shape()[1..])?;
+                Some(CowArray::from(repeat(example.view(), batch.size)))
+            }
+            Slot::Mapped { batched, axis } => Some(batched_mask(
+                self.module,
+                batched,
+                axis as usize,
+                x.shape(),
+            )?),
+        };
+        let y = self.run(x.view(), mask.as_ref().map(|m| m.view()), 1)?;
+        move_batch_axis(y, batch.out_axes)
+    }
+
+    /// Normalizes `x`, whose first `leading` axes are batch axes outside the signature.
+    fn run(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        leading: usize,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        let rank = x.ndim() - leading;
+        let reduce = self.axes("reduction_axes", self.reduction_axes, rank, leading)?;
+        let features = self.axes("feature_axes", self.feature_axes, rank, leading)?;
+        let feature_count: usize = features.iter().map(|&a| x.shape()[a]).product();
+        if feature_count != self.num_features {
+            return Err(ForwardError::Shape {
+                module: self.module,
+                arg: "x",
+                found: x.shape().to_vec(),
+                expected: format!(
+                    "its feature axes {:?} must hold num_features = {} elements",
+                    self.feature_axes, self.num_features
+                ),
+            });
+        }
+        // Scale and bias ride in the kernel when they run along the rows it normalizes.
+        let fused = reduce == features;
+        let order: Vec<usize> = (0..x.ndim())
+            .filter(|a| !reduce.contains(a))
+            .chain(reduce.iter().copied())
+            .collect();
+        let row_len: usize = reduce.iter().map(|&a| x.shape()[a]).product();
+        let x_rows = x.permuted_axes(IxDyn(&order));
+        let x_rows = x_rows.as_standard_layout();
+        let mask_rows = mask.map(|m| m.permuted_axes(IxDyn(&order)));
+        let mask_rows = mask_rows.as_ref().map(|m| m.as_standard_layout());
+        let spec = NormSpec {
+            kind: self.kind,
+            epsilon: self.epsilon,
+            scale: if fused {
+                self.scale.and_then(|s| s.as_slice())
+            } else {
+                None
+            },
+            bias: if fused {
+                self.bias.and_then(|b| b.as_slice())
+            } else {
+                None
+            },
+        };
+        let mut out = ArrayD::<f32>::zeros(x_rows.raw_dim());
+        kernels::norm_rows_into(
+            contiguous(&x_rows),
+            mask_rows.as_ref().map(|m| contiguous(m)),
+            row_len,
+            &spec,
+            out.as_slice_mut().expect("a new array is contiguous"),
+        )?;
+        let mut out = out.permuted_axes(IxDyn(&inverse(&order)));
+        if !fused {
+            self.apply_affine(&mut out, &features);
+        }
+        Ok(out)
+    }
+
+    /// `y * scale + bias` with the parameters reshaped onto the feature axes, as Flax does
+    /// when they do not run along the normalized rows.
+    fn apply_affine(&self, out: &mut ArrayD<f32>, features: &[usize]) {
+        let mut shape = vec![1; out.ndim()];
+        for &axis in features {
+            shape[axis] = out.shape()[axis];
+        }
+        let reshape = |p: &Array1<f32>| {
+            p.to_shape(IxDyn(&shape))
+                .expect("num_features was checked against the feature axes")
+                .into_owned()
+        };
+        if let Some(scale) = self.scale {
+            *out *= &reshape(scale);
+        }
+        if let Some(bias) = self.bias {
+            *out += &reshape(bias);
+        }
+    }
+
+    /// Axes as given (negative from the end of the example's rank), shifted past the
+    /// leading batch axes, sorted so the flattened rows follow row-major order.
+    fn axes(
+        &self,
+        arg: &'static str,
+        axes: &[isize],
+        rank: usize,
+        leading: usize,
+    ) -> Result<Vec<usize>, ForwardError> {
+        let mut out = Vec::with_capacity(axes.len());
+        for &axis in axes {
+            let normalized = if axis < 0 { axis + rank as isize } else { axis };
+            if normalized < 0 || normalized >= rank as isize {
+                return Err(ForwardError::Axis {
+                    module: self.module,
+                    arg,
+                    axis,
+                    rank,
+                });
+            }
+            out.push(normalized as usize + leading);
+        }
+        out.sort_unstable();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+fn contiguous<'a, T>(array: &'a CowArray<'_, T, IxDyn>) -> &'a [T] {
+    array
+        .as_slice()
+        .expect("as_standard_layout returns a row-major array")
+}
+
+fn inverse(order: &[usize]) -> Vec<usize> {
+    let mut inverse = vec![0; order.len()];
+    for (position, &axis) in order.iter().enumerate() {
+        inverse[axis] = position;
+    }
+    inverse
+}
+
+/// `mask` broadcast to `shape` like numpy; a copy only when the shapes differ, since
+/// the kernel needs one mask element per element of `x` anyway.
+fn broadcast_mask<'a>(
+    module: &'static str,
+    mask: ArrayViewD<'a, bool>,
+    shape: &[usize],
+) -> Result<CowArray<'a, bool, IxDyn>, ForwardError> {
+    if mask.shape() == shape {
+        return Ok(CowArray::from(mask));
+    }
+    match mask.broadcast(IxDyn(shape)) {
+        Some(view) => Ok(CowArray::from(view.to_owned())),
+        None => Err(ForwardError::MaskShape {
+            module,
+            mask: mask.shape().to_vec(),
+            x: shape.to_vec(),
+        }),
+    }
+}
+
+/// `example` repeated along a new leading axis of length `size`. Only a broadcast `x`
+/// or mask needs this, and the kernel wants one element per element of `x`.
+fn repeat<T: Clone>(example: ArrayViewD<'_, T>, size: usize) -> ArrayD<T> {
+    let mut shape = vec![size];
+    shape.extend_from_slice(example.shape());
+    let example = example.insert_axis(Axis(0));
+    example
+        .broadcast(IxDyn(&shape))
+        .expect("an axis of length 1 broadcasts to any length")
+        .to_owned()
+}
+
+/// A batch-first `x`: the mapped axis moved to the front (a view), or a broadcast
+/// example repeated `size` times.
+fn batch_first(x: Slot<ArrayViewD<'_, f32>>, size: usize) -> CowArray<'_, f32, IxDyn> {
+    match x {
+        Slot::Mapped { batched, axis } => {
+            CowArray::from(move_axis_to_front(batched, axis as usize))
+        }
+        Slot::Broadcast(example) => CowArray::from(repeat(example, size)),
+    }
+}
+
+fn move_axis_to_front<T>(view: ArrayViewD<'_, T>, axis: usize) -> ArrayViewD<'_, T> {
+    let order: Vec<usize> = std::iter::once(axis)
+        .chain((0..view.ndim()).filter(|&a| a != axis))
+        .collect();
+    view.permuted_axes(IxDyn(&order))
+}
+
+/// A mapped mask as `[batch, ..x's example shape]`: its batch axis first, then its
+/// example part broadcast like numpy would against the example of `x`.
+fn batched_mask<'a>(
+    module: &'static str,
+    mask: ArrayViewD<'a, bool>,
+    axis: usize,
+    x_shape: &[usize],
+) -> Result<CowArray<'a, bool, IxDyn>, ForwardError> {
+    let mask = move_axis_to_front(mask, axis);
+    let error = || ForwardError::MaskShape {
+        module,
+        mask: mask.shape()[1..].to_vec(),
+        x: x_shape[1..].to_vec(),
+    };
+    let example_rank = mask.ndim() - 1;
+    if example_rank > x_shape.len() - 1 {
+        return Err(error());
+    }
+    if mask.shape() == x_shape {
+        return Ok(CowArray::from(mask));
+    }
+    let mut aligned = mask.clone();
+    for _ in example_rank..x_shape.len() - 1 {
+        aligned = aligned.insert_axis(Axis(1));
+    }
+    match aligned.broadcast(IxDyn(x_shape)) {
+        Some(view) => Ok(CowArray::from(view.to_owned())),
+        None => Err(error()),
+    }
+}
+
+/// The batch axis, computed first, moved to `out_axis` (a permutation: no copy).
+fn move_batch_axis(y: ArrayD<f32>, out_axis: isize) -> Result<ArrayD<f32>, VmapError> {
+    let rank = y.ndim();
+    let axis = if out_axis < 0 {
+        out_axis + rank as isize
+    } else {
+        out_axis
+    };
+    if axis < 0 || axis >= rank as isize {
+        return Err(VmapError::OutAxis {
+            axis: out_axis,
+            rank,
+        });
+    }
+    let mut order: Vec<usize> = (1..rank).collect();
+    order.insert(axis as usize, 0);
+    Ok(y.permuted_axes(IxDyn(&order)))
+}

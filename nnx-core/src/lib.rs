@@ -1,0 +1,74 @@
+//! Runtime of nnx: variables, module state, the `vmap!` runtime, layers and the
+//! normalisation kernels. Users depend on the `nnx` facade, which re-exports all of this
+//! together with the macros.
+
+// The macros generate `::nnx::...` paths; this makes them resolve inside this crate too,
+// where the layers are themselves `#[module]`s.
+extern crate self as nnx;
+
+pub mod error;
+pub mod init;
+pub mod kernels;
+pub mod layers;
+mod mode;
+mod module;
+mod node;
+mod path;
+mod rngs;
+mod signature;
+mod state;
+mod tree;
+mod variable;
+pub mod vmap;
+
+pub use error::{ForwardError, StateError};
+pub use init::Initializer;
+pub use layers::{LayerNorm, Linear, NormConfig, RmsNorm};
+pub use mode::Mode;
+pub use module::Module;
+pub use node::{Node, Visit, VisitMut};
+pub use path::{Path, Segment};
+pub use rngs::{Key, RngStream, Rngs};
+pub use signature::{MethodSignature, ParamInfo, ParamKind, Signatures};
+pub use state::{State, Variable};
+pub use tree::Tree;
+pub use variable::{BatchStat, Param, VarKind};
+pub use vmap::{Batch, Mappable, Slot, Stacked, VmapError};
+
+pub use nnx_macros::{call, module, vmap};
+
+/// What generated code names; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::vmap::{
+        Batch, BatchSize, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot, Mappable, Mapped,
+        Slot, Stacked, Unbatched, VmapError,
+    };
+    pub use core::marker::PhantomData;
+    pub use core::result::Result;
+
+    /// The receiver a vmapped `&self` method runs on.
+    pub enum Receiver<'m, M> {
+        Broadcast(&'m M),
+        Stacked(&'m Stacked<M>),
+    }
+
+    /// The receiver a vmapped `&mut self` method runs on: only a stack, since examples
+    /// that mutate one shared module would race (NNX finds this at run time).
+    pub enum ReceiverMut<'m, M> {
+        Stacked(&'m mut Stacked<M>),
+    }
+
+    /// Satisfied by every type: the guard of `&self` methods, which may be broadcast.
+    pub trait MayBroadcast {}
+    impl<T: ?Sized> MayBroadcast for T {}
+}
+
+/// `use nnx::prelude::*;` brings the macros, the traits whose methods you call, and the
+/// common types.
+pub mod prelude {
+    pub use crate::{
+        BatchStat, ForwardError, LayerNorm, Linear, Mode, Module, Node, NormConfig, Param, RmsNorm,
+        Rngs, Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
+    };
+}

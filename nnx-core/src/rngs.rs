@@ -1,0 +1,111 @@
+//! Named, seeded random streams, like `nnx.Rngs(params=0, dropout=1)`.
+
+use indexmap::IndexMap;
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+
+/// The generator handed to initializers: ChaCha8, whose output is fixed by its seed
+/// across platforms and crate versions, so a seed always builds the same model.
+pub type Key = ChaCha8Rng;
+
+/// One stream: each call to [`next`](RngStream::next) gives a new, independent generator,
+/// as each `rngs.params()` call in NNX gives a new key.
+#[derive(Clone, Debug)]
+pub struct RngStream {
+    seed: u64,
+    count: u64,
+}
+
+impl RngStream {
+    pub fn new(seed: u64) -> Self {
+        Self { seed, count: 0 }
+    }
+
+    pub fn next(&mut self) -> Key {
+        let key = Key::seed_from_u64(mix(self.seed, self.count));
+        self.count += 1;
+        key
+    }
+
+    /// How many keys this stream has handed out.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+}
+
+/// Streams by name. A stream that was not seeded explicitly derives its seed from the
+/// default seed and its name, so `Rngs::new(0)` serves `params`, `dropout` or any other.
+#[derive(Clone, Debug)]
+pub struct Rngs {
+    default_seed: u64,
+    streams: IndexMap<String, RngStream>,
+}
+
+impl Rngs {
+    pub fn new(seed: u64) -> Self {
+        Self {
+            default_seed: seed,
+            streams: IndexMap::new(),
+        }
+    }
+
+    /// Seeds one stream explicitly: `Rngs::new(0).with_stream("dropout", 1)`.
+    pub fn with_stream(mut self, name: &str, seed: u64) -> Self {
+        self.streams.insert(name.to_owned(), RngStream::new(seed));
+        self
+    }
+
+    pub fn stream(&mut self, name: &str) -> &mut RngStream {
+        let default_seed = self.default_seed;
+        self.streams
+            .entry(name.to_owned())
+            .or_insert_with(|| RngStream::new(mix(default_seed, fnv1a(name))))
+    }
+
+    /// A new key from the `params` stream.
+    pub fn params(&mut self) -> Key {
+        self.stream("params").next()
+    }
+
+    /// A new key from the `dropout` stream.
+    pub fn dropout(&mut self) -> Key {
+        self.stream("dropout").next()
+    }
+}
+
+/// SplitMix64's finaliser: nearby (seed, counter) pairs give unrelated seeds.
+fn mix(seed: u64, salt: u64) -> u64 {
+    let mut z = seed ^ salt.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A hash that never changes between Rust releases (unlike `DefaultHasher`).
+fn fnv1a(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::rand_core::Rng;
+
+    #[test]
+    fn same_seed_same_numbers_and_streams_differ() {
+        let mut a = Rngs::new(7);
+        let mut b = Rngs::new(7);
+        assert_eq!(a.params().next_u64(), b.params().next_u64());
+        assert_ne!(a.params().next_u64(), a.params().next_u64());
+        assert_ne!(
+            Rngs::new(7).params().next_u64(),
+            Rngs::new(7).dropout().next_u64()
+        );
+        assert_ne!(
+            Rngs::new(7).params().next_u64(),
+            Rngs::new(8).params().next_u64()
+        );
+    }
+}

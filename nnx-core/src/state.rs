@@ -1,0 +1,116 @@
+//! Functional state: the module's variables as an ordered map from path to array,
+//! in the spirit of `nnx.split` / `nnx.state`.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use ndarray::ArrayD;
+
+use crate::VarKind;
+
+/// One variable taken out of a module.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Variable {
+    pub kind: VarKind,
+    pub value: ArrayD<f32>,
+}
+
+/// Variables keyed by dotted path, in declaration order (the order `walk` visits them).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct State {
+    entries: IndexMap<String, Variable>,
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, path: impl Into<String>, kind: VarKind, value: ArrayD<f32>) {
+        self.entries.insert(path.into(), Variable { kind, value });
+    }
+
+    pub fn get(&self, path: &str) -> Option<&Variable> {
+        self.entries.get(path)
+    }
+
+    pub fn get_mut(&mut self, path: &str) -> Option<&mut Variable> {
+        self.entries.get_mut(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Variable)> {
+        self.entries.iter().map(|(path, var)| (path.as_str(), var))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Variable)> {
+        self.entries
+            .iter_mut()
+            .map(|(path, var)| (path.as_str(), var))
+    }
+
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
+
+    /// The variables of one kind, like `nnx.state(model, nnx.Param)`.
+    pub fn filter(&self, kind: VarKind) -> State {
+        let entries = self
+            .entries
+            .iter()
+            .filter(|(_, var)| var.kind == kind)
+            .map(|(path, var)| (path.clone(), var.clone()))
+            .collect();
+        State { entries }
+    }
+
+    pub fn params(&self) -> State {
+        self.filter(VarKind::Param)
+    }
+
+    pub fn batch_stats(&self) -> State {
+        self.filter(VarKind::BatchStat)
+    }
+
+    /// The number of scalars held, over all variables.
+    pub fn count(&self) -> usize {
+        self.entries.values().map(|var| var.value.len()).sum()
+    }
+
+    pub(crate) fn kinds(&self) -> impl Iterator<Item = VarKind> + '_ {
+        self.entries.values().map(|var| var.kind)
+    }
+}
+
+impl<'a> IntoIterator for &'a State {
+    type Item = (&'a String, &'a Variable);
+    type IntoIter = indexmap::map::Iter<'a, String, Variable>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// Prints one line per variable: path, kind, shape and element count.
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.paths().map(str::len).max().unwrap_or(0);
+        for (path, var) in self.iter() {
+            let shape = format!("{:?}", var.value.shape());
+            writeln!(
+                f,
+                "{path:<width$}  {kind:<9}  {shape:<14} {count:>10}",
+                kind = var.kind.to_string(),
+                count = var.value.len(),
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,84 @@
+//! Variables: the arrays a module owns, tagged with what they are for.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+/// What a variable holds; [`State`](crate::State) can be filtered by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VarKind {
+    /// Trainable: an optimizer updates it (`nnx.Param`).
+    Param,
+    /// Non-trainable running statistics (`nnx.BatchStat`).
+    BatchStat,
+}
+
+impl fmt::Display for VarKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            VarKind::Param => "Param",
+            VarKind::BatchStat => "BatchStat",
+        })
+    }
+}
+
+macro_rules! variable_type {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct $name<T> {
+            pub value: T,
+        }
+
+        impl<T> $name<T> {
+            pub const KIND: VarKind = $kind;
+
+            pub fn new(value: T) -> Self {
+                Self { value }
+            }
+
+            pub fn into_inner(self) -> T {
+                self.value
+            }
+        }
+
+        impl<T> From<T> for $name<T> {
+            fn from(value: T) -> Self {
+                Self { value }
+            }
+        }
+
+        impl<T> Deref for $name<T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                &self.value
+            }
+        }
+
+        impl<T> DerefMut for $name<T> {
+            fn deref_mut(&mut self) -> &mut T {
+                &mut self.value
+            }
+        }
+
+        impl<D: ndarray::Dimension> crate::Node for $name<ndarray::Array<f32, D>> {
+            fn walk(&self, path: &mut crate::Path, visitor: &mut dyn crate::Visit) {
+                visitor.visit(path, $kind, self.value.view().into_dyn());
+            }
+
+            fn walk_mut(&mut self, path: &mut crate::Path, visitor: &mut dyn crate::VisitMut) {
+                visitor.visit_mut(path, $kind, self.value.view_mut().into_dyn());
+            }
+        }
+    };
+}
+
+variable_type!(
+    /// A trainable array, like `nnx.Param`. Derefs to the array; `.value` is public as in NNX.
+    Param,
+    VarKind::Param
+);
+variable_type!(
+    /// A non-trainable array updated in training mode, like `nnx.BatchStat`.
+    BatchStat,
+    VarKind::BatchStat
+);

@@ -1,0 +1,171 @@
+use ndarray::{ArrayBase, ArrayView, Data, Dimension, IxDyn};
+
+use super::{Mappable, VmapError};
+
+/// One argument of a vmapped call: the same value for every example, or a batched value
+/// with the axis to map. Batching rules receive their arguments in this form, with the
+/// axis already checked and made non-negative.
+#[derive(Debug, Clone)]
+pub enum Slot<T: Mappable> {
+    Broadcast(T),
+    Mapped { batched: T::Batched, axis: isize },
+}
+
+impl<T: Mappable> Slot<T> {
+    /// The mapped axis, once checked (non-negative), or `None` when broadcast.
+    pub fn axis(&self) -> Option<usize> {
+        match self {
+            Slot::Broadcast(_) => None,
+            Slot::Mapped { axis, .. } => Some(*axis as usize),
+        }
+    }
+
+    /// Checks the axis against the batched rank, makes it non-negative, and returns the
+    /// batch size (`None` when broadcast).
+    pub fn check(&mut self, arg: &'static str) -> Result<Option<usize>, VmapError> {
+        let Slot::Mapped { batched, axis } = self else {
+            return Ok(None);
+        };
+        let shape = T::batched_shape(batched);
+        let rank = shape.len();
+        let normalized = if *axis < 0 {
+            *axis + rank as isize
+        } else {
+            *axis
+        };
+        if normalized < 0 || normalized >= rank as isize {
+            return Err(VmapError::Axis {
+                arg,
+                axis: *axis,
+                rank,
+            });
+        }
+        *axis = normalized;
+        Ok(Some(shape[normalized as usize]))
+    }
+
+    /// Example `index`: a clone when broadcast, a slice along the axis when mapped.
+    pub fn example(&self, index: usize, arg: &'static str) -> Result<T, VmapError>
+    where
+        T: Clone,
+    {
+        match self {
+            Slot::Broadcast(value) => Ok(value.clone()),
+            Slot::Mapped { batched, axis } => T::example(batched, *axis as usize, index)
+                .map_err(|message| VmapError::Rank { arg, message }),
+        }
+    }
+}
+
+/// `in_axes` gave this argument an axis: `vmap!` wraps the user's expression in it.
+pub struct Mapped<V>(pub V, pub isize);
+
+/// `in_axes` gave this argument `None`.
+pub struct Broadcast<V>(pub V);
+
+/// Turns what the user wrote into a [`Slot`] for a parameter of type `T`.
+#[diagnostic::on_unimplemented(
+    message = "this argument cannot be passed to a vmapped parameter of type `{T}`",
+    note = "a mapped argument is an array with one more axis than the parameter; a broadcast argument (None in in_axes) has the parameter's own type"
+)]
+pub trait IntoSlot<T: Mappable> {
+    fn into_slot(self) -> Slot<T>;
+}
+
+impl<T: Mappable, V: IntoArg<T::Batched>> IntoSlot<T> for Mapped<V> {
+    fn into_slot(self) -> Slot<T> {
+        Slot::Mapped {
+            batched: self.0.into_arg(),
+            axis: self.1,
+        }
+    }
+}
+
+impl<T: Mappable, V: IntoArg<T>> IntoSlot<T> for Broadcast<V> {
+    fn into_slot(self) -> Slot<T> {
+        Slot::Broadcast(self.0.into_arg())
+    }
+}
+
+/// The conversions `call!` and `vmap!` apply to arguments, so `&x`, `x.view()` and
+/// `Some(m)` all fit a parameter declared as a view: the parameter's type is always known,
+/// so these never make inference ambiguous.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be passed as `{T}`",
+    label = "expected something that converts to `{T}`",
+    note = "arrays are passed by reference or as views (`&x`, `x.view()`); a mapped argument has one more axis than the parameter"
+)]
+pub trait IntoArg<T> {
+    fn into_arg(self) -> T;
+}
+
+impl<T> IntoArg<T> for T {
+    fn into_arg(self) -> T {
+        self
+    }
+}
+
+impl<'a, A, S: Data<Elem = A>, D: Dimension> IntoArg<ArrayView<'a, A, D>> for &'a ArrayBase<S, D> {
+    fn into_arg(self) -> ArrayView<'a, A, D> {
+        self.view()
+    }
+}
+
+impl<'a, A, S: Data<Elem = A>, D: Dimension> IntoArg<Option<ArrayView<'a, A, D>>>
+    for &'a ArrayBase<S, D>
+{
+    fn into_arg(self) -> Option<ArrayView<'a, A, D>> {
+        Some(self.view())
+    }
+}
+
+impl<'a, A, D: Dimension> IntoArg<Option<ArrayView<'a, A, D>>> for ArrayView<'a, A, D> {
+    fn into_arg(self) -> Option<ArrayView<'a, A, D>> {
+        Some(self)
+    }
+}
+
+/// Fixed-rank arrays also convert to dynamic-rank views (`IxDyn` parameters accept any rank).
+macro_rules! into_dyn {
+    ($($dim:ty),*) => {$(
+        impl<'a, A, S: Data<Elem = A>> IntoArg<ArrayView<'a, A, IxDyn>> for &'a ArrayBase<S, $dim> {
+            fn into_arg(self) -> ArrayView<'a, A, IxDyn> {
+                self.view().into_dyn()
+            }
+        }
+
+        impl<'a, A, S: Data<Elem = A>> IntoArg<Option<ArrayView<'a, A, IxDyn>>> for &'a ArrayBase<S, $dim> {
+            fn into_arg(self) -> Option<ArrayView<'a, A, IxDyn>> {
+                Some(self.view().into_dyn())
+            }
+        }
+
+        impl<'a, A> IntoArg<ArrayView<'a, A, IxDyn>> for ArrayView<'a, A, $dim> {
+            fn into_arg(self) -> ArrayView<'a, A, IxDyn> {
+                self.into_dyn()
+            }
+        }
+
+        impl<'a, A> IntoArg<Option<ArrayView<'a, A, IxDyn>>> for ArrayView<'a, A, $dim> {
+            fn into_arg(self) -> Option<ArrayView<'a, A, IxDyn>> {
+                Some(self.into_dyn())
+            }
+        }
+
+        impl<'a, A> IntoArg<Option<ArrayView<'a, A, IxDyn>>> for Option<ArrayView<'a, A, $dim>> {
+            fn into_arg(self) -> Option<ArrayView<'a, A, IxDyn>> {
+                self.map(ArrayView::into_dyn)
+            }
+        }
+    )*};
+}
+
+into_dyn!(
+    ndarray::Ix0,
+    ndarray::Ix1,
+    ndarray::Ix2,
+    ndarray::Ix3,
+    ndarray::Ix4,
+    ndarray::Ix5,
+    ndarray::Ix6
+);

@@ -1,0 +1,85 @@
+use super::VmapError;
+
+/// Agrees the batch size over all mapped arguments (and `axis_size`, and a stacked
+/// module), naming the first two that disagree.
+#[derive(Debug)]
+pub struct BatchSize {
+    found: Option<(&'static str, usize)>,
+}
+
+impl BatchSize {
+    pub fn new(axis_size: Option<usize>) -> Self {
+        Self {
+            found: axis_size.map(|size| ("axis_size", size)),
+        }
+    }
+
+    pub fn add(&mut self, arg: &'static str, size: Option<usize>) -> Result<(), VmapError> {
+        match (self.found, size) {
+            (_, None) => Ok(()),
+            (None, Some(size)) => {
+                self.found = Some((arg, size));
+                Ok(())
+            }
+            (Some((first, first_size)), Some(size)) if first_size != size => {
+                Err(VmapError::BatchSize {
+                    first,
+                    first_size,
+                    second: arg,
+                    second_size: size,
+                })
+            }
+            (Some(_), Some(_)) => Ok(()),
+        }
+    }
+
+    pub fn finish(self) -> Result<usize, VmapError> {
+        self.found
+            .map(|(_, size)| size)
+            .ok_or(VmapError::NothingMapped)
+    }
+}
+
+/// What a batching rule learns about the batch besides its arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<Axes> {
+    pub size: usize,
+    pub out_axes: Axes,
+}
+
+/// `out_axes` when the user gave none: batch axis first in every output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultAxes;
+
+/// Turns what `out_axes = ..` said into the output's axes type.
+#[diagnostic::on_unimplemented(
+    message = "out_axes does not fit the method's output `{A}`",
+    note = "give one axis for an array output and a tuple of axes for a tuple output"
+)]
+pub trait IntoAxes<A> {
+    fn into_axes(self) -> A;
+}
+
+impl<A: Default> IntoAxes<A> for DefaultAxes {
+    fn into_axes(self) -> A {
+        A::default()
+    }
+}
+
+impl IntoAxes<isize> for isize {
+    fn into_axes(self) -> isize {
+        self
+    }
+}
+
+impl IntoAxes<(isize, isize)> for (isize, isize) {
+    fn into_axes(self) -> (isize, isize) {
+        self
+    }
+}
+
+impl IntoAxes<(isize, isize, isize)> for (isize, isize, isize) {
+    fn into_axes(self) -> (isize, isize, isize) {
+        self
+    }
+}

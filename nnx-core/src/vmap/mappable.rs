@@ -1,0 +1,82 @@
+use ndarray::{ArrayView, Axis, Dimension};
+
+/// A parameter type `vmap!` can map over: given the batched value and the batch axis,
+/// it hands out one example at a time. Implemented for array views and optional array
+/// views; implement it for your own parameter types to map them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a parameter of a vmapped method",
+    note = "vmap! maps array views (`ArrayView`, `Option<ArrayView>`) and broadcasts scalars; implement `nnx::Mappable` for other types"
+)]
+pub trait Mappable: Sized {
+    /// What the caller passes when the parameter is mapped: the same thing with a batch axis.
+    type Batched;
+
+    /// The shape of a batched value, batch axis included.
+    fn batched_shape(batched: &Self::Batched) -> &[usize];
+
+    /// Example `index` along `axis` (already checked to be in range).
+    /// Errors are messages; the caller adds the argument's name.
+    fn example(batched: &Self::Batched, axis: usize, index: usize) -> Result<Self, String>;
+}
+
+impl<'a, A, D: Dimension> Mappable for ArrayView<'a, A, D> {
+    type Batched = ArrayView<'a, A, D::Larger>;
+
+    fn batched_shape(batched: &Self::Batched) -> &[usize] {
+        batched.shape()
+    }
+
+    fn example(batched: &Self::Batched, axis: usize, index: usize) -> Result<Self, String> {
+        // `D::Larger::Smaller` is `D` for every ndarray dimension, but the type system
+        // cannot see it; the conversion below only re-labels the rank.
+        batched
+            .clone()
+            .index_axis_move(Axis(axis), index)
+            .into_dimensionality::<D>()
+            .map_err(|err| err.to_string())
+    }
+}
+
+impl<'a, A, D: Dimension> Mappable for Option<ArrayView<'a, A, D>> {
+    type Batched = ArrayView<'a, A, D::Larger>;
+
+    fn batched_shape(batched: &Self::Batched) -> &[usize] {
+        batched.shape()
+    }
+
+    fn example(batched: &Self::Batched, axis: usize, index: usize) -> Result<Self, String> {
+        ArrayView::<'a, A, D>::example(batched, axis, index).map(Some)
+    }
+}
+
+/// The `Batched` type of parameters that are broadcast only (scalars): no value has it,
+/// so mapping such a parameter does not compile.
+#[derive(Debug, Clone, Copy)]
+pub enum NotMappable<T> {
+    #[doc(hidden)]
+    __Never(std::convert::Infallible, std::marker::PhantomData<T>),
+}
+
+macro_rules! broadcast_only {
+    ($($ty:ty),*) => {$(
+        impl Mappable for $ty {
+            type Batched = NotMappable<$ty>;
+
+            fn batched_shape(batched: &Self::Batched) -> &[usize] {
+                match *batched {
+                    NotMappable::__Never(never, _) => match never {},
+                }
+            }
+
+            fn example(batched: &Self::Batched, _: usize, _: usize) -> Result<Self, String> {
+                match *batched {
+                    NotMappable::__Never(never, _) => match never {},
+                }
+            }
+        }
+    )*};
+}
+
+broadcast_only!(
+    f32, f64, bool, usize, isize, u8, u16, u32, u64, i8, i16, i32, i64
+);

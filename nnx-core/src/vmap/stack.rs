@@ -1,0 +1,100 @@
+use ndarray::{Array, Array1, ArrayView, Axis, Dimension, IxDyn};
+
+use super::VmapError;
+
+/// A per-example output that `vmap!` knows how to stack into a batched output.
+#[diagnostic::on_unimplemented(
+    message = "vmap! cannot stack outputs of type `{Self}`",
+    note = "vmapped methods return arrays, scalars, tuples of those, or a `Result` of them"
+)]
+pub trait Unbatched: Sized {
+    type Batched;
+    /// One axis per array in the output (`isize` for one array, a tuple for a tuple).
+    type Axes: Copy;
+
+    fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError>;
+}
+
+fn insert_axis(axis: isize, rank: usize) -> Result<usize, VmapError> {
+    let out_rank = rank + 1;
+    let normalized = if axis < 0 {
+        axis + out_rank as isize
+    } else {
+        axis
+    };
+    if normalized < 0 || normalized >= out_rank as isize {
+        return Err(VmapError::OutAxis {
+            axis,
+            rank: out_rank,
+        });
+    }
+    Ok(normalized as usize)
+}
+
+impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
+    type Batched = Array<A, D::Larger>;
+    type Axes = isize;
+
+    fn stack(items: Vec<Self>, axis: isize) -> Result<Self::Batched, VmapError> {
+        let rank = items
+            .first()
+            .map_or(D::NDIM.unwrap_or(0), |item| item.ndim());
+        let axis = insert_axis(axis, rank)?;
+        let views: Vec<ArrayView<'_, A, D>> = items.iter().map(|item| item.view()).collect();
+        if views.is_empty() {
+            // An empty batch: the per-example shape is unknown, so every axis is empty.
+            let shape = IxDyn(&vec![0; rank + 1]);
+            return Array::from_shape_vec(shape, Vec::new())
+                .and_then(|empty| empty.into_dimensionality())
+                .map_err(|err| VmapError::Rank {
+                    arg: "output",
+                    message: err.to_string(),
+                });
+        }
+        ndarray::stack(Axis(axis), &views).map_err(|err| VmapError::Rank {
+            arg: "output",
+            message: format!("examples have different shapes: {err}"),
+        })
+    }
+}
+
+impl Unbatched for f32 {
+    type Batched = Array1<f32>;
+    type Axes = isize;
+
+    fn stack(items: Vec<Self>, axis: isize) -> Result<Self::Batched, VmapError> {
+        insert_axis(axis, 0)?;
+        Ok(Array1::from(items))
+    }
+}
+
+impl<T: Unbatched, E: Into<VmapError>> Unbatched for Result<T, E> {
+    type Batched = T::Batched;
+    type Axes = T::Axes;
+
+    fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError> {
+        let mut oks = Vec::with_capacity(items.len());
+        for (index, item) in items.into_iter().enumerate() {
+            match item {
+                Ok(value) => oks.push(value),
+                Err(err) => {
+                    return Err(VmapError::Example {
+                        index,
+                        source: Box::new(err.into()),
+                    });
+                }
+            }
+        }
+        T::stack(oks, axes)
+    }
+}
+
+impl<T1: Unbatched, T2: Unbatched> Unbatched for (T1, T2) {
+    type Batched = (T1::Batched, T2::Batched);
+    type Axes = (T1::Axes, T2::Axes);
+
+    fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError> {
+        let (first, second): (Vec<T1>, Vec<T2>) = items.into_iter().unzip();
+        Ok((T1::stack(first, axes.0)?, T2::stack(second, axes.1)?))
+    }
+}

@@ -1,0 +1,86 @@
+use std::ops::{Index, IndexMut};
+
+use crate::{Module, Node, Path, Visit, VisitMut};
+
+/// An ensemble: `n` modules of one type that `vmap!(.., in_axes = (self = 0, ..))` maps
+/// over, example `i` using member `i` (as `nnx.vmap` over a module with stacked params).
+/// Its state names members by index: `0.scale`, `1.scale`, ...
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stacked<M> {
+    members: Vec<M>,
+}
+
+impl<M> Stacked<M> {
+    /// Builds member `i` with `build(i)`, as `nnx.vmap(create_model)` over seeds.
+    ///
+    /// # Panics
+    /// If `n` is zero: a vmap over an empty ensemble has no member to type-check against.
+    pub fn new(n: usize, build: impl FnMut(usize) -> M) -> Self {
+        assert!(n > 0, "Stacked::new: an ensemble needs at least one member");
+        Self {
+            members: (0..n).map(build).collect(),
+        }
+    }
+
+    /// `None` for an empty vector.
+    pub fn from_vec(members: Vec<M>) -> Option<Self> {
+        (!members.is_empty()).then_some(Self { members })
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn members(&self) -> &[M] {
+        &self.members
+    }
+
+    pub fn members_mut(&mut self) -> &mut [M] {
+        &mut self.members
+    }
+
+    pub fn into_vec(self) -> Vec<M> {
+        self.members
+    }
+
+    #[doc(hidden)]
+    pub fn __first(&self) -> &M {
+        &self.members[0]
+    }
+}
+
+impl<M> Index<usize> for Stacked<M> {
+    type Output = M;
+
+    fn index(&self, index: usize) -> &M {
+        &self.members[index]
+    }
+}
+
+impl<M> IndexMut<usize> for Stacked<M> {
+    fn index_mut(&mut self, index: usize) -> &mut M {
+        &mut self.members[index]
+    }
+}
+
+impl<M: Node> Node for Stacked<M> {
+    fn walk(&self, path: &mut Path, visitor: &mut dyn Visit) {
+        self.members.walk(path, visitor)
+    }
+
+    fn walk_mut(&mut self, path: &mut Path, visitor: &mut dyn VisitMut) {
+        self.members.walk_mut(path, visitor)
+    }
+
+    fn set_training(&mut self, training: bool) {
+        self.members.set_training(training);
+    }
+}
+
+impl<M: Module> Module for Stacked<M> {
+    const NAME: &'static str = "Stacked";
+}

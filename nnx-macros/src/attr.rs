@@ -1,0 +1,127 @@
+//! Parsing of nnx's attributes: `#[module(...)]` on items and fields, `#[kw]`, `#[call]`
+//! and `#[batched(...)]` inside `#[module] impl` blocks.
+
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::{Attribute, Expr, Ident, Path};
+
+/// Options of `#[module(...)]` on the item itself.
+pub struct ItemOptions {
+    /// Where the runtime lives in generated paths (`#[module(crate = my::nnx)]`).
+    pub krate: Path,
+}
+
+pub fn item_options(args: TokenStream) -> syn::Result<ItemOptions> {
+    let mut krate = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("crate") {
+            krate = Some(meta.value()?.parse::<Path>()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown `#[module]` option; the only item option is `crate = path`"))
+        }
+    });
+    parser.parse2(args)?;
+    Ok(ItemOptions {
+        krate: krate.unwrap_or_else(|| syn::parse_quote!(::nnx)),
+    })
+}
+
+/// `#[module(skip)]` on a field: configuration kept in the struct but never state.
+pub fn field_is_skipped(attrs: &[Attribute], errors: &mut Errors) -> bool {
+    let mut skip = false;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("module")) {
+        let result = attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("skip") {
+                skip = true;
+                Ok(())
+            } else {
+                Err(meta.error(
+                    "unknown field option; `#[module(skip)]` is the only one: it keeps the \
+                     field out of the module's state",
+                ))
+            }
+        });
+        errors.push_result(result);
+    }
+    skip
+}
+
+/// `#[kw]` or `#[kw(default = expr)]` on a method parameter.
+pub enum Keyword {
+    Positional,
+    Keyword { default: Option<Expr> },
+}
+
+pub fn keyword(attrs: &[Attribute], errors: &mut Errors) -> Keyword {
+    let mut found = Keyword::Positional;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident("kw")) {
+        let mut default = None;
+        if !matches!(attr.meta, syn::Meta::Path(_)) {
+            let result = attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("default") {
+                    default = Some(meta.value()?.parse::<Expr>()?);
+                    Ok(())
+                } else {
+                    Err(meta
+                        .error("unknown `#[kw]` option; write `#[kw]` or `#[kw(default = expr)]`"))
+                }
+            });
+            errors.push_result(result);
+        }
+        found = Keyword::Keyword { default };
+    }
+    found
+}
+
+/// `#[batched(rule)]` on a method: the batching rule `vmap!` calls with the whole batch.
+pub fn batching_rule(attrs: &[Attribute], errors: &mut Errors) -> Option<Ident> {
+    let attr = attrs.iter().find(|attr| attr.path().is_ident("batched"))?;
+    match attr.parse_args::<Ident>() {
+        Ok(rule) => Some(rule),
+        Err(err) => {
+            errors.push(syn::Error::new(
+                err.span(),
+                "write `#[batched(method_name)]`, naming the method that computes the whole batch",
+            ));
+            None
+        }
+    }
+}
+
+pub fn has_attr(attrs: &[Attribute], name: &str) -> Option<Ident> {
+    attrs
+        .iter()
+        .find(|attr| attr.path().is_ident(name))
+        .and_then(|attr| attr.path().get_ident().cloned())
+}
+
+/// Removes nnx's helper attributes so the emitted item compiles without them.
+pub fn strip(attrs: &mut Vec<Attribute>, names: &[&str]) {
+    attrs.retain(|attr| !names.iter().any(|name| attr.path().is_ident(name)));
+}
+
+/// Collects every error of an item, so the user sees all of them in one build.
+#[derive(Default)]
+pub struct Errors {
+    combined: Option<syn::Error>,
+}
+
+impl Errors {
+    pub fn push(&mut self, error: syn::Error) {
+        match &mut self.combined {
+            Some(combined) => combined.combine(error),
+            None => self.combined = Some(error),
+        }
+    }
+
+    pub fn push_result(&mut self, result: syn::Result<()>) {
+        if let Err(error) = result {
+            self.push(error);
+        }
+    }
+
+    pub fn finish(self) -> syn::Result<()> {
+        self.combined.map_or(Ok(()), Err)
+    }
+}

@@ -1,0 +1,580 @@
+//! Code generation for `#[module] impl`: per recorded method, a keyword-argument builder
+//! for `call!` and an entry plus builder for `vmap!`, and the signature metadata.
+//!
+//! Keyword names are resolved by rustc as setter methods of the generated builders, so
+//! an unknown keyword is rustc's own "no method named `maks`... did you mean `mask`",
+//! at the user's token, during `cargo check`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericParam, Ident, Lifetime, Type};
+
+use crate::ast::{Impl, Method, Param};
+use crate::attr::Keyword;
+use crate::lifetimes::{data_lifetime, name_lifetimes, receiver_lifetime};
+use crate::signature;
+
+pub fn expand(input: &Impl) -> TokenStream {
+    let item = &input.item;
+    let methods = input
+        .methods
+        .iter()
+        .map(|method| MethodGen::new(input, method).expand());
+    let signatures = signature::expand(input);
+    quote! {
+        #item
+        #signatures
+        #(#methods)*
+    }
+}
+
+/// Names and types shared by the pieces generated for one method.
+struct MethodGen<'a> {
+    input: &'a Impl,
+    method: &'a Method,
+    call_struct: Ident,
+    vmap_entry: Ident,
+    vmap_struct: Ident,
+    /// Parameter types with their lifetimes named `'__a`.
+    types: Vec<Type>,
+    output: Type,
+}
+
+impl<'a> MethodGen<'a> {
+    fn new(input: &'a Impl, method: &'a Method) -> Self {
+        let base = format!("{}_{}", input.self_name, method.ident);
+        let method_lifetimes: Vec<Lifetime> = method
+            .generics
+            .lifetimes()
+            .map(|param| param.lifetime.clone())
+            .collect();
+        let data = data_lifetime();
+        let types = method
+            .params
+            .iter()
+            .map(|param| name_lifetimes(&param.ty, &data, &method_lifetimes))
+            .collect();
+        // Elided lifetimes in the output come from the receiver, as in any method.
+        let output = name_lifetimes(&method.output, &receiver_lifetime(), &method_lifetimes);
+        Self {
+            input,
+            method,
+            call_struct: format_ident!("__nnx_call_{}", base),
+            vmap_entry: format_ident!("__nnx_vmap_entry_{}", base),
+            vmap_struct: format_ident!("__nnx_vmap_{}", base),
+            types,
+            output,
+        }
+    }
+
+    fn expand(&self) -> TokenStream {
+        let call = self.call_builder();
+        let vmap = self.vmap_builder();
+        let entries = self.entries();
+        let guard = self.mutation_guard();
+        quote! {
+            #entries
+            #call
+            #vmap
+            #guard
+        }
+    }
+
+    fn krate(&self) -> &syn::Path {
+        &self.input.krate
+    }
+
+    fn self_ty(&self) -> &Type {
+        &self.input.item.self_ty
+    }
+
+    /// `<'__m, '__a, ..the impl's parameters.., extra>`, to declare a generated struct.
+    fn struct_generics(&self, extra: TokenStream) -> (TokenStream, TokenStream) {
+        let params = self.input.item.generics.params.iter();
+        (
+            quote!(<'__m, '__a, #(#params,)* #extra>),
+            self.struct_generics_with(quote!()),
+        )
+    }
+
+    /// `<'__m, '__a, ..the impl's parameters as arguments.., last>`, to name one.
+    fn struct_generics_with(&self, last: TokenStream) -> TokenStream {
+        let args = self
+            .input
+            .item
+            .generics
+            .params
+            .iter()
+            .map(|param| match param {
+                GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+                GenericParam::Type(t) => t.ident.to_token_stream(),
+                GenericParam::Const(c) => c.ident.to_token_stream(),
+            });
+        quote!(<'__m, '__a, #(#args,)* #last>)
+    }
+
+    fn where_clause(&self) -> TokenStream {
+        self.input.item.generics.where_clause.to_token_stream()
+    }
+
+    fn receiver(&self) -> TokenStream {
+        if self.method.mutable {
+            quote!(&'__m mut)
+        } else {
+            quote!(&'__m)
+        }
+    }
+
+    fn params(&self) -> impl Iterator<Item = (&Param, &Type)> {
+        self.method.params.iter().zip(&self.types)
+    }
+
+    fn positionals(&self) -> impl Iterator<Item = (&Param, &Type)> {
+        self.params().filter(|(p, _)| p.is_positional())
+    }
+
+    fn keywords(&self) -> impl Iterator<Item = (&Param, &Type)> {
+        self.params().filter(|(p, _)| !p.is_positional())
+    }
+
+    fn default_value(&self, param: &Param) -> TokenStream {
+        match &param.keyword {
+            Keyword::Keyword {
+                default: Some(expr),
+                ..
+            } => quote_spanned!(expr.span()=> #expr),
+            _ => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
+        }
+    }
+
+    /// Whether a positional parameter's type uses the method's own type parameters; such
+    /// a parameter takes exactly its type, since a conversion could not be inferred.
+    fn is_generic(&self, ty: &Type) -> bool {
+        let names: Vec<String> = self
+            .method
+            .generics
+            .type_params()
+            .map(|t| t.ident.to_string())
+            .collect();
+        fn mentions(tokens: TokenStream, names: &[String]) -> bool {
+            tokens.into_iter().any(|tree| match tree {
+                proc_macro2::TokenTree::Ident(i) => names.contains(&i.to_string()),
+                proc_macro2::TokenTree::Group(g) => mentions(g.stream(), names),
+                _ => false,
+            })
+        }
+        mentions(ty.to_token_stream(), &names)
+    }
+
+    /// `ln.__nnx_call_forward()`, `ln.__nnx_vmap_forward()`, and the `__nnx_call` /
+    /// `__nnx_vmap` aliases of the `#[call]` method, on the module type itself.
+    fn entries(&self) -> TokenStream {
+        let self_ty = self.self_ty();
+        let (impl_generics, ty_generics, where_clause) = self.input.item.generics.split_for_impl();
+        let (_, call_args) = self.struct_generics(quote!());
+        let call_struct = &self.call_struct;
+        let vmap_entry = &self.vmap_entry;
+        let receiver = self.receiver();
+        let method = &self.method.ident;
+        let call_entry = format_ident!("__nnx_call_{}", method);
+        let vmap_entry_fn = format_ident!("__nnx_vmap_{}", method);
+        let keyword_defaults: Vec<TokenStream> = self
+            .keywords()
+            .map(|(param, _)| {
+                let name = &param.ident;
+                let value = self.default_value(param);
+                quote!(#name: #value)
+            })
+            .collect();
+        let aliases = self.method.is_call.as_ref().map(|_| {
+            quote! {
+                #[doc(hidden)]
+                #[inline]
+                pub fn __nnx_call<'__m, '__a>(#receiver self) -> #call_struct #call_args {
+                    self.#call_entry()
+                }
+
+                #[doc(hidden)]
+                #[inline]
+                pub fn __nnx_vmap<'__m, '__a>(&self) -> #vmap_entry #call_args {
+                    self.#vmap_entry_fn()
+                }
+            }
+        });
+        let _ = ty_generics;
+        let krate = self.krate();
+        quote! {
+            impl #impl_generics #self_ty #where_clause {
+                #[doc(hidden)]
+                #[inline]
+                pub fn #call_entry<'__m, '__a>(#receiver self) -> #call_struct #call_args {
+                    #call_struct {
+                        __recv: self,
+                        #(#keyword_defaults,)*
+                        __marker: #krate::__private::PhantomData,
+                    }
+                }
+
+                /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
+                #[doc(hidden)]
+                #[inline]
+                pub fn #vmap_entry_fn<'__m, '__a>(&self) -> #vmap_entry #call_args {
+                    #vmap_entry {
+                        __marker: #krate::__private::PhantomData,
+                    }
+                }
+
+                #aliases
+            }
+        }
+    }
+
+    /// The struct `call!` fills: the receiver and every keyword (defaults first), then
+    /// `.call(positionals)` makes the real call.
+    fn call_builder(&self) -> TokenStream {
+        let krate = self.krate();
+        let self_ty = self.self_ty();
+        let name = &self.call_struct;
+        let (params, args) = self.struct_generics(quote!());
+        let where_clause = self.where_clause();
+        let receiver = self.receiver();
+        let fields = self.keywords().map(|(param, ty)| {
+            let name = &param.ident;
+            quote!(#name: #ty)
+        });
+        let setters = self.keywords().map(|(param, ty)| {
+            let name = &param.ident;
+            quote_spanned! {param.ident.span()=>
+                #[inline]
+                pub fn #name(mut self, #name: impl #krate::__private::IntoArg<#ty>) -> Self {
+                    self.#name = #krate::__private::IntoArg::into_arg(#name);
+                    self
+                }
+            }
+        });
+        let call_params = self.positionals().map(|(param, ty)| {
+            let name = &param.ident;
+            if self.is_generic(ty) {
+                quote_spanned!(param.ident.span()=> #name: #ty)
+            } else {
+                quote_spanned!(param.ident.span()=> #name: impl #krate::__private::IntoArg<#ty>)
+            }
+        });
+        let call_args = self.params().map(|(param, ty)| {
+            let name = &param.ident;
+            if !param.is_positional() {
+                quote!(self.#name)
+            } else if self.is_generic(ty) {
+                quote!(#name)
+            } else {
+                quote!(#krate::__private::IntoArg::into_arg(#name))
+            }
+        });
+        let method = &self.method.ident;
+        let (method_generics, _, method_where) = self.method.generics.split_for_impl();
+        let output = &self.output;
+        let call_span = self.method.ident.span();
+        let call = quote_spanned!(call_span=> call);
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            pub struct #name #params #where_clause {
+                __recv: #receiver #self_ty,
+                #(#fields,)*
+                __marker: #krate::__private::PhantomData<&'__a ()>,
+            }
+
+            impl #params #name #args #where_clause {
+                #(#setters)*
+
+                #[inline]
+                pub fn #call #method_generics (self, #(#call_params),*) -> #output #method_where {
+                    self.__recv.#method(#(#call_args),*)
+                }
+            }
+        }
+    }
+
+    /// For a `&mut self` method, the trait whose absence makes broadcasting the module a
+    /// compile error that says why.
+    fn mutation_guard(&self) -> Option<TokenStream> {
+        if !self.method.mutable {
+            return None;
+        }
+        let name = self.guard_name();
+        let message = format!(
+            "`{}::{}` takes `&mut self`, so vmap! cannot broadcast the module",
+            self.input.self_name, self.method.ident
+        );
+        let label = "every example would mutate the same module";
+        let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member";
+        Some(quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            pub trait #name {
+                fn refuse() -> ::core::convert::Infallible;
+            }
+        })
+    }
+
+    fn guard_name(&self) -> Ident {
+        format_ident!(
+            "__nnx_mutates_{}_{}",
+            self.input.self_name,
+            self.method.ident
+        )
+    }
+
+    /// The entry `vmap!` starts from (it only knows the method), then the builder that
+    /// holds the receiver, each keyword's slot, `out_axes` and `axis_size`.
+    fn vmap_builder(&self) -> TokenStream {
+        let krate = self.krate();
+        let self_ty = self.self_ty();
+        let entry = &self.vmap_entry;
+        let name = &self.vmap_struct;
+        let (params, args) = self.struct_generics(quote!());
+        let (params_o, _) = self.struct_generics(quote!(__O));
+        let args_o = self.struct_generics_with(quote!(__O));
+        let args_p = self.struct_generics_with(quote!(__P));
+        let where_clause = self.where_clause();
+        let receiver_ty = if self.method.mutable {
+            quote!(#krate::__private::ReceiverMut<'__m, #self_ty>)
+        } else {
+            quote!(#krate::__private::Receiver<'__m, #self_ty>)
+        };
+        let fields = self.keywords().map(|(param, ty)| {
+            let name = &param.ident;
+            quote!(#name: #krate::__private::Slot<#ty>)
+        });
+        let field_names: Vec<&Ident> = self.keywords().map(|(p, _)| &p.ident).collect();
+        let defaults: Vec<TokenStream> = self
+            .keywords()
+            .map(|(param, _)| {
+                let name = &param.ident;
+                let value = self.default_value(param);
+                quote!(#name: #krate::__private::Slot::Broadcast(#value))
+            })
+            .collect();
+        let setters = self.keywords().map(|(param, ty)| {
+            let name = &param.ident;
+            quote_spanned! {param.ident.span()=>
+                #[inline]
+                pub fn #name(mut self, #name: impl #krate::__private::IntoSlot<#ty>) -> Self {
+                    self.#name = #krate::__private::IntoSlot::into_slot(#name);
+                    self
+                }
+            }
+        });
+        let broadcast = self.broadcast_entry(&defaults);
+        let stacked = self.stacked_entry(&defaults);
+        let run = self.run();
+        quote! {
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            pub struct #entry #params #where_clause {
+                __marker: #krate::__private::PhantomData<(&'__m #self_ty, &'__a ())>,
+            }
+
+            impl #params #entry #args #where_clause {
+                #broadcast
+                #stacked
+            }
+
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            pub struct #name #params_o #where_clause {
+                __recv: #receiver_ty,
+                #(#fields,)*
+                __out_axes: __O,
+                __axis_size: ::core::option::Option<usize>,
+                __marker: #krate::__private::PhantomData<&'__a ()>,
+            }
+
+            impl #params_o #name #args_o #where_clause {
+                #(#setters)*
+
+                #[inline]
+                pub fn __axis_size(mut self, size: usize) -> Self {
+                    self.__axis_size = ::core::option::Option::Some(size);
+                    self
+                }
+
+                #[inline]
+                pub fn __out_axes<__P>(self, axes: __P) -> #name #args_p {
+                    #name {
+                        __recv: self.__recv,
+                        #(#field_names: self.#field_names,)*
+                        __out_axes: axes,
+                        __axis_size: self.__axis_size,
+                        __marker: #krate::__private::PhantomData,
+                    }
+                }
+
+                #run
+            }
+        }
+    }
+
+    fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
+        let krate = self.krate();
+        let self_ty = self.self_ty();
+        let name = &self.vmap_struct;
+        let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
+        let span = self.method.ident.span();
+        if self.method.mutable {
+            let guard = self.guard_name();
+            quote_spanned! {span=>
+                #[inline]
+                pub fn __broadcast<__G: #guard>(self, _module: &'__m #self_ty) -> #name #args {
+                    match <__G as #guard>::refuse() {}
+                }
+            }
+        } else {
+            quote_spanned! {span=>
+                #[inline]
+                pub fn __broadcast<__G: #krate::__private::MayBroadcast>(self, module: &'__m #self_ty) -> #name #args {
+                    #name {
+                        __recv: #krate::__private::Receiver::Broadcast(module),
+                        #(#defaults,)*
+                        __out_axes: #krate::__private::DefaultAxes,
+                        __axis_size: ::core::option::Option::None,
+                        __marker: #krate::__private::PhantomData,
+                    }
+                }
+            }
+        }
+    }
+
+    fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
+        let krate = self.krate();
+        let self_ty = self.self_ty();
+        let name = &self.vmap_struct;
+        let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
+        let receiver = if self.method.mutable {
+            quote!(#krate::__private::ReceiverMut::Stacked(stack))
+        } else {
+            quote!(#krate::__private::Receiver::Stacked(stack))
+        };
+        let stack_ty = if self.method.mutable {
+            quote!(&'__m mut #krate::__private::Stacked<#self_ty>)
+        } else {
+            quote!(&'__m #krate::__private::Stacked<#self_ty>)
+        };
+        quote! {
+            #[inline]
+            pub fn __stacked(self, stack: #stack_ty) -> #name #args {
+                #name {
+                    __recv: #receiver,
+                    #(#defaults,)*
+                    __out_axes: #krate::__private::DefaultAxes,
+                    __axis_size: ::core::option::Option::None,
+                    __marker: #krate::__private::PhantomData,
+                }
+            }
+        }
+    }
+
+    /// `run(positionals)`: checks axes and batch sizes, then runs the batching rule on
+    /// the whole batch, or the method once per example and stacks the outputs.
+    fn run(&self) -> TokenStream {
+        let krate = self.krate();
+        let p = quote!(#krate::__private);
+        let output = &self.output;
+        let method = &self.method.ident;
+        let (method_generics, _, method_where) = self.method.generics.split_for_impl();
+        let run_params = self.positionals().map(|(param, ty)| {
+            let name = &param.ident;
+            quote_spanned!(param.ident.span()=> #name: impl #p::IntoSlot<#ty>)
+        });
+        let take_positionals = self.positionals().map(|(param, _)| {
+            let name = &param.ident;
+            quote!(let mut #name = #p::IntoSlot::into_slot(#name);)
+        });
+        let take_keywords = self.keywords().map(|(param, _)| {
+            let name = &param.ident;
+            quote!(let mut #name = self.#name;)
+        });
+        let checks = self.params().map(|(param, _)| {
+            let name = &param.ident;
+            let text = name.to_string();
+            quote!(batch.add(#text, #name.check(#text)?)?;)
+        });
+        let examples: Vec<TokenStream> = self
+            .params()
+            .map(|(param, _)| {
+                let name = &param.ident;
+                let text = name.to_string();
+                quote!(#name.example(index, #text)?)
+            })
+            .collect();
+        let names: Vec<&Ident> = self.params().map(|(p, _)| &p.ident).collect();
+        let per_example = |module: TokenStream| {
+            quote! {
+                let mut outputs = ::std::vec::Vec::with_capacity(size);
+                for index in 0..size {
+                    outputs.push(#module.#method(#(#examples),*));
+                }
+                <#output as #p::Unbatched>::stack(outputs, axes)
+            }
+        };
+        let broadcast_body = match &self.method.rule {
+            Some(rule) => quote! {
+                module.#rule(#(#names,)* #p::Batch { size, out_axes: axes })
+            },
+            None => per_example(quote!(module)),
+        };
+        let stacked_member = if self.method.mutable {
+            quote!(stack.members_mut()[index])
+        } else {
+            quote!(stack.members()[index])
+        };
+        let stacked_body = per_example(stacked_member);
+        let receiver_arms = if self.method.mutable {
+            quote! {
+                #p::ReceiverMut::Stacked(stack) => {
+                    batch.add("self", ::core::option::Option::Some(stack.len()))?;
+                    let size = batch.finish()?;
+                    #stacked_body
+                }
+            }
+        } else {
+            quote! {
+                #p::Receiver::Broadcast(module) => {
+                    let size = batch.finish()?;
+                    #broadcast_body
+                }
+                #p::Receiver::Stacked(stack) => {
+                    batch.add("self", ::core::option::Option::Some(stack.len()))?;
+                    let size = batch.finish()?;
+                    #stacked_body
+                }
+            }
+        };
+        let out_bound = quote_spanned!(self.method.output.span()=> #output: #p::Unbatched);
+        let method_predicates = method_where.map(|clause| {
+            let predicates = &clause.predicates;
+            quote!(#predicates)
+        });
+        quote! {
+            #[inline]
+            pub fn run #method_generics (self, #(#run_params),*)
+                -> #p::Result<<#output as #p::Unbatched>::Batched, #p::VmapError>
+            where
+                #out_bound,
+                __O: #p::IntoAxes<<#output as #p::Unbatched>::Axes>,
+                #method_predicates
+            {
+                #(#take_positionals)*
+                #(#take_keywords)*
+                let mut batch = #p::BatchSize::new(self.__axis_size);
+                #(#checks)*
+                let axes = #p::IntoAxes::into_axes(self.__out_axes);
+                match self.__recv {
+                    #receiver_arms
+                }
+            }
+        }
+    }
+}

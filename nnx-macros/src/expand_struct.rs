@@ -1,0 +1,111 @@
+//! Code generation for `#[module]` on a struct: the walk (`Node`) and `Module`.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericParam, Type, WherePredicate};
+
+use crate::ast::{Field, Struct};
+
+pub fn expand(input: &Struct) -> TokenStream {
+    let item = &input.item;
+    let krate = &input.krate;
+    let name = &item.ident;
+    let name_text = name.to_string();
+    let (impl_generics, ty_generics, _) = item.generics.split_for_impl();
+    let where_clause = where_clause(input);
+    let state_fields: Vec<&Field> = input.fields.iter().filter(|f| !f.skip).collect();
+    let walks = state_fields
+        .iter()
+        .map(|f| walk_field(f, krate, quote!(walk), quote!(&self)));
+    let walks_mut = state_fields
+        .iter()
+        .map(|f| walk_field(f, krate, quote!(walk_mut), quote!(&mut self)));
+    let set_training = state_fields.iter().map(|field| {
+        let member = &field.member;
+        quote_spanned!(field.ty.span()=> #krate::Node::set_training(&mut self.#member, training);)
+    });
+    quote! {
+        #item
+
+        impl #impl_generics #krate::Node for #name #ty_generics #where_clause {
+            fn walk(&self, path: &mut #krate::Path, visitor: &mut dyn #krate::Visit) {
+                #(#walks)*
+            }
+
+            fn walk_mut(&mut self, path: &mut #krate::Path, visitor: &mut dyn #krate::VisitMut) {
+                #(#walks_mut)*
+            }
+
+            fn set_training(&mut self, training: bool) {
+                #(#set_training)*
+            }
+        }
+
+        impl #impl_generics #krate::Module for #name #ty_generics #where_clause {
+            const NAME: &'static str = #name_text;
+        }
+    }
+}
+
+/// One field's step of the walk. Spanned on the field's type, so a type that is not
+/// state is reported there, with `Node`'s explanation.
+fn walk_field(
+    field: &Field,
+    krate: &syn::Path,
+    method: TokenStream,
+    receiver: TokenStream,
+) -> TokenStream {
+    let member = &field.member;
+    let segment = &field.name;
+    let borrow = if receiver.to_string().contains("mut") {
+        quote!(&mut)
+    } else {
+        quote!(&)
+    };
+    quote_spanned! {field.ty.span()=>
+        path.with(#krate::Segment::Field(#segment), |path| {
+            #krate::Node::#method(#borrow self.#member, path, visitor)
+        });
+    }
+}
+
+/// The struct's own where clause plus `FieldType: Node` for every state field whose
+/// type mentions a type parameter (serde's bound inference): `Mlp<A>` is a module
+/// exactly when its fields are.
+fn where_clause(input: &Struct) -> Option<syn::WhereClause> {
+    let params: Vec<&Ident> = input
+        .item
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(&ty.ident),
+            _ => None,
+        })
+        .collect();
+    let mut clause = input.item.generics.where_clause.clone();
+    let krate = &input.krate;
+    for field in input.fields.iter().filter(|f| !f.skip) {
+        if mentions_any(&field.ty, &params) {
+            let ty = &field.ty;
+            let predicate: WherePredicate = syn::parse_quote!(#ty: #krate::Node);
+            clause
+                .get_or_insert_with(|| syn::parse_quote!(where))
+                .predicates
+                .push(predicate);
+        }
+    }
+    clause
+}
+
+fn mentions_any(ty: &Type, params: &[&Ident]) -> bool {
+    fn walk(tokens: TokenStream, params: &[&Ident]) -> bool {
+        tokens.into_iter().any(|tree| match tree {
+            proc_macro2::TokenTree::Ident(ident) => params.iter().any(|p| **p == ident),
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), params),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), params)
+}

@@ -1,0 +1,87 @@
+//! The run-time signature metadata (`nnx::Signatures`) of a `#[module] impl`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+
+use crate::ast::{Impl, Method};
+use crate::attr::Keyword;
+
+pub fn expand(input: &Impl) -> TokenStream {
+    let krate = &input.krate;
+    let item = &input.item;
+    let self_ty = &item.self_ty;
+    let (impl_generics, _, where_clause) = item.generics.split_for_impl();
+    let methods = input
+        .methods
+        .iter()
+        .map(|method| method_signature(input, method));
+    quote! {
+        impl #impl_generics #krate::Signatures for #self_ty #where_clause {
+            const METHODS: &'static [#krate::MethodSignature] = &[#(#methods),*];
+        }
+    }
+}
+
+fn method_signature(input: &Impl, method: &Method) -> TokenStream {
+    let krate = &input.krate;
+    let module = input.self_name.to_string();
+    let name = method.ident.to_string();
+    let is_call = method.is_call.is_some();
+    let mutates = method.mutable;
+    let batched = method.rule.is_some();
+    let output = pretty(&method.output);
+    let params = method.params.iter().map(|param| {
+        let name = param.ident.to_string();
+        let ty = pretty(&param.ty);
+        let (kind, default) = match &param.keyword {
+            Keyword::Positional => (quote!(Positional), quote!(::core::option::Option::None)),
+            Keyword::Keyword { default, .. } => {
+                let text = match default {
+                    Some(expr) => pretty(expr),
+                    None if ty.starts_with("Option<") => "None".to_owned(),
+                    None => "Default::default()".to_owned(),
+                };
+                (quote!(Keyword), quote!(::core::option::Option::Some(#text)))
+            }
+        };
+        quote! {
+            #krate::ParamInfo {
+                name: #name,
+                kind: #krate::ParamKind::#kind,
+                ty: #ty,
+                default: #default,
+            }
+        }
+    });
+    quote! {
+        #krate::MethodSignature {
+            module: #module,
+            method: #name,
+            is_call: #is_call,
+            mutates: #mutates,
+            batched: #batched,
+            params: &[#(#params),*],
+            output: #output,
+        }
+    }
+}
+
+/// Tokens as a person writes them: `Option<ArrayViewD<'_, bool>>`, not `Option < ... >`.
+pub fn pretty(tokens: &impl ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let prev = out.chars().last().unwrap_or(' ');
+            let next = chars.peek().copied().unwrap_or(' ');
+            let tight_after = matches!(prev, '<' | '&' | '\'' | ':' | '(' | '[' | '!' | '-');
+            let tight_before = matches!(next, '<' | '>' | ',' | ':' | ')' | ']' | '(' | '.' | ';');
+            if tight_after || tight_before {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out.replace("->", " -> ").replace("  ", " ")
+}

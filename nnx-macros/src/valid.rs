@@ -1,0 +1,165 @@
+//! Checks of a `#[module] impl` that the compiler would not make, or would make with a
+//! message about generated code instead of the user's.
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{GenericParam, Ident};
+
+use crate::ast::{Impl, Method};
+use crate::attr::Errors;
+use crate::invocation::{Axis, InAxes, Invocation};
+
+pub fn check_impl(input: &Impl) -> syn::Result<()> {
+    let mut errors = Errors::default();
+    check_single_call(input, &mut errors);
+    for method in &input.methods {
+        check_keyword_types(input, method, &mut errors);
+    }
+    errors.finish()
+}
+
+/// Like `__call__`, a module has one call method.
+fn check_single_call(input: &Impl, errors: &mut Errors) {
+    let calls: Vec<&Ident> = input
+        .methods
+        .iter()
+        .filter_map(|m| m.is_call.as_ref())
+        .collect();
+    if let [first, rest @ ..] = calls.as_slice() {
+        for extra in rest {
+            let mut error = syn::Error::new(
+                extra.span(),
+                format!(
+                    "`{}` already has a `#[call]` method; a module has one",
+                    input.self_name
+                ),
+            );
+            error.combine(syn::Error::new(first.span(), "the first `#[call]` is here"));
+            errors.push(error);
+        }
+    }
+}
+
+/// Keyword values are stored before the call, so their types cannot depend on the
+/// method's own type parameters (positional parameters can).
+fn check_keyword_types(input: &Impl, method: &Method, errors: &mut Errors) {
+    let generics: HashSet<String> = method
+        .generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(ty.ident.to_string()),
+            GenericParam::Const(c) => Some(c.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    for param in method.keywords() {
+        if let Some(generic) = first_mention(param.ty.to_token_stream(), &generics) {
+            errors.push(syn::Error::new_spanned(
+                &param.ty,
+                format!(
+                    "keyword parameter `{}` of `{}::{}` uses the method's type parameter \
+                     `{generic}`; keyword types must be fixed by the impl (make it positional, \
+                     or move `{generic}` to the impl)",
+                    param.ident, input.self_name, method.ident
+                ),
+            ));
+        }
+    }
+}
+
+fn first_mention(tokens: TokenStream, names: &HashSet<String>) -> Option<String> {
+    tokens.into_iter().find_map(|tree| match tree {
+        proc_macro2::TokenTree::Ident(ident) if names.contains(&ident.to_string()) => {
+            Some(ident.to_string())
+        }
+        proc_macro2::TokenTree::Group(group) => first_mention(group.stream(), names),
+        _ => None,
+    })
+}
+
+/// `in_axes` must fit the call as written: one entry per positional argument, and
+/// keyword entries only for keywords the call passes.
+pub fn check_in_axes(call: &Invocation, in_axes: &InAxes) -> syn::Result<()> {
+    let InAxes::Each {
+        positional,
+        keywords,
+        receiver,
+        span,
+    } = in_axes
+    else {
+        return Ok(());
+    };
+    let mut errors = Errors::default();
+    if positional.len() != call.positionals.len() {
+        errors.push(syn::Error::new(
+            *span,
+            format!(
+                "in_axes has {} positional {} but `{}(..)` passes {} positional {}; give one \
+                 axis (or None) per positional argument, then `name = axis` for keywords",
+                positional.len(),
+                plural(positional.len(), "entry", "entries"),
+                call.head(),
+                call.positionals.len(),
+                plural(call.positionals.len(), "argument", "arguments"),
+            ),
+        ));
+    }
+    for (name, _) in keywords {
+        if !call.keywords.iter().any(|(k, _)| k == name) {
+            let passed: Vec<String> = call.keywords.iter().map(|(k, _)| k.to_string()).collect();
+            let hint = match closest(&name.to_string(), &passed) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None if passed.is_empty() => "; it passes no keyword arguments".to_owned(),
+                None => format!("; it passes {}", passed.join(", ")),
+            };
+            errors.push(syn::Error::new(
+                name.span(),
+                format!(
+                    "in_axes names keyword `{name}`, but `{}(..)` passes no `{name}`{hint}",
+                    call.head()
+                ),
+            ));
+        }
+    }
+    if let Some((Axis::Mapped(tokens), span)) = receiver {
+        if tokens.to_string().replace(' ', "") != "0isize" {
+            errors.push(syn::Error::new(
+                *span,
+                "`self` maps over a `Stacked` module along axis 0 only: write `self = 0` or `self = None`",
+            ));
+        }
+    }
+    errors.finish()
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// The candidate within edit distance 2, as rustc suggests names.
+fn closest(name: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}
