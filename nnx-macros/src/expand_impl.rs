@@ -205,6 +205,7 @@ impl<'a> MethodGen<'a> {
         let _ = ty_generics;
         let krate = self.krate();
         quote! {
+            #[allow(private_interfaces, private_bounds)]
             impl #impl_generics #self_ty #where_clause {
                 #[doc(hidden)]
                 #[inline]
@@ -278,13 +279,14 @@ impl<'a> MethodGen<'a> {
         let call = quote_spanned!(call_span=> call);
         quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #name #params #where_clause {
                 __recv: #receiver #self_ty,
                 #(#fields,)*
                 __marker: #krate::__private::PhantomData<&'__a ()>,
             }
 
+            #[allow(private_interfaces, private_bounds)]
             impl #params #name #args #where_clause {
                 #(#setters)*
 
@@ -311,7 +313,7 @@ impl<'a> MethodGen<'a> {
         let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member";
         Some(quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
             pub trait #name {
                 fn refuse() -> ::core::convert::Infallible;
@@ -372,18 +374,19 @@ impl<'a> MethodGen<'a> {
         let run = self.run();
         quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #entry #params #where_clause {
                 __marker: #krate::__private::PhantomData<(&'__m #self_ty, &'__a ())>,
             }
 
+            #[allow(private_interfaces, private_bounds)]
             impl #params #entry #args #where_clause {
                 #broadcast
                 #stacked
             }
 
             #[doc(hidden)]
-            #[allow(non_camel_case_types)]
+            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #name #params_o #where_clause {
                 __recv: #receiver_ty,
                 #(#fields,)*
@@ -392,6 +395,7 @@ impl<'a> MethodGen<'a> {
                 __marker: #krate::__private::PhantomData<&'__a ()>,
             }
 
+            #[allow(private_interfaces, private_bounds)]
             impl #params_o #name #args_o #where_clause {
                 #(#setters)*
 
@@ -427,6 +431,7 @@ impl<'a> MethodGen<'a> {
             let guard = self.guard_name();
             quote_spanned! {span=>
                 #[inline]
+                #[allow(unreachable_code)]
                 pub fn __broadcast<__G: #guard>(self, _module: &'__m #self_ty) -> #name #args {
                     match <__G as #guard>::refuse() {}
                 }

@@ -1,0 +1,263 @@
+//! `vmap!` and `call!` through the public API: every result is checked against a loop
+//! of direct per-example calls.
+
+use ndarray::{Array1, Array2, Array3, ArrayD, ArrayView1, ArrayViewD, Axis, array, s};
+use nnx::prelude::*;
+use nnx::{ForwardError, ParamKind};
+use rand_chacha::ChaCha8Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+
+fn random(shape: (usize, usize), seed: u64) -> Array2<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    Array2::from_shape_simple_fn(shape, || StandardNormal.sample(&mut rng))
+}
+
+fn random_mask(shape: (usize, usize), seed: u64) -> Array2<bool> {
+    random(shape, seed).mapv(|v| v > -0.5)
+}
+
+/// A LayerNorm whose scale and bias are not the trivial ones.
+fn layer_norm(features: usize, seed: u64) -> LayerNorm {
+    let mut ln = LayerNorm::new(features);
+    ln.scale.as_mut().unwrap().value = random((1, features), seed).row(0).mapv(|v| 1.0 + 0.3 * v);
+    ln.bias.as_mut().unwrap().value = random((1, features), seed + 1).row(0).to_owned();
+    ln
+}
+
+/// Rows of `x` (examples along `axis`) through direct calls, stacked on axis 0.
+fn loop_rows(
+    ln: &LayerNorm,
+    x: &Array2<f32>,
+    mask: Option<&Array2<bool>>,
+    axis: usize,
+) -> Array2<f32> {
+    let rows: Vec<Array1<f32>> = (0..x.len_of(Axis(axis)))
+        .map(|i| {
+            let xi = x.index_axis(Axis(axis), i).into_dyn();
+            let mi = mask.map(|m| m.index_axis(Axis(axis), i).into_dyn());
+            ln.forward(xi, mi).unwrap().into_dimensionality().unwrap()
+        })
+        .collect();
+    let views: Vec<ArrayView1<f32>> = rows.iter().map(|r| r.view()).collect();
+    ndarray::stack(Axis(0), &views).unwrap()
+}
+
+fn max_abs_diff(a: &ArrayD<f32>, b: &ArrayD<f32>) -> f32 {
+    assert_eq!(a.shape(), b.shape());
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+#[test]
+fn seed_scenario_layer_norm_with_mask_keyword() {
+    let ln = layer_norm(10, 1);
+    let x = random((15, 10), 2);
+    let m = random_mask((15, 10), 3);
+    let plain = vmap!(ln(x)).unwrap();
+    assert_eq!(
+        max_abs_diff(&plain, &loop_rows(&ln, &x, None, 0).into_dyn()),
+        0.0
+    );
+    let masked = vmap!(ln(x, mask = m)).unwrap();
+    assert_eq!(
+        max_abs_diff(&masked, &loop_rows(&ln, &x, Some(&m), 0).into_dyn()),
+        0.0
+    );
+    assert!(
+        max_abs_diff(&masked, &plain) > 1e-3,
+        "the mask must change the result"
+    );
+}
+
+#[test]
+fn in_axes_and_out_axes_move_the_batch() {
+    let ln = layer_norm(10, 4);
+    let xt = random((10, 15), 5); // examples along axis 1
+    let mt = random_mask((10, 15), 6);
+    let y = vmap!(ln(xt, mask = mt), in_axes = (1, mask = 1), out_axes = 1).unwrap();
+    assert_eq!(y.shape(), [10, 15]);
+    let expected = loop_rows(&ln, &xt, Some(&mt), 1).reversed_axes();
+    assert_eq!(max_abs_diff(&y, &expected.into_dyn()), 0.0);
+    // Negative axes count from the end.
+    let y_neg = vmap!(ln(xt, mask = mt), in_axes = (-1, mask = -1), out_axes = -1).unwrap();
+    assert_eq!(y_neg, y);
+    // A single in_axes applies to every argument.
+    let y_all = vmap!(ln(xt, mask = mt), in_axes = 1).unwrap();
+    assert_eq!(y_all.shape(), [15, 10]);
+}
+
+#[test]
+fn a_broadcast_mask_is_shared_by_every_example() {
+    let ln = layer_norm(6, 7);
+    let x = random((5, 6), 8);
+    let shared = array![true, true, false, true, false, true];
+    let y = vmap!(ln(x, mask = shared.view()), in_axes = (0, mask = None)).unwrap();
+    let masks = Array2::from_shape_fn((5, 6), |(_, j)| shared[j]);
+    assert_eq!(
+        max_abs_diff(&y, &loop_rows(&ln, &x, Some(&masks), 0).into_dyn()),
+        0.0
+    );
+}
+
+#[test]
+fn function_form_is_a_reusable_closure() {
+    let ln = layer_norm(10, 9);
+    let f = vmap!(
+        |op: &LayerNorm, x: ArrayViewD<f32>| op(x),
+        in_axes = (None, 0)
+    );
+    let x = random((15, 10), 10);
+    let y = f(&ln, x.view().into_dyn()).unwrap();
+    assert_eq!(
+        max_abs_diff(&y, &loop_rows(&ln, &x, None, 0).into_dyn()),
+        0.0
+    );
+    let again = f(&ln, x.slice(s![..3, ..]).into_dyn()).unwrap();
+    assert_eq!(again.shape(), [3, 10]);
+}
+
+#[test]
+fn nested_vmap_runs_per_head_inside_per_batch() {
+    let ln = layer_norm(4, 11);
+    let mut rng = ChaCha8Rng::seed_from_u64(12);
+    let x = Array3::<f32>::from_shape_simple_fn((2, 3, 4), || StandardNormal.sample(&mut rng));
+    let per_batch = vmap!(
+        |op: &LayerNorm, heads: ArrayViewD<f32>| vmap!(op(heads)),
+        in_axes = (None, 0)
+    );
+    let y = per_batch(&ln, x.view().into_dyn()).unwrap();
+    assert_eq!(y.shape(), [2, 3, 4]);
+    for b in 0..2 {
+        for h in 0..3 {
+            let direct = call!(ln(x.slice(s![b, h, ..]))).unwrap();
+            assert_eq!(y.slice(s![b, h, ..]).into_dyn(), direct);
+        }
+    }
+}
+
+#[test]
+fn ensembles_map_over_stacked_modules() {
+    let mut ensemble = Stacked::new(4, |i| layer_norm(10, 100 + i as u64));
+    let x = random((4, 10), 13);
+    let y = vmap!(ensemble(x), in_axes = (0, self = 0)).unwrap();
+    for i in 0..4 {
+        let direct = call!((ensemble[i])(x.row(i))).unwrap();
+        assert_eq!(y.index_axis(Axis(0), i), direct);
+    }
+    // Broadcasting x over the members instead.
+    let shared = x.row(0).into_dyn();
+    let y = vmap!(ensemble(shared), in_axes = (None, self = 0)).unwrap();
+    assert_eq!(y.shape(), [4, 10]);
+    assert_eq!(ensemble.state().paths().next(), Some("0.scale"));
+}
+
+/// A user module without a batching rule: vmap falls back to per-example calls.
+#[module]
+struct Counter {
+    total: BatchStat<Array1<f32>>,
+}
+
+#[module]
+impl Counter {
+    /// Adds `x * weight` to the running total and returns the new total and its sum.
+    pub fn add(
+        &mut self,
+        x: ArrayViewD<'_, f32>,
+        #[kw(default = 1.0)] weight: f32,
+    ) -> Result<(ArrayD<f32>, ArrayD<f32>), ForwardError> {
+        self.total
+            .value
+            .zip_mut_with(&x, |total, &v| *total += v * weight);
+        Ok((
+            self.total.value.clone().into_dyn(),
+            ndarray::arr0(self.total.sum()).into_dyn(),
+        ))
+    }
+}
+
+#[test]
+fn mutating_methods_run_on_their_own_member_and_tuples_take_out_axes() {
+    let mut counters = Stacked::new(3, |_| Counter {
+        total: BatchStat::new(Array1::zeros(2)),
+    });
+    let x = array![[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    let (totals, sums) = vmap!(
+        counters.add(x, weight = 2.0),
+        in_axes = (0, weight = None, self = 0),
+        out_axes = (1, 0)
+    )
+    .unwrap();
+    assert_eq!(
+        totals,
+        array![[2.0f32, 6.0, 10.0], [4.0, 8.0, 12.0]].into_dyn()
+    );
+    assert_eq!(sums, array![6.0f32, 14.0, 22.0].into_dyn());
+    assert_eq!(counters[2].total.value, array![10.0, 12.0]);
+    // The default weight is 1.
+    call!(counters[0].add(x.row(0))).unwrap();
+    assert_eq!(counters[0].total.value, array![3.0, 6.0]);
+}
+
+#[test]
+fn data_errors_name_the_arguments_and_never_panic() {
+    let ln = layer_norm(10, 14);
+    let x = random((15, 10), 15);
+    let short_mask = random_mask((14, 10), 16);
+    let err = vmap!(ln(x, mask = short_mask)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch sizes disagree: `x` has 15 along its mapped axis but `mask` has 14"
+    );
+    let err = vmap!(ln(x), in_axes = 2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "in_axes: axis 2 of `x` is out of range for its rank 2"
+    );
+    let err = vmap!(ln(x.row(0)), in_axes = None).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "nothing is mapped: every argument is broadcast (None in in_axes) and no `axis_size` was given"
+    );
+    let bad_mask = random_mask((15, 3), 17);
+    let err = vmap!(ln(x, mask = bad_mask)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "LayerNorm: `mask` of shape [3] does not broadcast to `x` of shape [10]"
+    );
+    let err = vmap!(ln(x), out_axes = 3).unwrap_err();
+    assert!(err.to_string().starts_with("out_axes: axis 3"), "{err}");
+}
+
+#[test]
+fn axis_size_repeats_a_broadcast_call() {
+    let ln = layer_norm(5, 18);
+    let x = random((1, 5), 19);
+    let y = vmap!(ln(x.row(0)), in_axes = None, axis_size = 3).unwrap();
+    assert_eq!(y.shape(), [3, 5]);
+    let direct = call!(ln(x.row(0))).unwrap();
+    for row in y.outer_iter() {
+        assert_eq!(row, direct);
+    }
+}
+
+#[test]
+fn signatures_are_visible_at_run_time() {
+    let forward = LayerNorm::call_signature().unwrap();
+    assert_eq!(forward.method, "forward");
+    assert!(forward.batched && !forward.mutates);
+    let mask = forward.param("mask").unwrap();
+    assert_eq!(
+        (mask.kind, mask.default),
+        (ParamKind::Keyword, Some("None"))
+    );
+    assert_eq!(
+        forward.to_string(),
+        "LayerNorm::forward(&self, x: ArrayViewD<'_, f32>, *, mask: Option<ArrayViewD<'_, bool>> = None) -> Result<ArrayD<f32>, ForwardError>"
+    );
+    let add = Counter::signature("add").unwrap();
+    assert!(add.mutates);
+    assert_eq!(add.param("weight").unwrap().default, Some("1.0"));
+}
