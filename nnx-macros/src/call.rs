@@ -17,9 +17,28 @@ fn private() -> TokenStream {
 
 pub fn call(input: TokenStream) -> TokenStream {
     match invocation::parse_call_input(input) {
-        Ok(call) => expand_call(&call),
-        Err(error) => error.to_compile_error(),
+        Ok(call) => with_problems(call.problems.clone(), expand_call(&call)),
+        Err(error) => diverging_error(error),
     }
+}
+
+/// The expansion with the errors found beside it, so one mistake is reported once and
+/// everything else in the call is still type-checked.
+fn with_problems(problems: Option<syn::Error>, expansion: TokenStream) -> TokenStream {
+    match problems {
+        Some(error) => {
+            let error = error.to_compile_error();
+            quote!({ #error #expansion })
+        }
+        None => expansion,
+    }
+}
+
+/// An error where no call can be expanded: the block diverges, so it fits any type the
+/// surrounding code expects and causes no follow-on errors.
+fn diverging_error(error: syn::Error) -> TokenStream {
+    let error = error.to_compile_error();
+    quote!({ #error loop {} })
 }
 
 /// `(ln).__nnx_call().mask(m).call(x)`: the setter carries the user's `mask` token,
@@ -57,13 +76,25 @@ pub fn vmap(input: TokenStream) -> TokenStream {
         Expr::Closure(closure) => expand_vmap_closure(closure, &input.options),
         target => {
             let call = invocation::parse_invocation(target)?;
-            if let Some(in_axes) = &input.options.in_axes {
-                valid::check_in_axes(&call, in_axes)?;
+            let mut problems = call.problems.clone();
+            if let Some(Err(error)) = input
+                .options
+                .in_axes
+                .as_ref()
+                .map(|axes| valid::check_in_axes(&call, axes))
+            {
+                match &mut problems {
+                    Some(problems) => problems.combine(error),
+                    None => problems = Some(error),
+                }
             }
-            Ok(expand_vmap_call(&call, &input.options))
+            Ok(with_problems(
+                problems,
+                expand_vmap_call(&call, &input.options),
+            ))
         }
     });
-    result.unwrap_or_else(|error| error.to_compile_error())
+    result.unwrap_or_else(diverging_error)
 }
 
 /// The axis of each argument: explicit entries, else `in_axes = n` for all, else 0.

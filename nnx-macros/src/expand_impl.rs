@@ -562,9 +562,10 @@ impl<'a> MethodGen<'a> {
             let predicates = &clause.predicates;
             quote!(#predicates)
         });
+        let run = Ident::new("run", self.method.ident.span());
         quote! {
             #[inline]
-            pub fn run #method_generics (self, #(#run_params),*)
+            pub fn #run #method_generics (self, #(#run_params),*)
                 -> #p::Result<<#output as #p::Unbatched>::Batched, #p::VmapError>
             where
                 #out_bound,

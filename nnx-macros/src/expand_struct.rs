@@ -15,12 +15,8 @@ pub fn expand(input: &Struct) -> TokenStream {
     let (impl_generics, ty_generics, _) = item.generics.split_for_impl();
     let where_clause = where_clause(input);
     let state_fields: Vec<&Field> = input.fields.iter().filter(|f| !f.skip).collect();
-    let walks = state_fields
-        .iter()
-        .map(|f| walk_field(f, krate, quote!(walk), quote!(&self)));
-    let walks_mut = state_fields
-        .iter()
-        .map(|f| walk_field(f, krate, quote!(walk_mut), quote!(&mut self)));
+    let walks = state_fields.iter().map(|f| walk_field(f, krate, false));
+    let walks_mut = state_fields.iter().map(|f| walk_field(f, krate, true));
     let set_training = state_fields.iter().map(|field| {
         let member = &field.member;
         quote_spanned!(field.ty.span()=> #krate::Node::set_training(&mut self.#member, training);)
@@ -48,25 +44,19 @@ pub fn expand(input: &Struct) -> TokenStream {
     }
 }
 
-/// One field's step of the walk. Spanned on the field's type, so a type that is not
-/// state is reported there, with `Node`'s explanation.
-fn walk_field(
-    field: &Field,
-    krate: &syn::Path,
-    method: TokenStream,
-    receiver: TokenStream,
-) -> TokenStream {
+/// One field's step of the walk. Every token is spanned on the field's type, so a type
+/// that is not state is reported once, there, with `Node`'s explanation.
+fn walk_field(field: &Field, krate: &syn::Path, mutable: bool) -> TokenStream {
     let member = &field.member;
     let segment = &field.name;
-    let borrow = if receiver.to_string().contains("mut") {
-        quote!(&mut)
+    let span = field.ty.span();
+    let call = if mutable {
+        quote_spanned!(span=> #krate::Node::walk_mut(&mut self.#member, path, visitor))
     } else {
-        quote!(&)
+        quote_spanned!(span=> #krate::Node::walk(&self.#member, path, visitor))
     };
-    quote_spanned! {field.ty.span()=>
-        path.with(#krate::Segment::Field(#segment), |path| {
-            #krate::Node::#method(#borrow self.#member, path, visitor)
-        });
+    quote_spanned! {span=>
+        path.with(#krate::Segment::Field(#segment), |path| #call);
     }
 }
 

@@ -18,6 +18,9 @@ pub struct Invocation {
     pub keywords: Vec<(Ident, Expr)>,
     /// The parentheses of the argument list, where arity errors point.
     pub args_span: Span,
+    /// Mistakes that still leave a call to expand (a repeated keyword, a positional
+    /// after keywords): reported beside the expansion, so rustc checks the rest too.
+    pub problems: Option<syn::Error>,
 }
 
 impl Invocation {
@@ -82,13 +85,13 @@ pub fn parse_invocation(expr: Expr) -> syn::Result<Invocation> {
             }
         }
     }
-    errors.finish()?;
     Ok(Invocation {
         receiver,
         method,
         positionals,
         keywords,
         args_span,
+        problems: errors.finish().err(),
     })
 }
 
