@@ -8,7 +8,7 @@ use rand_chacha::rand_core::SeedableRng;
 /// across platforms and crate versions, so a seed always builds the same model.
 pub type Key = ChaCha8Rng;
 
-/// One stream: each call to [`next`](RngStream::next) gives a new, independent generator,
+/// One stream: each call to [`next_key`](RngStream::next_key) gives a new, independent generator,
 /// as each `rngs.params()` call in NNX gives a new key.
 #[derive(Clone, Debug)]
 pub struct RngStream {
@@ -21,7 +21,7 @@ impl RngStream {
         Self { seed, count: 0 }
     }
 
-    pub fn next(&mut self) -> Key {
+    pub fn next_key(&mut self) -> Key {
         let key = Key::seed_from_u64(mix(self.seed, self.count));
         self.count += 1;
         key
@@ -64,12 +64,12 @@ impl Rngs {
 
     /// A new key from the `params` stream.
     pub fn params(&mut self) -> Key {
-        self.stream("params").next()
+        self.stream("params").next_key()
     }
 
     /// A new key from the `dropout` stream.
     pub fn dropout(&mut self) -> Key {
-        self.stream("dropout").next()
+        self.stream("dropout").next_key()
     }
 }
 

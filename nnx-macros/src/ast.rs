@@ -196,10 +196,10 @@ fn parse_impl(mut item: ItemImpl, krate: Path) -> syn::Result<Impl> {
     let self_name = self_type_name(&item.self_ty)?;
     let mut methods = Vec::new();
     for impl_item in &item.items {
-        if let ImplItem::Fn(method) = impl_item {
-            if let Some(parsed) = parse_method(method, &mut errors) {
-                methods.push(parsed);
-            }
+        if let ImplItem::Fn(method) = impl_item
+            && let Some(parsed) = parse_method(method, &mut errors)
+        {
+            methods.push(parsed);
         }
     }
     errors.finish()?;

@@ -296,14 +296,14 @@ fn closure_params(
         .map(|(input, axis)| match input {
             Pat::Type(pat_type) => match &*pat_type.pat {
                 Pat::Ident(ident) => {
-                    if let (Axis::Broadcast, Type::Reference(reference)) = (&axis, &*pat_type.ty) {
-                        if reference.mutability.is_some() {
-                            return Err(syn::Error::new_spanned(
-                                &pat_type.ty,
-                                "a `&mut` parameter cannot be broadcast: every example would \
-                                 mutate the same value",
-                            ));
-                        }
+                    if let (Axis::Broadcast, Type::Reference(reference)) = (&axis, &*pat_type.ty)
+                        && reference.mutability.is_some()
+                    {
+                        return Err(syn::Error::new_spanned(
+                            &pat_type.ty,
+                            "a `&mut` parameter cannot be broadcast: every example would \
+                             mutate the same value",
+                        ));
                     }
                     Ok(ClosureParam {
                         name: ident.ident.clone(),

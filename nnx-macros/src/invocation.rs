@@ -55,8 +55,8 @@ pub fn parse_invocation(expr: Expr) -> syn::Result<Invocation> {
     let mut positionals = Vec::new();
     let mut keywords: Vec<(Ident, Expr)> = Vec::new();
     for arg in args {
-        match keyword_argument(arg) {
-            Ok((name, value)) => {
+        match classify(arg) {
+            Argument::Keyword(name, value) => {
                 if let Some((first, _)) = keywords.iter().find(|(k, _)| *k == name) {
                     let mut error = syn::Error::new(
                         name.span(),
@@ -71,7 +71,7 @@ pub fn parse_invocation(expr: Expr) -> syn::Result<Invocation> {
                     keywords.push((name, value));
                 }
             }
-            Err(positional) => {
+            Argument::Positional(positional) => {
                 if let Some((last, _)) = keywords.last() {
                     errors.push(syn::Error::new_spanned(
                         &positional,
@@ -95,17 +95,22 @@ pub fn parse_invocation(expr: Expr) -> syn::Result<Invocation> {
     })
 }
 
-/// `name = value` as a keyword; anything else is positional (returned as `Err`).
-fn keyword_argument(arg: Expr) -> Result<(Ident, Expr), Expr> {
+enum Argument {
+    Keyword(Ident, Expr),
+    Positional(Expr),
+}
+
+/// `name = value` is a keyword argument; anything else is positional.
+fn classify(arg: Expr) -> Argument {
     match arg {
         Expr::Assign(assign) => match &*assign.left {
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
                 let name = path.path.get_ident().cloned().expect("checked above");
-                Ok((name, *assign.right))
+                Argument::Keyword(name, *assign.right)
             }
-            _ => Err(Expr::Assign(assign)),
+            _ => Argument::Positional(Expr::Assign(assign)),
         },
-        other => Err(other),
+        other => Argument::Positional(other),
     }
 }
 

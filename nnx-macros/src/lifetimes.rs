@@ -74,10 +74,10 @@ impl VisitMut for Namer<'_> {
     }
 
     fn visit_type_path_mut(&mut self, path: &mut TypePath) {
-        if let Some(last) = path.path.segments.last_mut() {
-            if VIEW_ALIASES.contains(&last.ident.to_string().as_str()) {
-                add_lifetime_argument(&mut last.arguments, self.lifetime);
-            }
+        if let Some(last) = path.path.segments.last_mut()
+            && VIEW_ALIASES.contains(&last.ident.to_string().as_str())
+        {
+            add_lifetime_argument(&mut last.arguments, self.lifetime);
         }
         visit_mut::visit_type_path_mut(self, path);
     }

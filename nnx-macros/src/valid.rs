@@ -124,13 +124,13 @@ pub fn check_in_axes(call: &Invocation, in_axes: &InAxes) -> syn::Result<()> {
             ));
         }
     }
-    if let Some((Axis::Mapped(tokens), span)) = receiver {
-        if tokens.to_string().replace(' ', "") != "0isize" {
-            errors.push(syn::Error::new(
-                *span,
-                "`self` maps over a `Stacked` module along axis 0 only: write `self = 0` or `self = None`",
-            ));
-        }
+    if let Some((Axis::Mapped(tokens), span)) = receiver
+        && tokens.to_string().replace(' ', "") != "0isize"
+    {
+        errors.push(syn::Error::new(
+            *span,
+            "`self` maps over a `Stacked` module along axis 0 only: write `self = 0` or `self = None`",
+        ));
     }
     errors.finish()
 }
