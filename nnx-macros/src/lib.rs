@@ -13,6 +13,8 @@ mod expand_struct;
 mod invocation;
 mod lifetimes;
 mod signature;
+#[cfg(test)]
+mod snapshots;
 mod valid;
 
 use proc_macro::TokenStream;

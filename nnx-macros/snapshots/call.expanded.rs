@@ -1,0 +1,3 @@
+fn expansion() {
+    let _ = (ln).__nnx_call().mask(m.view()).call(x.view());
+}

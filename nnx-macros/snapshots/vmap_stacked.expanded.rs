@@ -1,0 +1,10 @@
+fn expansion() {
+    let _ = {
+        let __nnx_stack = &mut (ensemble);
+        __nnx_stack
+            .__first()
+            .__nnx_vmap()
+            .__stacked(__nnx_stack)
+            .run(::nnx::__private::Mapped(&(xs), 0isize))
+    };
+}
