@@ -1,7 +1,10 @@
 //! A first model: a user-defined module around `LayerNorm` and `Linear`, its state tree,
 //! a forward pass, and a state round trip. Run with `cargo run --example quickstart`.
+//!
+//! It uses nothing but the `nnx` crate (arrays come through `nnx::ndarray`), as a user
+//! crate with the single dependency line `nnx = ...` would.
 
-use ndarray::{Array1, ArrayD, ArrayViewD, array};
+use nnx::ndarray::array;
 use nnx::prelude::*;
 
 /// A residual block: `x + gate * proj(norm(x))`.

@@ -37,12 +37,15 @@ pub use vmap::{Batch, Mappable, Slot, Stacked, VmapError};
 
 pub use nnx_macros::{call, module, vmap};
 
+/// The array crate nnx is built on, so a user crate needs one dependency line.
+pub use ndarray;
+
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::vmap::{
-        Batch, BatchSize, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot, Mappable, Mapped,
-        Slot, Stacked, Unbatched, VmapError,
+        Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot, Mappable,
+        Mapped, Slot, Stacked, Unbatched, VmapError,
     };
     pub use core::marker::PhantomData;
     pub use core::result::Result;
@@ -64,9 +67,13 @@ pub mod __private {
     impl<T: ?Sized> MayBroadcast for T {}
 }
 
-/// `use nnx::prelude::*;` brings the macros, the traits whose methods you call, and the
-/// common types.
+/// `use nnx::prelude::*;` brings the macros, the traits whose methods you call, the
+/// common types, and ndarray's usual array types.
 pub mod prelude {
+    pub use ndarray::{
+        Array, Array1, Array2, ArrayD, ArrayView, ArrayView1, ArrayView2, ArrayViewD, Axis,
+    };
+
     pub use crate::{
         BatchStat, ForwardError, LayerNorm, Linear, Mode, Module, Node, NormConfig, Param, RmsNorm,
         Rngs, Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,

@@ -131,23 +131,25 @@ fn receiver_is_stacked(in_axes: Option<&InAxes>) -> bool {
     )
 }
 
-/// A mapped argument is borrowed (`vmap!(ln(x))` with an owned `x` works; a leading `&`
-/// the user wrote is not doubled); a broadcast one is passed as written.
+/// A mapped array is borrowed as a view (`vmap!(ln(x))` with an owned `x` works, and
+/// so do `&x` and `x.view()`); a broadcast argument is passed as written.
 fn slot(value: &Expr, axis: &Axis) -> TokenStream {
     let p = private();
     match axis {
         Axis::Mapped(axis) => {
+            // A `&` the user wrote is redundant here (and clippy would say so).
             let value = match value {
                 Expr::Reference(reference) if reference.mutability.is_none() => &*reference.expr,
                 other => other,
             };
-            quote_spanned!(value.span()=> #p::Mapped(&(#value), #axis))
+            quote_spanned!(value.span()=> #p::Mapped((#value).__nnx_batch_view(), #axis))
         }
         Axis::Broadcast => quote_spanned!(value.span()=> #p::Broadcast(#value)),
     }
 }
 
 fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
+    let p = private();
     let in_axes = options.in_axes.as_ref();
     let receiver = &call.receiver;
     let entry = entry_name("__nnx_vmap", call);
@@ -175,8 +177,10 @@ fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
     let tail = quote! {
         #(#setters)* #out_axes #axis_size .#run(#(#positionals),*)
     };
+    let import = quote!(use #p::BatchView as _;);
     if receiver_is_stacked(in_axes) {
         quote! {{
+            #import
             let __nnx_stack = &mut (#receiver);
             __nnx_stack.__first().#entry().__stacked(__nnx_stack) #tail
         }}
@@ -184,6 +188,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
         let broadcast = Ident::new("__broadcast", method_span);
         let unit = quote_spanned!(method_span=> ());
         quote! {{
+            #import
             let __nnx_module = &(#receiver);
             __nnx_module.#entry().#broadcast::<#unit>(__nnx_module) #tail
         }}

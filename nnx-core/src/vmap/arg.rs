@@ -60,6 +60,18 @@ impl<T: Mappable> Slot<T> {
 /// `in_axes` gave this argument an axis: `vmap!` wraps the user's expression in it.
 pub struct Mapped<V>(pub V, pub isize);
 
+/// How `vmap!` borrows a mapped array: by method call, so any number of references
+/// (`x`, `&x`, `&&x`, `x.view()`) auto-derefs to the array itself.
+pub trait BatchView<A, D> {
+    fn __nnx_batch_view(&self) -> ArrayView<'_, A, D>;
+}
+
+impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
+    fn __nnx_batch_view(&self) -> ArrayView<'_, A, D> {
+        self.view()
+    }
+}
+
 /// `in_axes` gave this argument `None`.
 pub struct Broadcast<V>(pub V);
 
