@@ -6,6 +6,7 @@
 // where the layers are themselves `#[module]`s.
 extern crate self as nnx;
 
+mod axis;
 pub mod error;
 pub mod init;
 pub mod kernels;

@@ -5,6 +5,7 @@
 use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 use crate::ForwardError;
+use crate::axis::resolve_axis;
 use crate::kernels::{self, NormKind, NormSpec};
 use crate::vmap::{Batch, Slot, VmapError};
 
@@ -152,16 +153,13 @@ impl Normalize<'_> {
     ) -> Result<Vec<usize>, ForwardError> {
         let mut out = Vec::with_capacity(axes.len());
         for &axis in axes {
-            let normalized = if axis < 0 { axis + rank as isize } else { axis };
-            if normalized < 0 || normalized >= rank as isize {
-                return Err(ForwardError::Axis {
-                    module: self.module,
-                    arg,
-                    axis,
-                    rank,
-                });
-            }
-            out.push(normalized as usize + leading);
+            let resolved = resolve_axis(axis, rank).ok_or(ForwardError::Axis {
+                module: self.module,
+                arg,
+                axis,
+                rank,
+            })?;
+            out.push(resolved + leading);
         }
         out.sort_unstable();
         out.dedup();
@@ -267,18 +265,11 @@ fn batched_mask<'a>(
 /// The batch axis, computed first, moved to `out_axis` (a permutation: no copy).
 fn move_batch_axis(y: ArrayD<f32>, out_axis: isize) -> Result<ArrayD<f32>, VmapError> {
     let rank = y.ndim();
-    let axis = if out_axis < 0 {
-        out_axis + rank as isize
-    } else {
-        out_axis
-    };
-    if axis < 0 || axis >= rank as isize {
-        return Err(VmapError::OutAxis {
-            axis: out_axis,
-            rank,
-        });
-    }
+    let axis = resolve_axis(out_axis, rank).ok_or(VmapError::OutAxis {
+        axis: out_axis,
+        rank,
+    })?;
     let mut order: Vec<usize> = (1..rank).collect();
-    order.insert(axis as usize, 0);
+    order.insert(axis, 0);
     Ok(y.permuted_axes(IxDyn(&order)))
 }

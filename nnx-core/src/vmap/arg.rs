@@ -1,6 +1,7 @@
 use ndarray::{ArrayBase, ArrayView, Data, Dimension, IxDyn};
 
 use super::{Mappable, VmapError};
+use crate::axis::resolve_axis;
 
 /// One argument of a vmapped call: the same value for every example, or a batched value
 /// with the axis to map. Batching rules receive their arguments in this form, with the
@@ -28,20 +29,13 @@ impl<T: Mappable> Slot<T> {
         };
         let shape = T::batched_shape(batched);
         let rank = shape.len();
-        let normalized = if *axis < 0 {
-            *axis + rank as isize
-        } else {
-            *axis
-        };
-        if normalized < 0 || normalized >= rank as isize {
-            return Err(VmapError::Axis {
-                arg,
-                axis: *axis,
-                rank,
-            });
-        }
-        *axis = normalized;
-        Ok(Some(shape[normalized as usize]))
+        let resolved = resolve_axis(*axis, rank).ok_or(VmapError::Axis {
+            arg,
+            axis: *axis,
+            rank,
+        })?;
+        *axis = resolved as isize;
+        Ok(Some(shape[resolved]))
     }
 
     /// Example `index`: a clone when broadcast, a slice along the axis when mapped.

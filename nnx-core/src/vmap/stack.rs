@@ -1,6 +1,7 @@
 use ndarray::{Array, Array1, ArrayView, Axis, Dimension, IxDyn};
 
 use super::VmapError;
+use crate::axis::resolve_axis;
 
 /// A per-example output that `vmap!` knows how to stack into a batched output.
 #[diagnostic::on_unimplemented(
@@ -15,20 +16,12 @@ pub trait Unbatched: Sized {
     fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError>;
 }
 
+/// Where the batch axis goes in an output whose examples have `rank` axes.
 fn insert_axis(axis: isize, rank: usize) -> Result<usize, VmapError> {
-    let out_rank = rank + 1;
-    let normalized = if axis < 0 {
-        axis + out_rank as isize
-    } else {
-        axis
-    };
-    if normalized < 0 || normalized >= out_rank as isize {
-        return Err(VmapError::OutAxis {
-            axis,
-            rank: out_rank,
-        });
-    }
-    Ok(normalized as usize)
+    resolve_axis(axis, rank + 1).ok_or(VmapError::OutAxis {
+        axis,
+        rank: rank + 1,
+    })
 }
 
 impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
