@@ -60,6 +60,27 @@ pub struct RmsNorm {
     pub config: NormConfig,
 }
 
+impl NormConfig {
+    fn numerics<'p>(
+        &'p self,
+        module: &'static str,
+        kind: NormKind,
+        scale: &'p Option<Param<Array1<f32>>>,
+        bias: &'p Option<Param<Array1<f32>>>,
+    ) -> Normalize<'p> {
+        Normalize {
+            module,
+            kind,
+            epsilon: self.epsilon,
+            num_features: self.num_features,
+            reduction_axes: &self.reduction_axes,
+            feature_axes: &self.feature_axes,
+            scale: scale.as_deref(),
+            bias: bias.as_deref(),
+        }
+    }
+}
+
 fn scale_param(config: &NormConfig) -> Option<Param<Array1<f32>>> {
     config
         .use_scale
@@ -83,16 +104,8 @@ impl LayerNorm {
     }
 
     fn numerics(&self) -> Normalize<'_> {
-        Normalize {
-            module: "LayerNorm",
-            kind: NormKind::LayerNorm,
-            epsilon: self.config.epsilon,
-            num_features: self.config.num_features,
-            reduction_axes: &self.config.reduction_axes,
-            feature_axes: &self.config.feature_axes,
-            scale: self.scale.as_deref(),
-            bias: self.bias.as_deref(),
-        }
+        self.config
+            .numerics("LayerNorm", NormKind::LayerNorm, &self.scale, &self.bias)
     }
 
     fn forward_batched(
@@ -135,16 +148,8 @@ impl RmsNorm {
     }
 
     fn numerics(&self) -> Normalize<'_> {
-        Normalize {
-            module: "RmsNorm",
-            kind: NormKind::RmsNorm,
-            epsilon: self.config.epsilon,
-            num_features: self.config.num_features,
-            reduction_axes: &self.config.reduction_axes,
-            feature_axes: &self.config.feature_axes,
-            scale: self.scale.as_deref(),
-            bias: None,
-        }
+        self.config
+            .numerics("RmsNorm", NormKind::RmsNorm, &self.scale, &None)
     }
 
     fn forward_batched(

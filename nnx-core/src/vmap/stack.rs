@@ -51,13 +51,30 @@ impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
     }
 }
 
-impl Unbatched for f32 {
-    type Batched = Array1<f32>;
+/// Scalars stack into a 1-D array.
+macro_rules! scalar_outputs {
+    ($($ty:ty),*) => {$(
+        impl Unbatched for $ty {
+            type Batched = Array1<$ty>;
+            type Axes = isize;
+
+            fn stack(items: Vec<Self>, axis: isize) -> Result<Self::Batched, VmapError> {
+                insert_axis(axis, 0)?;
+                Ok(Array1::from(items))
+            }
+        }
+    )*};
+}
+
+scalar_outputs!(f32, f64, bool, usize, isize, u32, u64, i32, i64);
+
+/// Methods that only mutate their module return nothing per example, and nothing batched.
+impl Unbatched for () {
+    type Batched = ();
     type Axes = isize;
 
-    fn stack(items: Vec<Self>, axis: isize) -> Result<Self::Batched, VmapError> {
-        insert_axis(axis, 0)?;
-        Ok(Array1::from(items))
+    fn stack(_: Vec<Self>, _: isize) -> Result<(), VmapError> {
+        Ok(())
     }
 }
 
