@@ -13,6 +13,7 @@ use syn::{GenericParam, Ident, Lifetime, Type};
 use crate::ast::{Impl, Method, Param};
 use crate::attr::Keyword;
 use crate::lifetimes::{data_lifetime, name_lifetimes, receiver_lifetime};
+use crate::mentions::{first_mention, type_param_names};
 use crate::signature;
 
 pub fn expand(input: &Impl) -> TokenStream {
@@ -151,27 +152,14 @@ impl<'a> MethodGen<'a> {
     /// Whether a positional parameter's type uses the method's own type parameters; such
     /// a parameter takes exactly its type, since a conversion could not be inferred.
     fn is_generic(&self, ty: &Type) -> bool {
-        let names: Vec<String> = self
-            .method
-            .generics
-            .type_params()
-            .map(|t| t.ident.to_string())
-            .collect();
-        fn mentions(tokens: TokenStream, names: &[String]) -> bool {
-            tokens.into_iter().any(|tree| match tree {
-                proc_macro2::TokenTree::Ident(i) => names.contains(&i.to_string()),
-                proc_macro2::TokenTree::Group(g) => mentions(g.stream(), names),
-                _ => false,
-            })
-        }
-        mentions(ty.to_token_stream(), &names)
+        first_mention(ty, &type_param_names(&self.method.generics, false)).is_some()
     }
 
     /// `ln.__nnx_call_forward()`, `ln.__nnx_vmap_forward()`, and the `__nnx_call` /
     /// `__nnx_vmap` aliases of the `#[call]` method, on the module type itself.
     fn entries(&self) -> TokenStream {
         let self_ty = self.self_ty();
-        let (impl_generics, ty_generics, where_clause) = self.input.item.generics.split_for_impl();
+        let (impl_generics, _, where_clause) = self.input.item.generics.split_for_impl();
         let (_, call_args) = self.struct_generics(quote!());
         let call_struct = &self.call_struct;
         let vmap_entry = &self.vmap_entry;
@@ -202,7 +190,6 @@ impl<'a> MethodGen<'a> {
                 }
             }
         });
-        let _ = ty_generics;
         let krate = self.krate();
         quote! {
             #[allow(private_interfaces, private_bounds)]

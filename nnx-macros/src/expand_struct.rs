@@ -1,11 +1,12 @@
 //! Code generation for `#[module]` on a struct: the walk (`Node`) and `Module`.
 
-use proc_macro2::{Ident, TokenStream};
-use quote::{ToTokens, quote, quote_spanned};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::WherePredicate;
 use syn::spanned::Spanned;
-use syn::{GenericParam, Type, WherePredicate};
 
 use crate::ast::{Field, Struct};
+use crate::mentions::{first_mention, type_param_names};
 
 pub fn expand(input: &Struct) -> TokenStream {
     let item = &input.item;
@@ -64,20 +65,11 @@ fn walk_field(field: &Field, krate: &syn::Path, mutable: bool) -> TokenStream {
 /// type mentions a type parameter (serde's bound inference): `Mlp<A>` is a module
 /// exactly when its fields are.
 fn where_clause(input: &Struct) -> Option<syn::WhereClause> {
-    let params: Vec<&Ident> = input
-        .item
-        .generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(&ty.ident),
-            _ => None,
-        })
-        .collect();
+    let params = type_param_names(&input.item.generics, false);
     let mut clause = input.item.generics.where_clause.clone();
     let krate = &input.krate;
     for field in input.fields.iter().filter(|f| !f.skip) {
-        if mentions_any(&field.ty, &params) {
+        if first_mention(&field.ty, &params).is_some() {
             let ty = &field.ty;
             let predicate: WherePredicate = syn::parse_quote!(#ty: #krate::Node);
             clause
@@ -87,15 +79,4 @@ fn where_clause(input: &Struct) -> Option<syn::WhereClause> {
         }
     }
     clause
-}
-
-fn mentions_any(ty: &Type, params: &[&Ident]) -> bool {
-    fn walk(tokens: TokenStream, params: &[&Ident]) -> bool {
-        tokens.into_iter().any(|tree| match tree {
-            proc_macro2::TokenTree::Ident(ident) => params.iter().any(|p| **p == ident),
-            proc_macro2::TokenTree::Group(group) => walk(group.stream(), params),
-            _ => false,
-        })
-    }
-    walk(ty.to_token_stream(), params)
 }

@@ -12,6 +12,7 @@ mod expand_impl;
 mod expand_struct;
 mod invocation;
 mod lifetimes;
+mod mentions;
 mod signature;
 #[cfg(test)]
 mod snapshots;

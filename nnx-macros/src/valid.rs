@@ -1,15 +1,12 @@
 //! Checks of a `#[module] impl` that the compiler would not make, or would make with a
 //! message about generated code instead of the user's.
 
-use std::collections::HashSet;
-
-use proc_macro2::TokenStream;
-use quote::ToTokens;
-use syn::{GenericParam, Ident};
+use syn::Ident;
 
 use crate::ast::{Impl, Method};
 use crate::attr::Errors;
 use crate::invocation::{Axis, InAxes, Invocation};
+use crate::mentions::{first_mention, type_param_names};
 
 pub fn check_impl(input: &Impl) -> syn::Result<()> {
     let mut errors = Errors::default();
@@ -45,18 +42,9 @@ fn check_single_call(input: &Impl, errors: &mut Errors) {
 /// Keyword values are stored before the call, so their types cannot depend on the
 /// method's own type parameters (positional parameters can).
 fn check_keyword_types(input: &Impl, method: &Method, errors: &mut Errors) {
-    let generics: HashSet<String> = method
-        .generics
-        .params
-        .iter()
-        .filter_map(|param| match param {
-            GenericParam::Type(ty) => Some(ty.ident.to_string()),
-            GenericParam::Const(c) => Some(c.ident.to_string()),
-            _ => None,
-        })
-        .collect();
+    let generics = type_param_names(&method.generics, true);
     for param in method.keywords() {
-        if let Some(generic) = first_mention(param.ty.to_token_stream(), &generics) {
+        if let Some(generic) = first_mention(&param.ty, &generics) {
             errors.push(syn::Error::new_spanned(
                 &param.ty,
                 format!(
@@ -68,16 +56,6 @@ fn check_keyword_types(input: &Impl, method: &Method, errors: &mut Errors) {
             ));
         }
     }
-}
-
-fn first_mention(tokens: TokenStream, names: &HashSet<String>) -> Option<String> {
-    tokens.into_iter().find_map(|tree| match tree {
-        proc_macro2::TokenTree::Ident(ident) if names.contains(&ident.to_string()) => {
-            Some(ident.to_string())
-        }
-        proc_macro2::TokenTree::Group(group) => first_mention(group.stream(), names),
-        _ => None,
-    })
 }
 
 /// `in_axes` must fit the call as written: one entry per positional argument, and
