@@ -20,20 +20,37 @@ mod valid;
 
 use proc_macro::TokenStream;
 
-/// `#[module]` on a struct derives the module machinery; on an `impl` block it records
-/// each public method's signature and generates keyword and `vmap!` support.
+/// `#[module]` on a struct derives the module machinery (`nnx::Node` and `nnx::Module`:
+/// state walk, `state`/`update`, counts, `tree`, `train`/`eval`). Every field is a
+/// variable, a module, a `Mode`, a container of those, or `#[module(skip)]`.
+///
+/// On an `impl` block it records each forward method (every `pub` method taking `&self`
+/// or `&mut self`): `#[kw]` / `#[kw(default = expr)]` mark keyword parameters, `#[call]`
+/// the module's call method, `#[batched(rule)]` a batching rule for `vmap!`. It
+/// generates the signature metadata (`nnx::Signatures`) and the builders `call!` and
+/// `vmap!` expand to. `#[module(crate = path)]` names the runtime if `nnx` is renamed.
 #[proc_macro_attribute]
 pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
     ast::module(args.into(), input.into()).into()
 }
 
-/// Calls a module method with keyword arguments: `call!(ln(x, mask = m))`.
+/// Calls a module method with keyword arguments: `call!(ln(&x, mask = &m))` for the
+/// `#[call]` method, `call!(ln.forward(&x))` for a named one, `call!((self.norm)(x))` for
+/// a field. Keywords come after positionals, in any order; omitted ones take their
+/// defaults. Names and types are checked by rustc at your tokens.
 #[proc_macro]
 pub fn call(input: TokenStream) -> TokenStream {
     call::call(input.into()).into()
 }
 
-/// Vectorizes a module method or closure over a batch axis.
+/// Vectorizes a module call or a closure over a batch axis, returning
+/// `Result<_, nnx::VmapError>`:
+///
+/// * `vmap!(ln(xs, mask = ms))`: every argument mapped on axis 0;
+/// * `vmap!(ln(xs, mask = ms), in_axes = (1, mask = None), out_axes = 1)`;
+/// * `vmap!(ensemble(xs), in_axes = (0, self = 0))` over a `Stacked` module;
+/// * `vmap!(ln(x), in_axes = None, axis_size = n)`;
+/// * `vmap!(|op: &LayerNorm, x: ArrayViewD<f32>| op(x), in_axes = (None, 0))`: a closure.
 #[proc_macro]
 pub fn vmap(input: TokenStream) -> TokenStream {
     call::vmap(input.into()).into()
