@@ -64,8 +64,8 @@ impl LayerNorm {
     #[inline]
     pub fn __nnx_call_forward<'__m, '__a>(
         &'__m self,
-    ) -> __nnx_call_LayerNorm_forward<'__m, '__a> {
-        __nnx_call_LayerNorm_forward {
+    ) -> LayerNorm_forward_Call<'__m, '__a> {
+        LayerNorm_forward_Call {
             __recv: self,
             mask: ::core::default::Default::default(),
             __marker: ::nnx::__private::PhantomData,
@@ -76,35 +76,31 @@ impl LayerNorm {
     #[inline]
     pub fn __nnx_vmap_forward<'__m, '__a>(
         &self,
-    ) -> __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
-        __nnx_vmap_entry_LayerNorm_forward {
+    ) -> LayerNorm_forward_VmapEntry<'__m, '__a> {
+        LayerNorm_forward_VmapEntry {
             __marker: ::nnx::__private::PhantomData,
         }
     }
     #[doc(hidden)]
     #[inline]
-    pub fn __nnx_call<'__m, '__a>(
-        &'__m self,
-    ) -> __nnx_call_LayerNorm_forward<'__m, '__a> {
+    pub fn __nnx_call<'__m, '__a>(&'__m self) -> LayerNorm_forward_Call<'__m, '__a> {
         self.__nnx_call_forward()
     }
     #[doc(hidden)]
     #[inline]
-    pub fn __nnx_vmap<'__m, '__a>(
-        &self,
-    ) -> __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
+    pub fn __nnx_vmap<'__m, '__a>(&self) -> LayerNorm_forward_VmapEntry<'__m, '__a> {
         self.__nnx_vmap_forward()
     }
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_call_LayerNorm_forward<'__m, '__a> {
+pub struct LayerNorm_forward_Call<'__m, '__a> {
     __recv: &'__m LayerNorm,
     mask: Option<ArrayViewD<'__a, bool>>,
     __marker: ::nnx::__private::PhantomData<&'__a ()>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a> __nnx_call_LayerNorm_forward<'__m, '__a> {
+impl<'__m, '__a> LayerNorm_forward_Call<'__m, '__a> {
     #[inline]
     pub fn mask(
         mut self,
@@ -123,17 +119,17 @@ impl<'__m, '__a> __nnx_call_LayerNorm_forward<'__m, '__a> {
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
+pub struct LayerNorm_forward_VmapEntry<'__m, '__a> {
     __marker: ::nnx::__private::PhantomData<(&'__m LayerNorm, &'__a ())>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a> __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
+impl<'__m, '__a> LayerNorm_forward_VmapEntry<'__m, '__a> {
     #[inline]
     pub fn __broadcast<__G: ::nnx::__private::MayBroadcast>(
         self,
         module: &'__m LayerNorm,
-    ) -> __nnx_vmap_LayerNorm_forward<'__m, '__a, ::nnx::__private::DefaultAxes> {
-        __nnx_vmap_LayerNorm_forward {
+    ) -> LayerNorm_forward_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        LayerNorm_forward_Vmap {
             __recv: ::nnx::__private::Receiver::Broadcast(module),
             mask: ::nnx::__private::Slot::Broadcast(::core::default::Default::default()),
             __out_axes: ::nnx::__private::DefaultAxes,
@@ -145,8 +141,8 @@ impl<'__m, '__a> __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
     pub fn __stacked(
         self,
         stack: &'__m ::nnx::__private::Stacked<LayerNorm>,
-    ) -> __nnx_vmap_LayerNorm_forward<'__m, '__a, ::nnx::__private::DefaultAxes> {
-        __nnx_vmap_LayerNorm_forward {
+    ) -> LayerNorm_forward_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        LayerNorm_forward_Vmap {
             __recv: ::nnx::__private::Receiver::Stacked(stack),
             mask: ::nnx::__private::Slot::Broadcast(::core::default::Default::default()),
             __out_axes: ::nnx::__private::DefaultAxes,
@@ -157,7 +153,7 @@ impl<'__m, '__a> __nnx_vmap_entry_LayerNorm_forward<'__m, '__a> {
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_vmap_LayerNorm_forward<'__m, '__a, __O> {
+pub struct LayerNorm_forward_Vmap<'__m, '__a, __O> {
     __recv: ::nnx::__private::Receiver<'__m, LayerNorm>,
     mask: ::nnx::__private::Slot<Option<ArrayViewD<'__a, bool>>>,
     __out_axes: __O,
@@ -165,7 +161,7 @@ pub struct __nnx_vmap_LayerNorm_forward<'__m, '__a, __O> {
     __marker: ::nnx::__private::PhantomData<&'__a ()>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a, __O> __nnx_vmap_LayerNorm_forward<'__m, '__a, __O> {
+impl<'__m, '__a, __O> LayerNorm_forward_Vmap<'__m, '__a, __O> {
     #[inline]
     pub fn mask(
         mut self,
@@ -180,11 +176,8 @@ impl<'__m, '__a, __O> __nnx_vmap_LayerNorm_forward<'__m, '__a, __O> {
         self
     }
     #[inline]
-    pub fn __out_axes<__P>(
-        self,
-        axes: __P,
-    ) -> __nnx_vmap_LayerNorm_forward<'__m, '__a, __P> {
-        __nnx_vmap_LayerNorm_forward {
+    pub fn __out_axes<__P>(self, axes: __P) -> LayerNorm_forward_Vmap<'__m, '__a, __P> {
+        LayerNorm_forward_Vmap {
             __recv: self.__recv,
             mask: self.mask,
             __out_axes: axes,
@@ -254,8 +247,8 @@ impl LayerNorm {
     #[inline]
     pub fn __nnx_call_update<'__m, '__a>(
         &'__m mut self,
-    ) -> __nnx_call_LayerNorm_update<'__m, '__a> {
-        __nnx_call_LayerNorm_update {
+    ) -> LayerNorm_update_Call<'__m, '__a> {
+        LayerNorm_update_Call {
             __recv: self,
             rate: 0.5,
             __marker: ::nnx::__private::PhantomData,
@@ -266,21 +259,21 @@ impl LayerNorm {
     #[inline]
     pub fn __nnx_vmap_update<'__m, '__a>(
         &self,
-    ) -> __nnx_vmap_entry_LayerNorm_update<'__m, '__a> {
-        __nnx_vmap_entry_LayerNorm_update {
+    ) -> LayerNorm_update_VmapEntry<'__m, '__a> {
+        LayerNorm_update_VmapEntry {
             __marker: ::nnx::__private::PhantomData,
         }
     }
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_call_LayerNorm_update<'__m, '__a> {
+pub struct LayerNorm_update_Call<'__m, '__a> {
     __recv: &'__m mut LayerNorm,
     rate: f32,
     __marker: ::nnx::__private::PhantomData<&'__a ()>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a> __nnx_call_LayerNorm_update<'__m, '__a> {
+impl<'__m, '__a> LayerNorm_update_Call<'__m, '__a> {
     #[inline]
     pub fn rate(mut self, rate: impl ::nnx::__private::IntoArg<f32>) -> Self {
         self.rate = ::nnx::__private::IntoArg::into_arg(rate);
@@ -296,25 +289,25 @@ impl<'__m, '__a> __nnx_call_LayerNorm_update<'__m, '__a> {
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_vmap_entry_LayerNorm_update<'__m, '__a> {
+pub struct LayerNorm_update_VmapEntry<'__m, '__a> {
     __marker: ::nnx::__private::PhantomData<(&'__m LayerNorm, &'__a ())>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a> __nnx_vmap_entry_LayerNorm_update<'__m, '__a> {
+impl<'__m, '__a> LayerNorm_update_VmapEntry<'__m, '__a> {
     #[inline]
     #[allow(unreachable_code)]
-    pub fn __broadcast<__G: __nnx_mutates_LayerNorm_update>(
+    pub fn __broadcast<__G: LayerNorm_update_MutatesSelf>(
         self,
         _module: &'__m LayerNorm,
-    ) -> __nnx_vmap_LayerNorm_update<'__m, '__a, ::nnx::__private::DefaultAxes> {
-        match <__G as __nnx_mutates_LayerNorm_update>::refuse() {}
+    ) -> LayerNorm_update_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        match <__G as LayerNorm_update_MutatesSelf>::refuse() {}
     }
     #[inline]
     pub fn __stacked(
         self,
         stack: &'__m mut ::nnx::__private::Stacked<LayerNorm>,
-    ) -> __nnx_vmap_LayerNorm_update<'__m, '__a, ::nnx::__private::DefaultAxes> {
-        __nnx_vmap_LayerNorm_update {
+    ) -> LayerNorm_update_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        LayerNorm_update_Vmap {
             __recv: ::nnx::__private::ReceiverMut::Stacked(stack),
             rate: ::nnx::__private::Slot::Broadcast(0.5),
             __out_axes: ::nnx::__private::DefaultAxes,
@@ -325,7 +318,7 @@ impl<'__m, '__a> __nnx_vmap_entry_LayerNorm_update<'__m, '__a> {
 }
 #[doc(hidden)]
 #[allow(non_camel_case_types, private_interfaces, private_bounds)]
-pub struct __nnx_vmap_LayerNorm_update<'__m, '__a, __O> {
+pub struct LayerNorm_update_Vmap<'__m, '__a, __O> {
     __recv: ::nnx::__private::ReceiverMut<'__m, LayerNorm>,
     rate: ::nnx::__private::Slot<f32>,
     __out_axes: __O,
@@ -333,7 +326,7 @@ pub struct __nnx_vmap_LayerNorm_update<'__m, '__a, __O> {
     __marker: ::nnx::__private::PhantomData<&'__a ()>,
 }
 #[allow(private_interfaces, private_bounds)]
-impl<'__m, '__a, __O> __nnx_vmap_LayerNorm_update<'__m, '__a, __O> {
+impl<'__m, '__a, __O> LayerNorm_update_Vmap<'__m, '__a, __O> {
     #[inline]
     pub fn rate(mut self, rate: impl ::nnx::__private::IntoSlot<f32>) -> Self {
         self.rate = ::nnx::__private::IntoSlot::into_slot(rate);
@@ -345,11 +338,8 @@ impl<'__m, '__a, __O> __nnx_vmap_LayerNorm_update<'__m, '__a, __O> {
         self
     }
     #[inline]
-    pub fn __out_axes<__P>(
-        self,
-        axes: __P,
-    ) -> __nnx_vmap_LayerNorm_update<'__m, '__a, __P> {
-        __nnx_vmap_LayerNorm_update {
+    pub fn __out_axes<__P>(self, axes: __P) -> LayerNorm_update_Vmap<'__m, '__a, __P> {
+        LayerNorm_update_Vmap {
             __recv: self.__recv,
             rate: self.rate,
             __out_axes: axes,
@@ -405,6 +395,6 @@ impl<'__m, '__a, __O> __nnx_vmap_LayerNorm_update<'__m, '__a, __O> {
     label = "every example would mutate the same module",
     note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member"
 )]
-pub trait __nnx_mutates_LayerNorm_update {
+pub trait LayerNorm_update_MutatesSelf {
     fn refuse() -> ::core::convert::Infallible;
 }

@@ -61,9 +61,11 @@ impl<'a> MethodGen<'a> {
         Self {
             input,
             method,
-            call_struct: format_ident!("__nnx_call_{}", base),
-            vmap_entry: format_ident!("__nnx_vmap_entry_{}", base),
-            vmap_struct: format_ident!("__nnx_vmap_{}", base),
+            // Readable in rustc's messages ("no method named `maks` found for struct
+            // `LayerNorm_forward_Call`"), and not a name anyone writes by hand.
+            call_struct: format_ident!("{}_Call", base),
+            vmap_entry: format_ident!("{}_VmapEntry", base),
+            vmap_struct: format_ident!("{}_Vmap", base),
             types,
             output,
         }
@@ -309,11 +311,7 @@ impl<'a> MethodGen<'a> {
     }
 
     fn guard_name(&self) -> Ident {
-        format_ident!(
-            "__nnx_mutates_{}_{}",
-            self.input.self_name,
-            self.method.ident
-        )
+        format_ident!("{}_{}_MutatesSelf", self.input.self_name, self.method.ident)
     }
 
     /// The entry `vmap!` starts from (it only knows the method), then the builder that
