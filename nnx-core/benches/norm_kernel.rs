@@ -1,10 +1,15 @@
 //! Throughput of the LayerNorm kernel against a memory ceiling and a naive ndarray version.
 //!
-//! Bytes per iteration are `8 * rows * features` (read x once, write y once), so GB/s is
-//! comparable across paths and with the `ceiling` (`y = a*x + b` over the same buffers).
+//! Bytes per iteration are `8 * rows * features` (read x once, write y once), so GiB/s is
+//! comparable across paths and with the ceilings: `y = a*x + b` over the same buffers on
+//! one thread (`ceiling_1t`) and split in two halves with `rayon::join` (`ceiling_2t`).
+//! Compare `single_*` with `ceiling_1t` and `auto_*` with `ceiling_2t`. Sample sizes are
+//! small so that the full run (five shapes) takes about three minutes.
 //!
 //! Environment:
 //! - `NNX_BENCH_SHAPES=8192x64,4096x768` restricts the shapes (default: all five).
+//! - `NNX_BENCH_QUICK=1` runs only the ceilings and the default path's kernels (single,
+//!   masked, auto), for quick before/after comparisons.
 //! - `NNX_BENCH_NAIVE_MAX=<elements>` largest shape the slow ndarray version runs on
 //!   (default 4_194_304).
 //! - `NNX_ISA=...` forces the kernel's default path, as for the library itself.
@@ -51,6 +56,18 @@ fn shapes() -> Vec<(usize, usize)> {
         .collect()
 }
 
+fn quick() -> bool {
+    std::env::var_os("NNX_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+/// The ceiling: one multiply-add per element over the same buffers.
+fn axpb(x: &[f32], out: &mut [f32]) {
+    let (a, c) = (black_box(1.5f32), black_box(0.25f32));
+    for (o, &v) in out.iter_mut().zip(x) {
+        *o = a * v + c;
+    }
+}
+
 fn naive_max() -> usize {
     std::env::var("NNX_BENCH_NAIVE_MAX")
         .ok()
@@ -90,12 +107,13 @@ fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usiz
     let isa = default_isa().expect("NNX_ISA names an available path");
     let mut out = vec![0.0f32; len];
 
-    group.bench_function("ceiling_axpb", |b| {
-        let (a, c) = (black_box(1.5f32), black_box(0.25f32));
+    group.bench_function("ceiling_1t", |b| b.iter(|| axpb(black_box(&x), &mut out)));
+    group.bench_function("ceiling_2t", |b| {
         b.iter(|| {
-            for (o, &v) in out.iter_mut().zip(black_box(&x)) {
-                *o = a * v + c;
-            }
+            let half = len / 2;
+            let (x0, x1) = black_box(&x[..]).split_at(half);
+            let (o0, o1) = out.split_at_mut(half);
+            rayon::join(|| axpb(x0, o0), || axpb(x1, o1));
         })
     });
     let mut kernel = |name: String, isa: Isa, threads: Threads, mask: Option<&[bool]>| {
@@ -113,6 +131,9 @@ fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usiz
         Some(&mask),
     );
     kernel(format!("auto_{isa}"), isa, Threads::Auto, None);
+    if quick() {
+        return;
+    }
     for other in Isa::all_available().into_iter().filter(|&i| i != isa) {
         kernel(format!("single_{other}"), other, Threads::Single, None);
     }
@@ -133,9 +154,9 @@ fn norm_kernel(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("layernorm_{rows}x{features}"));
         group
             .throughput(Throughput::Bytes(8 * (rows * features) as u64))
-            .sample_size(20)
-            .warm_up_time(Duration::from_millis(500))
-            .measurement_time(Duration::from_secs(2));
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_millis(1500));
         bench_shape(&mut group, rows, features);
         group.finish();
     }

@@ -15,9 +15,29 @@ const LANES: usize = 8;
 /// Independent accumulators: hides the 4-cycle add latency and lowers rounding growth.
 const UNROLL: usize = 4;
 
+/// Normalises every `features`-long row of `x` into `out` (the row loop lives here so
+/// that `norm_row` inlines into it).
+#[target_feature(enable = "avx2,fma")]
+pub(super) fn norm_rows(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    features: usize,
+    spec: &NormSpec,
+    out: &mut [f32],
+) {
+    let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
+    match mask {
+        None => rows.for_each(|(xr, or)| norm_row(xr, None, spec, or)),
+        Some(mask) => rows
+            .zip(mask.chunks_exact(features))
+            .for_each(|((xr, or), mr)| norm_row(xr, Some(mr), spec, or)),
+    }
+}
+
 /// Normalises one row (see `scalar::norm_row` for the structure).
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
+#[inline]
+fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
     let stats = match spec.kind {
         NormKind::LayerNorm => {
             let (sum, n) = fold(x, mask, |acc, v| _mm256_add_ps(acc, v));

@@ -23,7 +23,10 @@
 //! correction `c`. Rows with mean 1e4 and standard deviation 1 thus match an `f64`
 //! reference to about 1e-6 relative even though `f32` cannot represent such a mean to
 //! better than ~5e-4. All sums use many independent accumulators (lanes), which keeps
-//! rounding error growth low and lets the loops run at full SIMD width.
+//! rounding error growth low and lets the loops run at full SIMD width. The AVX-512 path
+//! applies the scheme per 1024-element chunk of long rows (while the chunk is in L1) and
+//! merges the chunks' (count, mean, centred sum of squares) exactly in `f64` (Chan et
+//! al.), so `x` is read twice instead of three times.
 //!
 //! # Instruction sets
 //! [`norm_rows_into`] picks the best available path once per process: AVX-512
@@ -31,8 +34,9 @@
 //! `NNX_ISA` to `scalar`, `avx2`, `avx512` or `neon` to force a path (read once, the
 //! first time a kernel runs). A forced path that this CPU lacks, or an unknown name, makes
 //! [`norm_rows_into`] return an error rather than silently run another path.
-//! [`norm_rows_into_with`] takes the path explicitly. Paths differ only in the order of
-//! summation, so their results agree to a few ulps, not bitwise.
+//! [`norm_rows_into_with`] takes the path explicitly. Paths differ in the order of
+//! summation (and AVX-512 in chunking long rows), so their results agree to a few ulps,
+//! not bitwise.
 //!
 //! # Threads
 //! [`Threads::Auto`] splits large inputs into blocks of whole rows and runs them on the
@@ -369,20 +373,29 @@ impl CheckedIsa {
         }
     }
 
-    /// Normalises one row; all slices have the row's length (`scale`/`bias` in `spec` too).
+    /// Normalises every row of a block of whole rows; slices as for [`norm_rows_into`].
+    /// The ISA is dispatched here, once per block: the row loop runs inside the chosen
+    /// path's `#[target_feature]` function.
     #[inline]
-    fn norm_row(self, x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
+    fn norm_rows(
+        self,
+        x: &[f32],
+        mask: Option<&[bool]>,
+        features: usize,
+        spec: &NormSpec,
+        out: &mut [f32],
+    ) {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `CheckedIsa` only holds `Avx512` when avx512f/bw/vl were detected.
-            Isa::Avx512 => unsafe { avx512::norm_row(x, mask, spec, out) },
+            Isa::Avx512 => unsafe { avx512::norm_rows(x, mask, features, spec, out) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `CheckedIsa` only holds `Avx2Fma` when avx2 and fma were detected.
-            Isa::Avx2Fma => unsafe { avx2::norm_row(x, mask, spec, out) },
+            Isa::Avx2Fma => unsafe { avx2::norm_rows(x, mask, features, spec, out) },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: `CheckedIsa` only holds `Neon` when neon was detected.
-            Isa::Neon => unsafe { neon::norm_row(x, mask, spec, out) },
-            _ => scalar::norm_row(x, mask, spec, out),
+            Isa::Neon => unsafe { neon::norm_rows(x, mask, features, spec, out) },
+            _ => scalar::norm_rows(x, mask, features, spec, out),
         }
     }
 }
@@ -405,17 +418,11 @@ fn run_rows(
     spec: &NormSpec,
     out: &mut [f32],
 ) {
-    let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
-    match mask {
-        None => rows.for_each(|(xr, or)| isa.norm_row(xr, None, spec, or)),
-        Some(mask) => rows
-            .zip(mask.chunks_exact(features))
-            .for_each(|((xr, or), mr)| isa.norm_row(xr, Some(mr), spec, or)),
-    }
+    isa.norm_rows(x, mask, features, spec, out);
 }
 
 /// Splits the rows into blocks of whole rows and runs them on the rayon pool. Each row is
-/// still computed by [`CheckedIsa::norm_row`], so the split does not change any bit.
+/// still computed by the same code (which depends only on `features`), so the split does not change any bit.
 fn run_parallel(
     isa: CheckedIsa,
     x: &[f32],

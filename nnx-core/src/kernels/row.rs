@@ -1,5 +1,5 @@
-//! Turning per-row sums into the statistics every path applies; shared by all paths so
-//! they differ only in how the sums are accumulated.
+//! Turning per-row (or per-chunk) sums into the statistics every path applies; shared
+//! by all paths so they differ only in how the sums are accumulated.
 
 /// What the output pass needs: `y = ((x - shift) - corr) * (inv_std [* scale]) [+ bias]`.
 ///
@@ -54,4 +54,79 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
 #[inline]
 fn inv_std(var: f32, eps: f32) -> f32 {
     1.0 / (var + eps).sqrt()
+}
+
+/// Exact merge of per-chunk statistics of one row (Chan et al.), in `f64` so the merge
+/// itself adds no error worth speaking of: the `f32` work stays inside each chunk, where
+/// the corrected two-pass sums are short and centred.
+///
+/// Chunks without kept elements contribute nothing; a row with none at all gives NaN
+/// statistics (as `0/0` in the unchunked formulas), and NaN/inf in any chunk's sums make
+/// the whole row NaN, as they do unchunked.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the AVX-512 path chunks
+pub(super) struct ChunkMerge {
+    n: f64,
+    mean: f64,
+    m2: f64,
+    sum_sq: f64,
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+impl ChunkMerge {
+    pub fn new() -> Self {
+        ChunkMerge {
+            n: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            sum_sq: 0.0,
+        }
+    }
+
+    /// LayerNorm: a chunk of `n > 0` kept elements with first-pass mean `shift` and
+    /// `sum_d = Σd`, `sum_d2 = Σd²` over `d = x - shift`.
+    #[inline]
+    pub fn add_centred(&mut self, n: usize, shift: f32, sum_d: f32, sum_d2: f32) {
+        let nc = n as f64;
+        let (sum_d, sum_d2) = (f64::from(sum_d), f64::from(sum_d2));
+        // Chunk mean and centred sum of squares: Σ(d - c)² = Σd² - c·Σd with c = Σd/n.
+        let mean_c = f64::from(shift) + sum_d / nc;
+        let m2_c = sum_d2 - sum_d * (sum_d / nc);
+        let total = self.n + nc;
+        let delta = mean_c - self.mean;
+        self.mean += delta * (nc / total);
+        self.m2 += m2_c + delta * delta * (self.n * nc / total);
+        self.n = total;
+    }
+
+    /// RMSNorm: a chunk of `n` kept elements with `sum_sq = Σx²`.
+    #[inline]
+    pub fn add_squares(&mut self, n: usize, sum_sq: f32) {
+        self.n += n as f64;
+        self.sum_sq += f64::from(sum_sq);
+    }
+
+    /// The LayerNorm row statistics: `shift + corr` carries the mean to ~`f64` accuracy.
+    pub fn layer_stats(&self, eps: f32) -> RowStats {
+        let mean = if self.n == 0.0 { f64::NAN } else { self.mean };
+        let shift = mean as f32;
+        let corr = (mean - f64::from(shift)) as f32;
+        // NaN from a poisoned chunk (or from 0/0) passes the clamp unchanged.
+        let var = (self.m2 / self.n) as f32;
+        let var = if var < 0.0 { 0.0 } else { var };
+        RowStats {
+            shift,
+            corr,
+            inv_std: inv_std(var, eps),
+        }
+    }
+
+    /// The RMSNorm row statistics.
+    pub fn rms_stats(&self, eps: f32) -> RowStats {
+        RowStats {
+            shift: 0.0,
+            corr: 0.0,
+            inv_std: inv_std((self.sum_sq / self.n) as f32, eps),
+        }
+    }
 }

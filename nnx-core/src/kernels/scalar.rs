@@ -7,9 +7,28 @@ use super::{NormKind, NormSpec};
 
 const LANES: usize = 16;
 
+/// Normalises every `features`-long row of `x` into `out` (the row loop lives here so
+/// that `norm_row` inlines into it).
+pub(super) fn norm_rows(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    features: usize,
+    spec: &NormSpec,
+    out: &mut [f32],
+) {
+    let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
+    match mask {
+        None => rows.for_each(|(xr, or)| norm_row(xr, None, spec, or)),
+        Some(mask) => rows
+            .zip(mask.chunks_exact(features))
+            .for_each(|((xr, or), mr)| norm_row(xr, Some(mr), spec, or)),
+    }
+}
+
 /// Normalises one row: statistics from one (RMSNorm) or two (LayerNorm) passes, then the
 /// output pass.
-pub(super) fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
+#[inline]
+fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
     let n = mask.map_or(x.len(), count_true);
     let stats = match spec.kind {
         NormKind::LayerNorm => {

@@ -255,6 +255,105 @@ fn large_mean_small_spread_is_accurate() {
     }
 }
 
+/// Long rows are summarised per chunk and the chunks merged: rows whose level drifts by
+/// far more than their spread (so a chunk's mean is a poor shift for the others), chunks
+/// with no kept element, a lone kept element in the last chunk, mean 1e4 / std 1 — all
+/// vs f64, masked and unmasked, LayerNorm and RMSNorm.
+#[test]
+fn chunked_long_rows_match_reference() {
+    let mut rng = Rng(5);
+    for features in [1025, 5000, 65536] {
+        let drift: Vec<f32> = (0..features)
+            .map(|j| 1e4 * j as f32 / features as f32 + rng.uniform(-1.0, 1.0))
+            .collect();
+        let level: Vec<f32> = (0..features)
+            .map(|_| 1e4 + rng.uniform(-1.7, 1.7))
+            .collect();
+        let x = [drift, level].concat();
+        let random: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
+        // First 1500 elements of each row masked out (whole chunks), then random.
+        let holes: Vec<bool> = (0..x.len())
+            .map(|i| i % features >= 1500 && rng.coin())
+            .collect();
+        let last_only: Vec<bool> = (0..x.len()).map(|i| i % features == features - 1).collect();
+        let scale = rng.vec(features, 0.5, 1.5);
+        let bias = rng.vec(features, -1.0, 1.0);
+        for kind in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            let spec = NormSpec {
+                kind,
+                epsilon: EPS,
+                scale: Some(&scale),
+                bias: Some(&bias),
+            };
+            for mask in [
+                None,
+                Some(&random[..]),
+                Some(&holes[..]),
+                Some(&last_only[..]),
+            ] {
+                let want = reference(&x, mask, features, &spec);
+                for isa in Isa::all_available() {
+                    let got = run_offset(isa, &x, mask, features, &spec, 3);
+                    let what = format!("{isa} f={features} {kind:?} mask={}", mask.is_some());
+                    assert_close_to_ref(&got, &want, 1e-5, &what);
+                }
+            }
+        }
+    }
+}
+
+/// Short rows are normalised several at a time; a row's result must not depend on which
+/// rows share its group (group sizes 1..=16 and ragged last groups included).
+#[test]
+fn grouped_short_rows_are_independent_of_neighbours() {
+    let mut rng = Rng(6);
+    for features in [1, 7, 16, 64, 100, 256] {
+        let rows = 37;
+        let x = rng.vec(rows * features, -3.0, 5.0);
+        let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
+        let scale = rng.vec(features, 0.5, 1.5);
+        for kind in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            let spec = NormSpec {
+                kind,
+                epsilon: EPS,
+                scale: Some(&scale),
+                bias: None,
+            };
+            for isa in Isa::all_available() {
+                for mask in [None, Some(&mask[..])] {
+                    let all = run_offset(isa, &x, mask, features, &spec, 0);
+                    let want = reference(&x, mask, features, &spec);
+                    let what = format!("{isa} f={features} {kind:?}");
+                    assert_close_to_ref(&all, &want, REF_TOL, &what);
+                    // Every row again, alone and as the start of a shorter block.
+                    for start in [0, 5, 17, 36] {
+                        let r = start * features..rows * features;
+                        let part = run_offset(
+                            isa,
+                            &x[r.clone()],
+                            mask.map(|m| &m[r.clone()]),
+                            features,
+                            &spec,
+                            1,
+                        );
+                        assert_bitwise(&part, &all[r.clone()], &format!("{what} from {start}"));
+                        let one = start * features..(start + 1) * features;
+                        let alone = run_offset(
+                            isa,
+                            &x[one.clone()],
+                            mask.map(|m| &m[one.clone()]),
+                            features,
+                            &spec,
+                            2,
+                        );
+                        assert_bitwise(&alone, &all[one], &format!("{what} row {start}"));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Large row counts and long rows, with and without mask: the rayon split must not
 /// change a single bit. The shapes are above the parallel threshold; the last one is
 /// small and goes straight to the split to cover blocks with a ragged last block.
