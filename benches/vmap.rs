@@ -13,7 +13,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Axis};
 use nnx::kernels::{NormKind, NormSpec, norm_rows};
 use nnx::prelude::*;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn data(rows: usize, cols: usize) -> (Array2<f32>, Array2<bool>) {
     let x = Array2::from_shape_fn((rows, cols), |(i, j)| {
@@ -52,7 +52,43 @@ fn layer_norm(c: &mut Criterion) {
     group.bench_function("vmap!(ln(xs, mask = ms))", |b| {
         b.iter(|| vmap!(ln(black_box(&x), mask = &m)).unwrap())
     });
+    // The same two calls alternated within each sample, so both see the same machine
+    // and allocator state (the VM is shared and noisy); each reports only its own time.
+    let direct = || call!(ln(black_box(&x), mask = &m)).unwrap();
+    let vmapped = || vmap!(ln(black_box(&x), mask = &m)).unwrap();
+    group.bench_function("interleaved: call!", |b| {
+        b.iter_custom(|iters| alternate(iters, direct, vmapped).0)
+    });
+    group.bench_function("interleaved: vmap!", |b| {
+        b.iter_custom(|iters| alternate(iters, direct, vmapped).1)
+    });
     group.finish();
+}
+
+/// Runs `first` and `second` alternately `iters` times, swapping which goes first every
+/// other time (each one's allocation finds the heap the other left); returns each one's
+/// total time.
+fn alternate<A, B>(
+    iters: u64,
+    first: impl Fn() -> A,
+    second: impl Fn() -> B,
+) -> (Duration, Duration) {
+    let time = |f: &dyn Fn()| {
+        let start = Instant::now();
+        f();
+        start.elapsed()
+    };
+    let (mut a, mut b) = (Duration::ZERO, Duration::ZERO);
+    for i in 0..iters {
+        if i % 2 == 0 {
+            a += time(&|| drop(black_box(first())));
+            b += time(&|| drop(black_box(second())));
+        } else {
+            b += time(&|| drop(black_box(second())));
+            a += time(&|| drop(black_box(first())));
+        }
+    }
+    (a, b)
 }
 
 /// A module with no batching rule.
