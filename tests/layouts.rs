@@ -127,3 +127,31 @@ mod renamed {
         assert_eq!(wrapper.param_count(), 6);
     }
 }
+
+#[test]
+fn replaced_parameters_are_used_or_refused_never_dropped_or_panicking() {
+    let mut ln = layer_norm(6);
+    let x = sample(4, 6);
+    let expected = call!(ln(&x)).unwrap();
+    // The same scale held in strided memory: used, not silently dropped.
+    let mut strided = Array1::zeros(12);
+    strided
+        .slice_mut(s![..;2])
+        .assign(&ln.scale.as_ref().unwrap().value);
+    ln.scale.as_mut().unwrap().value = strided.slice_move(s![..;2]);
+    assert!(ln.scale.as_ref().unwrap().as_slice().is_none());
+    assert_eq!(call!(ln(&x)).unwrap(), expected);
+    // A scale of the wrong length is a typed error naming it.
+    ln.scale.as_mut().unwrap().value = Array1::ones(5);
+    assert!(matches!(
+        call!(ln(&x)),
+        Err(ForwardError::Shape { arg: "scale", .. })
+    ));
+    // The same for Linear's bias.
+    let mut linear = Linear::new(6, 3, &mut Rngs::new(0));
+    linear.bias.as_mut().unwrap().value = Array1::zeros(4);
+    assert!(matches!(
+        call!(linear(&x)),
+        Err(ForwardError::Shape { arg: "bias", .. })
+    ));
+}

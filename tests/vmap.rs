@@ -261,3 +261,53 @@ fn signatures_are_visible_at_run_time() {
     assert!(add.mutates);
     assert_eq!(add.param("weight").unwrap().default, Some("1.0"));
 }
+
+/// Names the generated code also uses, `Self`, method lifetimes, and a method that
+/// `vmap!` cannot handle (`#[no_vmap]`): none of them may break a module.
+#[module]
+struct Tricky {
+    #[module(skip)]
+    offset: f32,
+}
+
+#[module]
+impl Tricky {
+    /// Parameters named like the builders' internals, and a keyword named `call`.
+    pub fn shift<'x>(
+        &self,
+        x: ArrayViewD<'x, f32>,
+        #[kw(default = 1)] size: usize,
+        #[kw] index: usize,
+        #[kw] call: bool,
+    ) -> ArrayD<f32> {
+        let extra = if call { 100.0 } else { 0.0 };
+        &x + (self.offset * size as f32 + index as f32 + extra)
+    }
+
+    /// `Self` in a parameter, and an output vmap! cannot stack.
+    #[no_vmap]
+    pub fn describe(&self, other: &Self) -> String {
+        format!("{} vs {}", self.offset, other.offset)
+    }
+}
+
+#[test]
+fn generated_names_never_capture_the_users() {
+    let tricky = Tricky { offset: 2.0 };
+    let x = array![[0.0f32, 1.0], [2.0, 3.0], [4.0, 5.0]];
+    let y = vmap!(
+        tricky.shift(x, size = 3, index = 7, call = true),
+        in_axes = (0, size = None, index = None, call = None)
+    )
+    .unwrap();
+    assert_eq!(y, (&x + 113.0).into_dyn());
+    let once = call!(tricky.shift(x.row(0), index = 1));
+    assert_eq!(once, array![3.0f32, 4.0].into_dyn());
+    assert_eq!(call!(tricky.describe(&Tricky { offset: 1.0 })), "2 vs 1");
+    // The closure form with a parameter named like its loop counter.
+    let f = vmap!(
+        |x: ArrayViewD<f32>, index: f32| &x + index,
+        in_axes = (0, None)
+    );
+    assert_eq!(f(x.view().into_dyn(), 0.5).unwrap(), (&x + 0.5).into_dyn());
+}

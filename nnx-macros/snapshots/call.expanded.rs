@@ -1,3 +1,3 @@
 fn expansion() {
-    let _ = (ln).__nnx_call().mask(m.view()).call(x.view());
+    let _ = (ln).__nnx_call().mask(m.view()).__call(x.view());
 }

@@ -71,6 +71,11 @@ impl LayerNorm {
             __marker: ::nnx::__private::PhantomData,
         }
     }
+    #[doc(hidden)]
+    #[inline]
+    pub fn __nnx_call<'__m, '__a>(&'__m self) -> LayerNorm_forward_Call<'__m, '__a> {
+        self.__nnx_call_forward()
+    }
     /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
     #[doc(hidden)]
     #[inline]
@@ -80,11 +85,6 @@ impl LayerNorm {
         LayerNorm_forward_VmapEntry {
             __marker: ::nnx::__private::PhantomData,
         }
-    }
-    #[doc(hidden)]
-    #[inline]
-    pub fn __nnx_call<'__m, '__a>(&'__m self) -> LayerNorm_forward_Call<'__m, '__a> {
-        self.__nnx_call_forward()
     }
     #[doc(hidden)]
     #[inline]
@@ -110,7 +110,7 @@ impl<'__m, '__a> LayerNorm_forward_Call<'__m, '__a> {
         self
     }
     #[inline]
-    pub fn call(
+    pub fn __call(
         self,
         x: impl ::nnx::__private::IntoArg<ArrayViewD<'__a, f32>>,
     ) -> Result<ArrayD<f32>, ForwardError> {
@@ -186,7 +186,7 @@ impl<'__m, '__a, __O> LayerNorm_forward_Vmap<'__m, '__a, __O> {
         }
     }
     #[inline]
-    pub fn run(
+    pub fn __run(
         self,
         x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
     ) -> ::nnx::__private::Result<
@@ -213,7 +213,7 @@ impl<'__m, '__a, __O> LayerNorm_forward_Vmap<'__m, '__a, __O> {
                         x,
                         mask,
                         ::nnx::__private::Batch {
-                            size,
+                            size: size,
                             out_axes: axes,
                         },
                     )
@@ -280,7 +280,7 @@ impl<'__m, '__a> LayerNorm_update_Call<'__m, '__a> {
         self
     }
     #[inline]
-    pub fn call(
+    pub fn __call(
         self,
         x: impl ::nnx::__private::IntoArg<ArrayViewD<'__a, f32>>,
     ) -> ArrayD<f32> {
@@ -348,7 +348,7 @@ impl<'__m, '__a, __O> LayerNorm_update_Vmap<'__m, '__a, __O> {
         }
     }
     #[inline]
-    pub fn run(
+    pub fn __run(
         self,
         x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
     ) -> ::nnx::__private::Result<

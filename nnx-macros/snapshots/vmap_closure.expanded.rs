@@ -1,7 +1,7 @@
 fn expansion() {
     let _ = {
-        let __nnx_per_example = |op: &LayerNorm, x: ArrayViewD<f32>| {
-            (op).__nnx_call().mask(None).call(x)
+        let per_example = |op: &LayerNorm, x: ArrayViewD<f32>| {
+            (op).__nnx_call().mask(None).__call(x)
         };
         move |
             op: &LayerNorm,
@@ -20,7 +20,7 @@ fn expansion() {
             for index in 0..size {
                 outputs
                     .push(
-                        __nnx_per_example(
+                        per_example(
                             ::core::clone::Clone::clone(&op),
                             x.example(index, "x")?,
                         ),

@@ -34,12 +34,17 @@ pub struct Impl {
 
 pub struct Method {
     pub ident: Ident,
+    /// The generated entry points share it, so a private method stays private.
+    pub vis: syn::Visibility,
     pub is_call: Option<Ident>,
     pub mutable: bool,
     pub generics: syn::Generics,
     pub params: Vec<Param>,
     pub output: Type,
     pub rule: Option<Ident>,
+    /// `#[no_vmap]`: only `call!` support, for methods whose types `vmap!` cannot map
+    /// or stack (a `&Self` parameter, a `String` output, ...).
+    pub no_vmap: bool,
 }
 
 pub struct Param {
@@ -81,10 +86,7 @@ pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
         }
         Item::Impl(item) => {
             let fallback = strip_item(Item::Impl(item.clone()));
-            match parse_impl(item, options.krate).and_then(|parsed| {
-                valid::check_impl(&parsed)?;
-                Ok(parsed)
-            }) {
+            match parse_impl(item, options.krate) {
                 Ok(parsed) => expand_impl::expand(&parsed),
                 Err(error) => with_fallback(error, fallback),
             }
@@ -146,7 +148,7 @@ pub fn strip_fields(item: &mut ItemStruct) {
 pub fn strip_methods(item: &mut ItemImpl) {
     for impl_item in &mut item.items {
         if let ImplItem::Fn(method) = impl_item {
-            attr::strip(&mut method.attrs, &["call", "batched"]);
+            attr::strip(&mut method.attrs, &["call", "batched", "no_vmap"]);
             for input in method.sig.inputs.iter_mut() {
                 if let FnArg::Typed(pat_type) = input {
                     attr::strip(&mut pat_type.attrs, &["kw"]);
@@ -202,14 +204,17 @@ fn parse_impl(mut item: ItemImpl, krate: Path) -> syn::Result<Impl> {
             methods.push(parsed);
         }
     }
-    errors.finish()?;
     strip_methods(&mut item);
-    Ok(Impl {
+    let parsed = Impl {
         item,
         krate,
         self_name,
         methods,
-    })
+    };
+    // Checks run on whatever parsed, so one build reports every mistake.
+    errors.push_result(valid::check_impl(&parsed));
+    errors.finish()?;
+    Ok(parsed)
 }
 
 fn self_type_name(ty: &Type) -> syn::Result<Ident> {
@@ -232,6 +237,7 @@ fn self_type_name(ty: &Type) -> syn::Result<Ident> {
 /// `&self` or `&mut self`; anything else stays an ordinary method.
 fn parse_method(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Method> {
     let is_call = attr::has_attr(&method.attrs, "call");
+    let no_vmap = attr::has_attr(&method.attrs, "no_vmap").is_some();
     let rule = attr::batching_rule(&method.attrs, errors);
     let mut params = Vec::new();
     let mut receiver = None;
@@ -268,6 +274,7 @@ fn parse_method(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Method>
     match reference_receiver {
         Some(recv) if is_public || has_nnx_attr => Some(Method {
             ident: method.sig.ident.clone(),
+            vis: method.vis.clone(),
             is_call,
             mutable: matches!(recv.kind, syn::ReceiverKind::Reference(_, _, Some(_))),
             generics: method.sig.generics.clone(),
@@ -277,6 +284,7 @@ fn parse_method(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Method>
                 syn::ReturnType::Type(_, ty) => (**ty).clone(),
             },
             rule,
+            no_vmap,
         }),
         _ => {
             if has_nnx_attr {

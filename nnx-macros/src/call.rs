@@ -47,7 +47,7 @@ pub fn expand_call(call: &Invocation) -> TokenStream {
     let receiver = &call.receiver;
     let entry = entry_name("__nnx_call", call);
     let setters = keyword_setters(call, |value, _| quote!(#value));
-    let call_ident = Ident::new("call", call.args_span);
+    let call_ident = Ident::new("__call", call.args_span);
     let positionals = &call.positionals;
     quote! {
         (#receiver).#entry() #(#setters)* .#call_ident(#(#positionals),*)
@@ -169,7 +169,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
         .axis_size
         .as_ref()
         .map(|size| quote!(.__axis_size(#size)));
-    let run = Ident::new("run", call.args_span);
+    let run = Ident::new("__run", call.args_span);
     let method_span = call
         .method
         .as_ref()
@@ -178,19 +178,22 @@ fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
         #(#setters)* #out_axes #axis_size .#run(#(#positionals),*)
     };
     let import = quote!(use #p::BatchView as _;);
+    // Mixed-site hygiene: the user's own names never meet these.
+    let stack = Ident::new("stack", Span::mixed_site());
+    let module = Ident::new("module", Span::mixed_site());
     if receiver_is_stacked(in_axes) {
         quote! {{
             #import
-            let __nnx_stack = &mut (#receiver);
-            __nnx_stack.__first().#entry().__stacked(__nnx_stack) #tail
+            let #stack = &mut (#receiver);
+            #stack.__first().#entry().__stacked(#stack) #tail
         }}
     } else {
         let broadcast = Ident::new("__broadcast", method_span);
         let unit = quote_spanned!(method_span=> ());
         quote! {{
             #import
-            let __nnx_module = &(#receiver);
-            __nnx_module.#entry().#broadcast::<#unit>(__nnx_module) #tail
+            let #module = &(#receiver);
+            #module.#entry().#broadcast::<#unit>(#module) #tail
         }}
     }
 }
@@ -221,6 +224,15 @@ fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Resu
             Axis::Broadcast => quote!(#name: #ty),
         }
     });
+    // Mixed-site hygiene: a parameter named `size` or `index` is never shadowed.
+    let local = |name: &str| Ident::new(name, Span::mixed_site());
+    let (per_example, batch, size, index, outputs) = (
+        local("per_example"),
+        local("batch"),
+        local("size"),
+        local("index"),
+        local("outputs"),
+    );
     let slots = params.iter().filter_map(|param| {
         let name = &param.name;
         let ty = &param.ty;
@@ -228,7 +240,7 @@ fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Resu
         match &param.axis {
             Axis::Mapped(axis) => Some(quote! {
                 let mut #name = #p::Slot::<#ty>::Mapped { batched: #name, axis: #axis };
-                batch.add(#text, #name.check(#text)?)?;
+                #batch.add(#text, #name.check(#text)?)?;
             }),
             Axis::Broadcast => None,
         }
@@ -237,7 +249,7 @@ fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Resu
         let name = &param.name;
         let text = name.to_string();
         match param.axis {
-            Axis::Mapped(_) => quote!(#name.example(index, #text)?),
+            Axis::Mapped(_) => quote!(#name.example(#index, #text)?),
             Axis::Broadcast => quote!(::core::clone::Clone::clone(&#name)),
         }
     });
@@ -250,16 +262,16 @@ fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Resu
         None => quote!(#p::DefaultAxes),
     };
     Ok(quote! {{
-        let __nnx_per_example = #closure;
+        let #per_example = #closure;
         move |#(#outer),*| -> #p::Result<_, #p::VmapError> {
-            let mut batch = #p::BatchSize::new(#axis_size);
+            let mut #batch = #p::BatchSize::new(#axis_size);
             #(#slots)*
-            let size = batch.finish()?;
-            let mut outputs = ::std::vec::Vec::with_capacity(size);
-            for index in 0..size {
-                outputs.push(__nnx_per_example(#(#examples),*));
+            let #size = #batch.finish()?;
+            let mut #outputs = ::std::vec::Vec::with_capacity(#size);
+            for #index in 0..#size {
+                #outputs.push(#per_example(#(#examples),*));
             }
-            #p::Unbatched::stack(outputs, #p::IntoAxes::into_axes(#out_axes))
+            #p::Unbatched::stack(#outputs, #p::IntoAxes::into_axes(#out_axes))
         }
     }})
 }

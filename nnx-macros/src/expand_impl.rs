@@ -5,7 +5,7 @@
 //! an unknown keyword is rustc's own "no method named `maks`... did you mean `mask`",
 //! at the user's token, during `cargo check`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{GenericParam, Ident, Lifetime, Type};
@@ -14,6 +14,7 @@ use crate::ast::{Impl, Method, Param};
 use crate::attr::Keyword;
 use crate::lifetimes::{data_lifetime, name_lifetimes, receiver_lifetime};
 use crate::mentions::{first_mention, type_param_names};
+use crate::self_type::replace_self;
 use crate::signature;
 
 pub fn expand(input: &Impl) -> TokenStream {
@@ -51,13 +52,20 @@ impl<'a> MethodGen<'a> {
             .map(|param| param.lifetime.clone())
             .collect();
         let data = data_lifetime();
+        let self_ty = &input.item.self_ty;
         let types = method
             .params
             .iter()
-            .map(|param| name_lifetimes(&param.ty, &data, &method_lifetimes))
+            .map(|param| {
+                replace_self(
+                    &name_lifetimes(&param.ty, &data, &method_lifetimes),
+                    self_ty,
+                )
+            })
             .collect();
         // Elided lifetimes in the output come from the receiver, as in any method.
         let output = name_lifetimes(&method.output, &receiver_lifetime(), &method_lifetimes);
+        let output = replace_self(&output, self_ty);
         Self {
             input,
             method,
@@ -73,9 +81,9 @@ impl<'a> MethodGen<'a> {
 
     fn expand(&self) -> TokenStream {
         let call = self.call_builder();
-        let vmap = self.vmap_builder();
+        let vmap = (!self.method.no_vmap).then(|| self.vmap_builder());
         let entries = self.entries();
-        let guard = self.mutation_guard();
+        let guard = self.mutation_guard().filter(|_| !self.method.no_vmap);
         quote! {
             #entries
             #call
@@ -167,6 +175,7 @@ impl<'a> MethodGen<'a> {
         let vmap_entry = &self.vmap_entry;
         let receiver = self.receiver();
         let method = &self.method.ident;
+        let vis = &self.method.vis;
         let call_entry = format_ident!("__nnx_call_{}", method);
         let vmap_entry_fn = format_ident!("__nnx_vmap_{}", method);
         let keyword_defaults: Vec<TokenStream> = self
@@ -177,28 +186,45 @@ impl<'a> MethodGen<'a> {
                 quote!(#name: #value)
             })
             .collect();
-        let aliases = self.method.is_call.as_ref().map(|_| {
+        let krate = self.krate();
+        let vmap_entry_fns = (!self.method.no_vmap).then(|| {
+            let alias = self.method.is_call.as_ref().map(|_| {
+                quote! {
+                    #[doc(hidden)]
+                    #[inline]
+                    #vis fn __nnx_vmap<'__m, '__a>(&self) -> #vmap_entry #call_args {
+                        self.#vmap_entry_fn()
+                    }
+                }
+            });
+            quote! {
+                /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
+                #[doc(hidden)]
+                #[inline]
+                #vis fn #vmap_entry_fn<'__m, '__a>(&self) -> #vmap_entry #call_args {
+                    #vmap_entry {
+                        __marker: #krate::__private::PhantomData,
+                    }
+                }
+
+                #alias
+            }
+        });
+        let call_alias = self.method.is_call.as_ref().map(|_| {
             quote! {
                 #[doc(hidden)]
                 #[inline]
-                pub fn __nnx_call<'__m, '__a>(#receiver self) -> #call_struct #call_args {
+                #vis fn __nnx_call<'__m, '__a>(#receiver self) -> #call_struct #call_args {
                     self.#call_entry()
-                }
-
-                #[doc(hidden)]
-                #[inline]
-                pub fn __nnx_vmap<'__m, '__a>(&self) -> #vmap_entry #call_args {
-                    self.#vmap_entry_fn()
                 }
             }
         });
-        let krate = self.krate();
         quote! {
             #[allow(private_interfaces, private_bounds)]
             impl #impl_generics #self_ty #where_clause {
                 #[doc(hidden)]
                 #[inline]
-                pub fn #call_entry<'__m, '__a>(#receiver self) -> #call_struct #call_args {
+                #vis fn #call_entry<'__m, '__a>(#receiver self) -> #call_struct #call_args {
                     #call_struct {
                         __recv: self,
                         #(#keyword_defaults,)*
@@ -206,16 +232,8 @@ impl<'a> MethodGen<'a> {
                     }
                 }
 
-                /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
-                #[doc(hidden)]
-                #[inline]
-                pub fn #vmap_entry_fn<'__m, '__a>(&self) -> #vmap_entry #call_args {
-                    #vmap_entry {
-                        __marker: #krate::__private::PhantomData,
-                    }
-                }
-
-                #aliases
+                #call_alias
+                #vmap_entry_fns
             }
         }
     }
@@ -265,7 +283,7 @@ impl<'a> MethodGen<'a> {
         let (method_generics, _, method_where) = self.method.generics.split_for_impl();
         let output = &self.output;
         let call_span = self.method.ident.span();
-        let call = quote_spanned!(call_span=> call);
+        let call = Ident::new("__call", call_span);
         quote! {
             #[doc(hidden)]
             #[allow(non_camel_case_types, private_interfaces, private_bounds)]
@@ -471,6 +489,12 @@ impl<'a> MethodGen<'a> {
     fn run(&self) -> TokenStream {
         let krate = self.krate();
         let p = quote!(#krate::__private);
+        // Our locals get mixed-site hygiene, so a parameter named `size` or `index` is
+        // never shadowed by them.
+        let local = |name: &str| Ident::new(name, Span::mixed_site());
+        let (batch, size, index, axes) =
+            (local("batch"), local("size"), local("index"), local("axes"));
+        let (outputs, module, stack) = (local("outputs"), local("module"), local("stack"));
         let output = &self.output;
         let method = &self.method.ident;
         let (method_generics, _, method_where) = self.method.generics.split_for_impl();
@@ -489,55 +513,55 @@ impl<'a> MethodGen<'a> {
         let checks = self.params().map(|(param, _)| {
             let name = &param.ident;
             let text = name.to_string();
-            quote!(batch.add(#text, #name.check(#text)?)?;)
+            quote!(#batch.add(#text, #name.check(#text)?)?;)
         });
         let examples: Vec<TokenStream> = self
             .params()
             .map(|(param, _)| {
                 let name = &param.ident;
                 let text = name.to_string();
-                quote!(#name.example(index, #text)?)
+                quote!(#name.example(#index, #text)?)
             })
             .collect();
         let names: Vec<&Ident> = self.params().map(|(p, _)| &p.ident).collect();
-        let per_example = |module: TokenStream| {
+        let per_example = |receiver: TokenStream| {
             quote! {
-                let mut outputs = ::std::vec::Vec::with_capacity(size);
-                for index in 0..size {
-                    outputs.push(#module.#method(#(#examples),*));
+                let mut #outputs = ::std::vec::Vec::with_capacity(#size);
+                for #index in 0..#size {
+                    #outputs.push(#receiver.#method(#(#examples),*));
                 }
-                <#output as #p::Unbatched>::stack(outputs, axes)
+                <#output as #p::Unbatched>::stack(#outputs, #axes)
             }
         };
         let broadcast_body = match &self.method.rule {
             Some(rule) => quote! {
-                module.#rule(#(#names,)* #p::Batch { size, out_axes: axes })
+                #module.#rule(#(#names,)* #p::Batch { size: #size, out_axes: #axes })
             },
-            None => per_example(quote!(module)),
+            None => per_example(quote!(#module)),
         };
         let stacked_member = if self.method.mutable {
-            quote!(stack.members_mut()[index])
+            quote!(#stack.members_mut()[#index])
         } else {
-            quote!(stack.members()[index])
+            quote!(#stack.members()[#index])
         };
         let stacked_body = per_example(stacked_member);
         let receiver_arms = if self.method.mutable {
             quote! {
-                #p::ReceiverMut::Stacked(stack) => {
-                    batch.add("self", ::core::option::Option::Some(stack.len()))?;
-                    let size = batch.finish()?;
+                #p::ReceiverMut::Stacked(#stack) => {
+                    #batch.add("self", ::core::option::Option::Some(#stack.len()))?;
+                    let #size = #batch.finish()?;
                     #stacked_body
                 }
             }
         } else {
             quote! {
-                #p::Receiver::Broadcast(module) => {
-                    let size = batch.finish()?;
+                #p::Receiver::Broadcast(#module) => {
+                    let #size = #batch.finish()?;
                     #broadcast_body
                 }
-                #p::Receiver::Stacked(stack) => {
-                    batch.add("self", ::core::option::Option::Some(stack.len()))?;
-                    let size = batch.finish()?;
+                #p::Receiver::Stacked(#stack) => {
+                    #batch.add("self", ::core::option::Option::Some(#stack.len()))?;
+                    let #size = #batch.finish()?;
                     #stacked_body
                 }
             }
@@ -547,7 +571,7 @@ impl<'a> MethodGen<'a> {
             let predicates = &clause.predicates;
             quote!(#predicates)
         });
-        let run = Ident::new("run", self.method.ident.span());
+        let run = Ident::new("__run", self.method.ident.span());
         quote! {
             #[inline]
             pub fn #run #method_generics (self, #(#run_params),*)
@@ -559,9 +583,9 @@ impl<'a> MethodGen<'a> {
             {
                 #(#take_positionals)*
                 #(#take_keywords)*
-                let mut batch = #p::BatchSize::new(self.__axis_size);
+                let mut #batch = #p::BatchSize::new(self.__axis_size);
                 #(#checks)*
-                let axes = #p::IntoAxes::into_axes(self.__out_axes);
+                let #axes = #p::IntoAxes::into_axes(self.__out_axes);
                 match self.__recv {
                     #receiver_arms
                 }

@@ -13,6 +13,7 @@ mod expand_struct;
 mod invocation;
 mod lifetimes;
 mod mentions;
+mod self_type;
 mod signature;
 #[cfg(test)]
 mod snapshots;

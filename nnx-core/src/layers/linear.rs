@@ -48,24 +48,35 @@ impl Linear {
     /// product over all leading axes (a copy of `x` only if it is not contiguous).
     #[call]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
+        // The kernel and bias are public: their own shapes are the truth, not the
+        // configuration fields, and a mismatch is an error rather than a panic.
+        let (in_features, out_features) = self.kernel.dim();
+        if let Some(bias) = self.bias.as_ref().filter(|b| b.len() != out_features) {
+            return Err(ForwardError::Shape {
+                module: "Linear",
+                arg: "bias",
+                found: bias.shape().to_vec(),
+                expected: format!("the kernel has {out_features} outputs"),
+            });
+        }
         let Some((&last, leading)) = x.shape().split_last() else {
             return Err(self.shape_error(&x));
         };
-        if last != self.in_features {
+        if last != in_features {
             return Err(self.shape_error(&x));
         }
         let rows: usize = leading.iter().product();
         let matrix = x
-            .to_shape((rows, self.in_features))
+            .to_shape((rows, in_features))
             .map_err(|_| self.shape_error(&x))?;
         let mut y = matrix.dot(&*self.kernel);
         if let Some(bias) = &self.bias {
             y += &**bias;
         }
         let mut shape = leading.to_vec();
-        shape.push(self.out_features);
-        Ok(y.into_shape_with_order(IxDyn(&shape))
-            .expect("rows × out_features elements reshape to [.., out_features]"))
+        shape.push(out_features);
+        y.into_shape_with_order(IxDyn(&shape))
+            .map_err(|_| self.shape_error(&x))
     }
 }
 
@@ -75,7 +86,7 @@ impl Linear {
             module: "Linear",
             arg: "x",
             found: x.shape().to_vec(),
-            expected: format!("Linear expects [.., {}] (in_features)", self.in_features),
+            expected: format!("Linear expects [.., {}] (in_features)", self.kernel.nrows()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! reduction axes are moved last (a view; one copy only if that is not contiguous), the
 //! kernel runs over `[groups, reduced]` rows, and the result is permuted back (a view).
 
-use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, Dimension, IxDyn};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
@@ -93,19 +93,15 @@ impl Normalize<'_> {
         let x_rows = x_rows.as_standard_layout();
         let mask_rows = mask.map(|m| m.permuted_axes(IxDyn(&order)));
         let mask_rows = mask_rows.as_ref().map(|m| m.as_standard_layout());
+        self.check_params()?;
+        // Parameters a user replaced with a strided array are copied once, not dropped.
+        let scale = self.scale.map(|s| s.as_standard_layout());
+        let bias = self.bias.map(|b| b.as_standard_layout());
         let spec = NormSpec {
             kind: self.kind,
             epsilon: self.epsilon,
-            scale: if fused {
-                self.scale.and_then(|s| s.as_slice())
-            } else {
-                None
-            },
-            bias: if fused {
-                self.bias.and_then(|b| b.as_slice())
-            } else {
-                None
-            },
+            scale: scale.as_ref().filter(|_| fused).map(|s| contiguous(s)),
+            bias: bias.as_ref().filter(|_| fused).map(|b| contiguous(b)),
         };
         let mut out = ArrayD::<f32>::zeros(x_rows.raw_dim());
         kernels::norm_rows_into(
@@ -122,6 +118,22 @@ impl Normalize<'_> {
         Ok(out)
     }
 
+    /// `scale` and `bias` are public fields: a replaced one of the wrong length is an
+    /// error, not a panic in the broadcasting below.
+    fn check_params(&self) -> Result<(), ForwardError> {
+        for (arg, param) in [("scale", self.scale), ("bias", self.bias)] {
+            if let Some(param) = param.filter(|p| p.len() != self.num_features) {
+                return Err(ForwardError::Shape {
+                    module: self.module,
+                    arg,
+                    found: param.shape().to_vec(),
+                    expected: format!("it must hold num_features = {}", self.num_features),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// `y * scale + bias` with the parameters reshaped onto the feature axes, as Flax does
     /// when they do not run along the normalized rows.
     fn apply_affine(&self, out: &mut ArrayD<f32>, features: &[usize]) {
@@ -131,7 +143,7 @@ impl Normalize<'_> {
         }
         let reshape = |p: &Array1<f32>| {
             p.to_shape(IxDyn(&shape))
-                .expect("num_features was checked against the feature axes")
+                .expect("check_params and the feature-axes check fix the length")
                 .into_owned()
         };
         if let Some(scale) = self.scale {
@@ -167,7 +179,7 @@ impl Normalize<'_> {
     }
 }
 
-fn contiguous<'a, T>(array: &'a CowArray<'_, T, IxDyn>) -> &'a [T] {
+fn contiguous<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>) -> &'a [T] {
     array
         .as_slice()
         .expect("as_standard_layout returns a row-major array")

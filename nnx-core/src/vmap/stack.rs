@@ -6,7 +6,7 @@ use crate::axis::resolve_axis;
 /// A per-example output that `vmap!` knows how to stack into a batched output.
 #[diagnostic::on_unimplemented(
     message = "vmap! cannot stack outputs of type `{Self}`",
-    note = "vmapped methods return arrays, scalars, tuples of those, or a `Result` of them"
+    note = "vmapped methods return arrays, scalars, pairs of those, or a `Result` of them whose error converts into `VmapError`; mark a method `#[no_vmap]` if it is only called, never vmapped"
 )]
 pub trait Unbatched: Sized {
     type Batched;
