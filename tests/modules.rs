@@ -62,7 +62,12 @@ fn update_writes_back_and_round_trips() {
     assert_eq!(block.count.value, array![7.0, 7.0]);
     assert_eq!(block.state(), state);
     // A params-only state holds every param: accepted, batch stats untouched.
-    block.update(&state.params()).unwrap();
+    let mut params = state.params();
+    params.get_mut("gate").unwrap().value.fill(-1.0);
+    block.count.value.fill(3.0);
+    block.update(&params).unwrap();
+    assert_eq!(block.gate.value, array![-1.0, -1.0, -1.0]);
+    assert_eq!(block.count.value, array![3.0, 3.0]);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use common::oracle::{
     self, assert_allclose, axes, optional_f32, tensor_bool, tensor_f32, tolerance,
 };
 use common::reference::NormReference;
-use ndarray::ArrayD;
+use ndarray::{ArrayD, Axis};
 use nnx::prelude::*;
 use serde_json::Value;
 
@@ -56,6 +56,24 @@ fn run(norm: &Norm, x: &ArrayD<f32>, mask: Option<&ArrayD<bool>>) -> ArrayD<f32>
     result.expect("the oracle's inputs are valid")
 }
 
+/// The same call vectorized: the example twice along a new last axis (`in_axes = -1`,
+/// the mask too, so examples interleave in memory), checking the batching rule against
+/// Flax with every reduction/feature axis layout and mask shape of the vectors.
+/// (tests/vmap.rs checks that distinct examples stay apart.)
+fn run_vmapped(norm: &Norm, x: &ArrayD<f32>, mask: Option<&ArrayD<bool>>) -> Vec<ArrayD<f32>> {
+    let last = Axis(x.ndim());
+    let xs = ndarray::stack(last, &[x.view(), x.view()]).unwrap();
+    let ms = mask.map(|m| ndarray::stack(Axis(m.ndim()), &[m.view(), m.view()]).unwrap());
+    let ys = match (norm, &ms) {
+        (Norm::Layer(ln), Some(ms)) => vmap!(ln(xs, mask = ms), in_axes = -1),
+        (Norm::Layer(ln), None) => vmap!(ln(xs), in_axes = -1),
+        (Norm::Rms(rms), Some(ms)) => vmap!(rms(xs, mask = ms), in_axes = -1),
+        (Norm::Rms(rms), None) => vmap!(rms(xs), in_axes = -1),
+    }
+    .expect("the oracle's inputs are valid");
+    ys.outer_iter().map(|y| y.to_owned()).collect()
+}
+
 fn reference(vector: &Value, x: &ArrayD<f32>, mask: Option<&ArrayD<bool>>) -> ArrayD<f64> {
     let cfg = &vector["config"];
     let scale = optional_f32(&vector["params"]["scale"]);
@@ -84,6 +102,12 @@ fn check_group(group: &str) -> usize {
         if let Some((atol, rtol)) = tolerance(&vector) {
             // Also checks that NaN sits exactly where Flax has it.
             assert_allclose(id, &got, &expected, atol, rtol);
+            for (i, y) in run_vmapped(&build(&vector), &x, mask.as_ref())
+                .iter()
+                .enumerate()
+            {
+                assert_allclose(&format!("{id} vmap example {i}"), y, &expected, atol, rtol);
+            }
             compared += 1;
         }
         // Against exact math too: nnx is meant to be accurate where Flax is not.

@@ -150,7 +150,10 @@ fn ensembles_map_over_stacked_modules() {
     // Broadcasting x over the members instead.
     let shared = x.row(0).into_dyn();
     let y = vmap!(ensemble(shared), in_axes = (None, self = 0)).unwrap();
-    assert_eq!(y.shape(), [4, 10]);
+    for i in 0..4 {
+        let direct = call!((ensemble[i])(x.row(0))).unwrap();
+        assert_eq!(y.index_axis(Axis(0), i), direct);
+    }
     assert_eq!(ensemble.state().paths().next(), Some("0.scale"));
 }
 
@@ -196,9 +199,13 @@ fn mutating_methods_run_on_their_own_member_and_tuples_take_out_axes() {
     );
     assert_eq!(sums, array![6.0f32, 14.0, 22.0].into_dyn());
     assert_eq!(counters[2].total.value, array![10.0, 12.0]);
+    // One out_axes for both outputs of the pair.
+    let (totals, _) = vmap!(counters.add(x), in_axes = (0, self = 0), out_axes = 0).unwrap();
+    assert_eq!(totals.shape(), [3, 2]);
+    assert_eq!(counters[2].total.value, array![15.0, 18.0]);
     // The default weight is 1.
     call!(counters[0].add(x.row(0))).unwrap();
-    assert_eq!(counters[0].total.value, array![3.0, 6.0]);
+    assert_eq!(counters[0].total.value, array![4.0, 8.0]);
 }
 
 #[test]

@@ -51,7 +51,7 @@ impl MethodSignature {
     }
 }
 
-/// Prints Python-style: `LayerNorm.forward(&self, x: ArrayViewD<f32>, *, mask: Option<..> = None)`.
+/// Prints Python-style, keywords after `*`: `LayerNorm::forward(&self, x: ArrayViewD<'_, f32>, *, mask: Option<..> = None) -> ..`.
 impl fmt::Display for MethodSignature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let receiver = if self.mutates { "&mut self" } else { "&self" };

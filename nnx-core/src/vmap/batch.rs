@@ -78,8 +78,9 @@ impl IntoAxes<(isize, isize)> for (isize, isize) {
     }
 }
 
-impl IntoAxes<(isize, isize, isize)> for (isize, isize, isize) {
-    fn into_axes(self) -> (isize, isize, isize) {
-        self
+/// One axis for a pair of outputs applies to both, as in JAX.
+impl IntoAxes<(isize, isize)> for isize {
+    fn into_axes(self) -> (isize, isize) {
+        (self, self)
     }
 }
