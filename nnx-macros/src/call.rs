@@ -4,6 +4,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprClosure, Ident, Pat, Type};
@@ -56,7 +57,7 @@ pub fn expand_call(call: &Invocation) -> TokenStream {
 
 fn entry_name(prefix: &str, call: &Invocation) -> Ident {
     match &call.method {
-        Some(method) => format_ident!("{}_{}", prefix, method, span = method.span()),
+        Some(method) => format_ident!("{}_{}", prefix, method.unraw(), span = method.span()),
         None => Ident::new(prefix, call.receiver.span()),
     }
 }

@@ -7,6 +7,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{GenericParam, Ident, Lifetime, Type};
 
@@ -45,7 +46,7 @@ struct MethodGen<'a> {
 
 impl<'a> MethodGen<'a> {
     fn new(input: &'a Impl, method: &'a Method) -> Self {
-        let base = format!("{}_{}", input.self_name, method.ident);
+        let base = format!("{}_{}", input.self_name, method.ident.unraw());
         let method_lifetimes: Vec<Lifetime> = method
             .generics
             .lifetimes()
@@ -176,8 +177,8 @@ impl<'a> MethodGen<'a> {
         let receiver = self.receiver();
         let method = &self.method.ident;
         let vis = &self.method.vis;
-        let call_entry = format_ident!("__nnx_call_{}", method);
-        let vmap_entry_fn = format_ident!("__nnx_vmap_{}", method);
+        let call_entry = format_ident!("__nnx_call_{}", method.unraw());
+        let vmap_entry_fn = format_ident!("__nnx_vmap_{}", method.unraw());
         let keyword_defaults: Vec<TokenStream> = self
             .keywords()
             .map(|(param, _)| {
@@ -329,7 +330,11 @@ impl<'a> MethodGen<'a> {
     }
 
     fn guard_name(&self) -> Ident {
-        format_ident!("{}_{}_MutatesSelf", self.input.self_name, self.method.ident)
+        format_ident!(
+            "{}_{}_MutatesSelf",
+            self.input.self_name,
+            self.method.ident.unraw()
+        )
     }
 
     /// The entry `vmap!` starts from (it only knows the method), then the builder that

@@ -11,10 +11,85 @@ use crate::mentions::{first_mention, type_param_names};
 pub fn check_impl(input: &Impl) -> syn::Result<()> {
     let mut errors = Errors::default();
     check_single_call(input, &mut errors);
+    check_reserved_generics(&input.item.generics, &mut errors);
     for method in &input.methods {
         check_keyword_types(input, method, &mut errors);
+        check_keyword_defaults(input, method, &mut errors);
+        check_reserved_names(method, &mut errors);
+        check_batching_rule(input, method, &mut errors);
     }
     errors.finish()
+}
+
+/// Generated code uses `__`-prefixed names (`__recv`, `__O`, `'__a`, ...) next to the
+/// user's; reserving the prefix is what keeps the two apart.
+fn check_reserved_names(method: &Method, errors: &mut Errors) {
+    for param in &method.params {
+        if param.ident.to_string().starts_with("__") {
+            errors.push(syn::Error::new(
+                param.ident.span(),
+                "parameter names starting with `__` are reserved for the code nnx generates",
+            ));
+        }
+    }
+    check_reserved_generics(&method.generics, errors);
+}
+
+fn check_reserved_generics(generics: &syn::Generics, errors: &mut Errors) {
+    for param in &generics.params {
+        let ident = match param {
+            syn::GenericParam::Lifetime(l) => &l.lifetime.ident,
+            syn::GenericParam::Type(t) => &t.ident,
+            syn::GenericParam::Const(c) => &c.ident,
+        };
+        if ident.to_string().starts_with("__") {
+            errors.push(syn::Error::new(
+                ident.span(),
+                "generic parameters starting with `__` are reserved for the code nnx generates",
+            ));
+        }
+    }
+}
+
+/// Defaults are fixed per method, as Python's are; the builders that hold them are not
+/// the module, so `self` would not mean what it says.
+fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
+    for param in method.keywords() {
+        if let crate::attr::Keyword::Keyword {
+            default: Some(default),
+        } = &param.keyword
+            && first_mention(default, &["self".to_owned()]).is_some()
+        {
+            errors.push(syn::Error::new_spanned(
+                default,
+                format!(
+                    "the default of `{}` in `{}::{}` uses `self`; defaults are fixed per \
+                     method (take an `Option` and resolve it in the body)",
+                    param.ident, input.self_name, method.ident
+                ),
+            ));
+        }
+    }
+}
+
+/// A batching rule runs with one shared module, which a `&mut self` method cannot have.
+fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {
+    if let (Some(rule), true) = (&method.rule, method.mutable) {
+        errors.push(syn::Error::new(
+            rule.span(),
+            format!(
+                "`{}::{}` takes `&mut self`: vmap! only runs it per member of a stacked \
+                 module, so a batching rule would never be used",
+                input.self_name, method.ident
+            ),
+        ));
+    }
+    if let (Some(rule), true) = (&method.rule, method.no_vmap) {
+        errors.push(syn::Error::new(
+            rule.span(),
+            "`#[batched]` and `#[no_vmap]` contradict each other",
+        ));
+    }
 }
 
 /// Like `__call__`, a module has one call method.
