@@ -11,15 +11,26 @@
 //!   over the group's rows back to back, so their dependent chains overlap, and the 16
 //!   per-row horizontal sums are done together by one transposing reduction
 //!   ([`hsum16`]); mean, variance, `sqrt` and the division are computed for the whole
-//!   group in one vector. Each lane of that arithmetic only sees its own row.
+//!   group in one vector. Each lane of that arithmetic only sees its own row. Rows of
+//!   64 and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
+//!   row's blocks are summed as a fixed tree and `scale`/`bias` stay in registers
+//!   (1.25× on 8192×64).
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk while the chunk is in L1
 //!   (corrected two-pass inside the chunk: sum, then `Σd`, `Σd²` with `d = x - mean₀`),
 //!   merged exactly across chunks in `f64` ([`ChunkMerge`]); then one output pass. `x`
 //!   is read from memory once, plus once more from cache for the output. (Software
-//!   prefetching of the next chunks or rows was tried and measured no faster on Zen 4.)
+//!   prefetching of the next chunks or rows, of `scale`/`bias`, and tiling the output
+//!   pass over several rows to keep `scale`/`bias` in L1 were tried and measured no
+//!   faster on Zen 4.) Outputs of at least [`STREAM_MIN`] elements are written with
+//!   streaming stores in whole 64-byte lines (the line shared by two rows is written
+//!   once the second row's statistics are known, each lane with its own row's), which
+//!   saves the read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming
+//!   only changes how bytes reach memory, never their values, so rows still do not
+//!   depend on their neighbours.
 //!
-//! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`] and the `*_block`
-//! helpers, which only touch lanes inside the slice they are given.
+//! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
+//! helpers and [`straddle`]'s expanding load, which only touch lanes inside the slice
+//! they are given.
 
 use std::arch::x86_64::*;
 
@@ -317,6 +328,11 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
+    match features {
+        64 => return fixed_rows::<4, MASKED, SCALE, BIAS>(x, mask, p, out),
+        128 => return fixed_rows::<8, MASKED, SCALE, BIAS>(x, mask, p, out),
+        _ => {}
+    }
     let group_len = GROUP * features;
     let mut done = 0;
     while done < x.len() {
@@ -325,6 +341,119 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         let mg = if MASKED { &mask[done..done + len] } else { &[] };
         short_group::<MASKED, SCALE, BIAS>(xg, mg, features, p, og);
         done += len;
+    }
+}
+
+/// Short rows of exactly `16 * W` features: [`short_group`] unrolled at compile time,
+/// with `scale` and `bias` held in registers across all groups.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    x: &[f32],
+    mask: &[bool],
+    p: &Params<SCALE, BIAS>,
+    out: &mut [f32],
+) {
+    let zero = _mm512_setzero_ps();
+    let regs = |s: &[f32]| -> [__m512; W] {
+        let (blocks, _) = s.as_chunks::<LANES>();
+        std::array::from_fn(|j| blocks.get(j).map_or(zero, |b| load_block(b)))
+    };
+    let (sv, bv) = (regs(p.scale), regs(p.bias));
+    let (xr, _) = x.as_chunks::<LANES>();
+    let (xr, _) = xr.as_chunks::<W>();
+    let (or, _) = out.as_chunks_mut::<LANES>();
+    let (or, _) = or.as_chunks_mut::<W>();
+    let (mr, _) = mask.as_chunks::<LANES>();
+    let (mr, _) = mr.as_chunks::<W>();
+    for (g, (xg, og)) in xr.chunks(GROUP).zip(or.chunks_mut(GROUP)).enumerate() {
+        let mg = if MASKED {
+            &mr[g * GROUP..g * GROUP + xg.len()]
+        } else {
+            &[]
+        };
+        fixed_group::<W, MASKED, SCALE, BIAS>(xg, mg, p, &sv, &bv, og);
+    }
+}
+
+/// Pairwise sum of `W` vectors (fixed order).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn tree<const W: usize>(mut v: [__m512; W]) -> __m512 {
+    let mut width = W / 2;
+    while width > 0 {
+        for i in 0..width {
+            v[i] = _mm512_add_ps(v[i], v[i + width]);
+        }
+        width /= 2;
+    }
+    v[0]
+}
+
+/// Up to [`GROUP`] rows of `16 * W` features (see [`fixed_rows`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    x: &[[[f32; LANES]; W]],
+    mask: &[[[bool; LANES]; W]],
+    p: &Params<SCALE, BIAS>,
+    sv: &[__m512; W],
+    bv: &[__m512; W],
+    out: &mut [[[f32; LANES]; W]],
+) {
+    let zero = _mm512_setzero_ps();
+    let keep = |r: usize, j: usize| if MASKED { bool_block(&mask[r][j]) } else { ALL };
+    let value = |r: usize, j: usize| _mm512_maskz_mov_ps(keep(r, j), load_block(&x[r][j]));
+    let mut acc = [zero; GROUP];
+    let mut count = [(W * LANES) as f32; GROUP];
+    let squares = p.kind == NormKind::RmsNorm;
+    for r in 0..x.len() {
+        let v: [__m512; W] = std::array::from_fn(|j| {
+            let v = value(r, j);
+            if squares { _mm512_mul_ps(v, v) } else { v }
+        });
+        acc[r] = tree(v);
+        if MASKED {
+            count[r] = (0..W).map(|j| keep(r, j).count_ones()).sum::<u32>() as f32;
+        }
+    }
+    let n = load_block(&count);
+    let first = _mm512_div_ps(hsum16(&acc), n);
+    let eps = _mm512_set1_ps(p.eps);
+    let one = _mm512_set1_ps(1.0);
+    let (shift, corr, inv) = match p.kind {
+        NormKind::LayerNorm => {
+            let shift = to_array(first);
+            let mut acc2 = [zero; GROUP];
+            for r in 0..x.len() {
+                let sh = _mm512_set1_ps(shift[r]);
+                let d: [__m512; W] =
+                    std::array::from_fn(|j| _mm512_maskz_sub_ps(keep(r, j), value(r, j), sh));
+                acc[r] = tree(d);
+                acc2[r] = tree(d.map(|d| _mm512_mul_ps(d, d)));
+            }
+            // Corrected two-pass, as `row::layer_stats`, lane by lane.
+            let corr = _mm512_div_ps(hsum16(&acc), n);
+            let var = _mm512_sub_ps(_mm512_div_ps(hsum16(&acc2), n), _mm512_mul_ps(corr, corr));
+            // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
+            let var = _mm512_max_ps(zero, var);
+            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
+            (shift, to_array(corr), to_array(inv))
+        }
+        NormKind::RmsNorm => {
+            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(first, eps)));
+            ([0.0; GROUP], [0.0; GROUP], to_array(inv))
+        }
+    };
+    for (r, (xr, or)) in x.iter().zip(out).enumerate() {
+        let stats = (
+            _mm512_set1_ps(shift[r]),
+            _mm512_set1_ps(corr[r]),
+            _mm512_set1_ps(inv[r]),
+        );
+        for j in 0..W {
+            let y = norm_block::<SCALE, BIAS>(load_block(&xr[j]), stats, sv[j], bv[j]);
+            store_block(&mut or[j], y);
+        }
     }
 }
 
@@ -413,51 +542,270 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
-    for (r, (xr, or)) in x
-        .chunks_exact(features)
-        .zip(out.chunks_exact_mut(features))
-        .enumerate()
-    {
-        let start = r * features;
-        let mr = if MASKED {
-            &mask[start..start + features]
+    let row_mask = |r: usize| {
+        if MASKED {
+            &mask[r * features..(r + 1) * features]
         } else {
             &[]
-        };
-        let mut merge = ChunkMerge::new();
-        for (c, xc) in xr.chunks(CHUNK).enumerate() {
-            let mc = if MASKED {
-                &mr[c * CHUNK..][..xc.len()]
+        }
+    };
+    if out.len() < STREAM_MIN {
+        for (r, (xr, or)) in x
+            .chunks_exact(features)
+            .zip(out.chunks_exact_mut(features))
+            .enumerate()
+        {
+            let start = r * features;
+            let mr = if MASKED {
+                &mask[start..start + features]
             } else {
                 &[]
             };
-            match p.kind {
-                NormKind::LayerNorm => {
-                    let (total, n) = sum::<MASKED, UNROLL, false>(xc, mc);
-                    if n == 0 {
-                        continue;
+            let mut merge = ChunkMerge::new();
+            for (c, xc) in xr.chunks(CHUNK).enumerate() {
+                let mc = if MASKED {
+                    &mr[c * CHUNK..][..xc.len()]
+                } else {
+                    &[]
+                };
+                match p.kind {
+                    NormKind::LayerNorm => {
+                        let (total, n) = sum::<MASKED, UNROLL, false>(xc, mc);
+                        if n == 0 {
+                            continue;
+                        }
+                        let shift = _mm512_reduce_add_ps(total) / n as f32;
+                        let (sd, sd2) = centred::<MASKED, UNROLL>(xc, mc, shift);
+                        merge.add_centred(
+                            n,
+                            shift,
+                            _mm512_reduce_add_ps(sd),
+                            _mm512_reduce_add_ps(sd2),
+                        );
                     }
-                    let shift = _mm512_reduce_add_ps(total) / n as f32;
-                    let (sd, sd2) = centred::<MASKED, UNROLL>(xc, mc, shift);
-                    merge.add_centred(
-                        n,
-                        shift,
-                        _mm512_reduce_add_ps(sd),
-                        _mm512_reduce_add_ps(sd2),
-                    );
+                    NormKind::RmsNorm => {
+                        let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
+                        merge.add_squares(n, _mm512_reduce_add_ps(sq));
+                    }
                 }
-                NormKind::RmsNorm => {
-                    let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
-                    merge.add_squares(n, _mm512_reduce_add_ps(sq));
+            }
+            let st = match p.kind {
+                NormKind::LayerNorm => merge.layer_stats(p.eps),
+                NormKind::RmsNorm => merge.rms_stats(p.eps),
+            };
+            apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or);
+        }
+        return;
+    }
+    // Streaming stores write whole 64-byte lines, so split `out` into lines globally:
+    // element `i` starts a line iff `i ≡ first mod 16`. The line that straddles two rows
+    // is written once the second row's statistics are known, lane by lane with its own
+    // row's statistics.
+    let first = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
+    let rows = x.len() / features;
+    // When `out` sits a little above `x` modulo 4 KiB, a forward pass loads `x` at
+    // addresses that alias (in their low 12 bits) the lines just stored to `out`, and
+    // each such load waits for the streaming store to drain; going backwards avoids it.
+    let delta = (out.as_ptr() as usize).wrapping_sub(x.as_ptr() as usize) % 4096;
+    let reverse = delta != 0 && delta < 2048;
+    let mut prev: Option<RowStats> = None;
+    for (r, xr) in x.chunks_exact(features).enumerate() {
+        let start = r * features;
+        let st = long_stats::<MASKED, SCALE, BIAS>(xr, row_mask(r), p);
+        let head = ((first + LANES - start % LANES) % LANES).min(features);
+        if head > 0 {
+            match prev {
+                Some(prev) => {
+                    let lo = LANES - head;
+                    let xw = &x[start - lo..start + head];
+                    let ow = &mut out[start - lo..start + head];
+                    straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
+                }
+                None => {
+                    let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
+                    apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, &mut out[start..start + head]);
                 }
             }
         }
-        let st = match p.kind {
-            NormKind::LayerNorm => merge.layer_stats(p.eps),
-            NormKind::RmsNorm => merge.rms_stats(p.eps),
-        };
-        apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or);
+        let body_end = head + (features - head) / LANES * LANES;
+        let (sc, bc) = (
+            affine(p.scale, head, body_end),
+            affine(p.bias, head, body_end),
+        );
+        let ob = &mut out[start + head..start + body_end];
+        apply_stream::<SCALE, BIAS>(&xr[head..body_end], &st, sc, bc, ob, reverse);
+        if body_end < features && r + 1 == rows {
+            let (sc, bc) = (
+                affine(p.scale, body_end, features),
+                affine(p.bias, body_end, features),
+            );
+            let ot = &mut out[start + body_end..start + features];
+            apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot);
+        }
+        prev = Some(st);
     }
+    // Order the streaming stores before anything the caller does next.
+    _mm_sfence();
+}
+
+/// Outputs at least this long (elements) are written with streaming stores on long rows:
+/// they would not stay in cache anyway, and skipping the read-for-ownership saves a
+/// third of the memory traffic.
+const STREAM_MIN: usize = 1 << 21;
+
+/// `s[a..b]`, or `s` itself when it is empty (an absent scale or bias).
+#[inline]
+fn affine(s: &[f32], a: usize, b: usize) -> &[f32] {
+    if s.is_empty() { s } else { &s[a..b] }
+}
+
+/// One long row's statistics, chunk by chunk.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    xr: &[f32],
+    mr: &[bool],
+    p: &Params<SCALE, BIAS>,
+) -> RowStats {
+    let mut merge = ChunkMerge::new();
+    for (c, xc) in xr.chunks(CHUNK).enumerate() {
+        let mc = if MASKED {
+            &mr[c * CHUNK..][..xc.len()]
+        } else {
+            &[]
+        };
+        match p.kind {
+            NormKind::LayerNorm => {
+                let (total, n) = sum::<MASKED, UNROLL, false>(xc, mc);
+                if n == 0 {
+                    continue;
+                }
+                let shift = _mm512_reduce_add_ps(total) / n as f32;
+                let (sd, sd2) = centred::<MASKED, UNROLL>(xc, mc, shift);
+                merge.add_centred(
+                    n,
+                    shift,
+                    _mm512_reduce_add_ps(sd),
+                    _mm512_reduce_add_ps(sd2),
+                );
+            }
+            NormKind::RmsNorm => {
+                let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
+                merge.add_squares(n, _mm512_reduce_add_ps(sq));
+            }
+        }
+    }
+    match p.kind {
+        NormKind::LayerNorm => merge.layer_stats(p.eps),
+        NormKind::RmsNorm => merge.rms_stats(p.eps),
+    }
+}
+
+/// Stores a full block, streaming (bypassing the caches) when it is 64-byte aligned.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn stream_block(out: &mut [f32; LANES], v: __m512) {
+    if (out.as_ptr() as usize).is_multiple_of(64) {
+        // SAFETY: the array has 16 elements and is 64-byte aligned, as vmovntps needs.
+        unsafe { _mm512_stream_ps(out.as_mut_ptr(), v) }
+    } else {
+        store_block(out, v);
+    }
+}
+
+/// The normalisation formula of [`apply`] on one block, with per-lane statistics.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn norm_block<const SCALE: bool, const BIAS: bool>(
+    v: __m512,
+    (shift, corr, inv): (__m512, __m512, __m512),
+    s: __m512,
+    b: __m512,
+) -> __m512 {
+    let mul = if SCALE { _mm512_mul_ps(inv, s) } else { inv };
+    let centred = _mm512_sub_ps(_mm512_sub_ps(v, shift), corr);
+    // One rounding for `centred * mul + b`.
+    if BIAS {
+        _mm512_fmadd_ps(centred, mul, b)
+    } else {
+        _mm512_mul_ps(centred, mul)
+    }
+}
+
+/// [`apply`] on whole blocks with streaming stores (`out` line-aligned, its length a
+/// multiple of 16).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn apply_stream<const SCALE: bool, const BIAS: bool>(
+    x: &[f32],
+    st: &RowStats,
+    scale: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+    reverse: bool,
+) {
+    let stats = (
+        _mm512_set1_ps(st.shift),
+        _mm512_set1_ps(st.corr),
+        _mm512_set1_ps(st.inv_std),
+    );
+    let (xb, _) = x.as_chunks::<LANES>();
+    let (ob, _) = out.as_chunks_mut::<LANES>();
+    let (sb, _) = scale.as_chunks::<LANES>();
+    let (bb, _) = bias.as_chunks::<LANES>();
+    let mut block = |i: usize| {
+        let s = if SCALE { load_block(&sb[i]) } else { stats.2 };
+        let b = if BIAS { load_block(&bb[i]) } else { stats.2 };
+        stream_block(
+            &mut ob[i],
+            norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b),
+        );
+    };
+    let n = xb.len();
+    if reverse {
+        (0..n).rev().for_each(&mut block);
+    } else {
+        (0..n).for_each(&mut block);
+    }
+}
+
+/// The line shared by two rows: its first `lo` elements end the previous row (statistics
+/// `prev`), the rest start the next one (`st`). `x` and `out` are that 16-element window.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn straddle<const SCALE: bool, const BIAS: bool>(
+    x: &[f32],
+    prev: &RowStats,
+    st: &RowStats,
+    lo: usize,
+    scale: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
+    let next = !tail_mask(lo);
+    let lane = |a: f32, b: f32| _mm512_mask_blend_ps(next, _mm512_set1_ps(a), _mm512_set1_ps(b));
+    let stats = (
+        lane(prev.shift, st.shift),
+        lane(prev.corr, st.corr),
+        lane(prev.inv_std, st.inv_std),
+    );
+    // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
+    let params = |s: &[f32]| {
+        let end = load(&s[s.len() - lo..], ALL);
+        assert!(s.len() >= LANES - lo);
+        // SAFETY: `next` selects `16 - lo` lanes, so the expanding load reads the first
+        // `16 - lo` elements of `s`, which has at least that many (asserted).
+        unsafe { _mm512_mask_expandloadu_ps(end, next, s.as_ptr()) }
+    };
+    let s = if SCALE { params(scale) } else { stats.2 };
+    let b = if BIAS { params(bias) } else { stats.2 };
+    let (xw, _) = x.as_chunks::<LANES>();
+    let (ow, _) = out.as_chunks_mut::<LANES>();
+    stream_block(
+        &mut ow[0],
+        norm_block::<SCALE, BIAS>(load_block(&xw[0]), stats, s, b),
+    );
 }
 
 /// `out[j] = ((x[j] - shift) - corr) * (inv_std [* scale[j]]) [+ bias[j]]` (the last

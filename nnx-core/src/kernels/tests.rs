@@ -239,7 +239,7 @@ fn all_paths_match_reference_and_scalar() {
 #[test]
 fn large_mean_small_spread_is_accurate() {
     let mut rng = Rng(2);
-    for features in [64, 768, 4097, 65536] {
+    for features in [64, 128, 768, 4097, 65536] {
         let x: Vec<f32> = (0..2 * features)
             .map(|_| 1e4 + rng.uniform(-1.7, 1.7))
             .collect();
@@ -302,12 +302,79 @@ fn chunked_long_rows_match_reference() {
     }
 }
 
+/// Large outputs of long rows take streaming stores with lines that straddle rows, in
+/// either direction depending on where `out` sits relative to `x` modulo 4 KiB: every
+/// placement must give exactly what each row gives alone (which takes the plain stores).
+#[test]
+fn streamed_long_rows_equal_rows_alone() {
+    let mut rng = Rng(8);
+    let (rows, features) = (520, 4100); // > 2²¹ elements; rows not a multiple of 16
+    let x = rng.vec(rows * features, -3.0, 5.0);
+    let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
+    let scale = rng.vec(features, 0.5, 1.5);
+    let bias = rng.vec(features, -1.0, 1.0);
+    let specs = [
+        NormSpec {
+            scale: Some(&scale),
+            bias: Some(&bias),
+            ..NormSpec::layer_norm(EPS)
+        },
+        NormSpec {
+            scale: Some(&scale),
+            ..NormSpec::rms_norm(EPS)
+        },
+    ];
+    let mut xbuf = vec![0.0f32; x.len() + 1024];
+    let mut obuf = vec![0.0f32; x.len() + 2048];
+    let page = |p: *const f32| p as usize % 4096 / 4;
+    for isa in Isa::all_available() {
+        for spec in &specs {
+            for mask in [None, Some(&mask[..])] {
+                let alone: Vec<f32> = (0..rows)
+                    .flat_map(|r| {
+                        let row = r * features..(r + 1) * features;
+                        let mut out = vec![0.0; features];
+                        let m = mask.map(|m| &m[row.clone()]);
+                        norm_rows_into_with(
+                            isa,
+                            Threads::Single,
+                            &x[row],
+                            m,
+                            features,
+                            spec,
+                            &mut out,
+                        )
+                        .unwrap();
+                        out
+                    })
+                    .collect();
+                // `out - x` modulo 4 KiB, in elements (0, 12 and 750 bytes × 4).
+                for (x_at, delta) in [(3, 0), (0, 12), (5, 750), (9, 1020)] {
+                    xbuf[x_at..x_at + x.len()].copy_from_slice(&x);
+                    let want = (page(xbuf[x_at..].as_ptr()) + delta) % 1024;
+                    let out_at = (want + 1024 - page(obuf.as_ptr())) % 1024;
+                    let out = &mut obuf[out_at..out_at + x.len()];
+                    let xs = &xbuf[x_at..x_at + x.len()];
+                    norm_rows_into_with(isa, Threads::Single, xs, mask, features, spec, out)
+                        .unwrap();
+                    let what = format!(
+                        "{isa} {:?} mask={} delta={delta}",
+                        spec.kind,
+                        mask.is_some()
+                    );
+                    assert_bitwise(out, &alone, &what);
+                }
+            }
+        }
+    }
+}
+
 /// Short rows are normalised several at a time; a row's result must not depend on which
 /// rows share its group (group sizes 1..=16 and ragged last groups included).
 #[test]
 fn grouped_short_rows_are_independent_of_neighbours() {
     let mut rng = Rng(6);
-    for features in [1, 7, 16, 64, 100, 256] {
+    for features in [1, 7, 16, 64, 100, 128, 256] {
         let rows = 37;
         let x = rng.vec(rows * features, -3.0, 5.0);
         let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
