@@ -251,3 +251,45 @@ fn rngs_make_models_reproducible() {
     assert_eq!(a, b);
     assert_ne!(a.kernel.value, c.kernel.value);
 }
+
+/// Two `#[module] impl` blocks for two instantiations of one generic module: their
+/// generated builders must not collide.
+#[derive(Default)]
+struct Doubling;
+#[derive(Default)]
+struct Negating;
+
+#[module]
+struct Tagged<T> {
+    #[module(skip)]
+    tag: T,
+}
+
+#[module]
+impl Tagged<Doubling> {
+    #[call]
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> ArrayD<f32> {
+        &x * 2.0
+    }
+}
+
+#[module]
+impl Tagged<Negating> {
+    #[call]
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> ArrayD<f32> {
+        -&x
+    }
+}
+
+#[test]
+fn impls_for_two_instantiations_coexist() {
+    let x = array![1.0f32, -3.0];
+    let double = Tagged { tag: Doubling };
+    let negate = Tagged { tag: Negating };
+    assert_eq!(call!(double(x.view())), array![2.0f32, -6.0].into_dyn());
+    assert_eq!(
+        vmap!(negate(x.view().insert_axis(nnx::ndarray::Axis(0)))).unwrap(),
+        array![[-1.0f32, 3.0]].into_dyn()
+    );
+    let _ = (&double.tag, &negate.tag);
+}

@@ -25,10 +25,15 @@ pub fn expand(input: &Impl) -> TokenStream {
         .iter()
         .map(|method| MethodGen::new(input, method).expand());
     let signatures = signature::expand(input);
+    // In an anonymous const, the builders of `impl Dense<f32>` and `impl Dense<f64>` (or
+    // of two modules' impls in one Rust module) cannot collide; the inherent methods
+    // that return them still attach to the module type.
     quote! {
         #item
-        #signatures
-        #(#methods)*
+        const _: () = {
+            #signatures
+            #(#methods)*
+        };
     }
 }
 
