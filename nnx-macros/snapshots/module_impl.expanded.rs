@@ -10,6 +10,7 @@ impl LayerNorm {
         self.step(x, rate)
     }
 }
+#[allow(dead_code)]
 const _: () = {
     impl ::nnx::Signatures for LayerNorm {
         const METHODS: &'static [::nnx::MethodSignature] = &[

@@ -30,6 +30,8 @@ pub fn expand(input: &Impl) -> TokenStream {
     // that return them still attach to the module type.
     quote! {
         #item
+        // A module need not use every keyword setter or vmap entry it is given.
+        #[allow(dead_code)]
         const _: () = {
             #signatures
             #(#methods)*
