@@ -21,7 +21,7 @@
 //!   is read from memory once, plus once more from cache for the output. (Software
 //!   prefetching of the next chunks or rows, of `scale`/`bias`, and tiling the output
 //!   pass over several rows to keep `scale`/`bias` in L1 were tried and measured no
-//!   faster on Zen 4.) Outputs of at least [`STREAM_MIN`] elements are written with
+//!   faster on Zen 4.) Large outputs ([`Stores::Streaming`]) are written with
 //!   streaming stores in whole 64-byte lines (the line shared by two rows is written
 //!   once the second row's statistics are known, each lane with its own row's), which
 //!   saves the read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming
@@ -35,7 +35,7 @@
 use std::arch::x86_64::*;
 
 use super::row::{ChunkMerge, RowStats};
-use super::{NormKind, NormSpec};
+use super::{NormKind, NormSpec, Stores};
 
 const LANES: usize = 16;
 /// Independent accumulators per sum on long rows: hides the add latency and lowers
@@ -59,12 +59,22 @@ pub(super) fn norm_rows(
     features: usize,
     spec: &NormSpec,
     out: &mut [f32],
+    stores: Stores,
 ) {
+    let stream = stores == Stores::Streaming;
     match (spec.scale, spec.bias) {
-        (None, None) => rows_with::<false, false>(x, mask, features, spec, &[], &[], out),
-        (Some(s), None) => rows_with::<true, false>(x, mask, features, spec, s, &[], out),
-        (None, Some(b)) => rows_with::<false, true>(x, mask, features, spec, &[], b, out),
-        (Some(s), Some(b)) => rows_with::<true, true>(x, mask, features, spec, s, b, out),
+        (None, None) => {
+            rows_with::<false, false>(x, mask, features, &Params::new(spec, &[], &[], stream), out)
+        }
+        (Some(s), None) => {
+            rows_with::<true, false>(x, mask, features, &Params::new(spec, s, &[], stream), out)
+        }
+        (None, Some(b)) => {
+            rows_with::<false, true>(x, mask, features, &Params::new(spec, &[], b, stream), out)
+        }
+        (Some(s), Some(b)) => {
+            rows_with::<true, true>(x, mask, features, &Params::new(spec, s, b, stream), out)
+        }
     }
 }
 
@@ -75,22 +85,14 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     mask: Option<&[bool]>,
     features: usize,
-    spec: &NormSpec,
-    scale: &[f32],
-    bias: &[f32],
+    p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
-    let p = Params::<SCALE, BIAS> {
-        kind: spec.kind,
-        eps: spec.epsilon,
-        scale,
-        bias,
-    };
     match (mask, features <= SHORT_MAX) {
-        (None, true) => short_rows::<false, SCALE, BIAS>(x, &[], features, &p, out),
-        (Some(m), true) => short_rows::<true, SCALE, BIAS>(x, m, features, &p, out),
-        (None, false) => long_rows::<false, SCALE, BIAS>(x, &[], features, &p, out),
-        (Some(m), false) => long_rows::<true, SCALE, BIAS>(x, m, features, &p, out),
+        (None, true) => short_rows::<false, SCALE, BIAS>(x, &[], features, p, out),
+        (Some(m), true) => short_rows::<true, SCALE, BIAS>(x, m, features, p, out),
+        (None, false) => long_rows::<false, SCALE, BIAS>(x, &[], features, p, out),
+        (Some(m), false) => long_rows::<true, SCALE, BIAS>(x, m, features, p, out),
     }
 }
 
@@ -100,6 +102,20 @@ struct Params<'a, const SCALE: bool, const BIAS: bool> {
     eps: f32,
     scale: &'a [f32],
     bias: &'a [f32],
+    /// Long rows write whole lines with streaming stores (see [`Stores`]).
+    stream: bool,
+}
+
+impl<'a, const SCALE: bool, const BIAS: bool> Params<'a, SCALE, BIAS> {
+    fn new(spec: &NormSpec, scale: &'a [f32], bias: &'a [f32], stream: bool) -> Self {
+        Params {
+            kind: spec.kind,
+            eps: spec.epsilon,
+            scale,
+            bias,
+            stream,
+        }
+    }
 }
 
 /// Lanes `0..len.min(16)`.
@@ -549,7 +565,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             &[]
         }
     };
-    if out.len() < STREAM_MIN {
+    if !p.stream {
         for (r, (xr, or)) in x
             .chunks_exact(features)
             .zip(out.chunks_exact_mut(features))
@@ -650,11 +666,6 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();
 }
-
-/// Outputs at least this long (elements) are written with streaming stores on long rows:
-/// they would not stay in cache anyway, and skipping the read-for-ownership saves a
-/// third of the memory traffic.
-const STREAM_MIN: usize = 1 << 21;
 
 /// `s[a..b]`, or `s` itself when it is empty (an absent scale or bias).
 #[inline]

@@ -427,7 +427,8 @@ fn grouped_short_rows_are_independent_of_neighbours() {
 #[test]
 fn auto_threads_bitwise_equal_to_single() {
     let mut rng = Rng(3);
-    for (rows, features) in [(1000, 300), (6, 65536), (300_000, 1), (37, 19)] {
+    // 33x65537 is large enough for streaming stores, with rows that straddle lines.
+    for (rows, features) in [(1000, 300), (6, 65536), (300_000, 1), (37, 19), (33, 65537)] {
         assert!(rows * features >= PARALLEL_MIN_ELEMS || rows == 37);
         let x = rng.vec(rows * features, -5.0, 5.0);
         let mask: Vec<bool> = (0..x.len())
@@ -448,7 +449,8 @@ fn auto_threads_bitwise_equal_to_single() {
                 norm_rows_into_with(isa, Threads::Auto, &x, mask, features, &spec, &mut auto)
                     .unwrap();
                 let checked = CheckedIsa::new(isa).unwrap();
-                run_parallel(checked, &x, mask, features, &spec, &mut split);
+                let stores = Stores::for_len(x.len());
+                run_parallel(checked, &x, mask, features, &spec, &mut split, stores);
                 assert_bitwise(&auto, &single, &format!("{isa} {rows}x{features}"));
                 assert_bitwise(&split, &single, &format!("{isa} {rows}x{features} split"));
             }
