@@ -406,6 +406,18 @@ fn tree<const W: usize>(mut v: [__m512; W]) -> __m512 {
 }
 
 /// Up to [`GROUP`] rows of `16 * W` features (see [`fixed_rows`]).
+///
+/// LayerNorm statistics take a single pass over data shifted by one of the row's own
+/// (kept) elements `k`: `Σd` and `Σd²` with `d = x - k`, then the same corrected
+/// formula as the two-pass scheme (`corr = Σd/n`, `var = Σd²/n - corr²`). This is the
+/// shifted-data algorithm (Chan, Golub and LeVeque, 1983), not `E[x²] - E[x]²`: the
+/// subtraction loses about `log2(1 + corr²/var)` bits, which is small whenever `k` is
+/// within a few standard deviations of the mean (for rows of mean 1e4 and std 1, `k`
+/// is). Rows where it is not (`corr² > FAR_SHIFT · var`: an outlier as `k`, say a
+/// "massive activation" channel) take a second pass shifted by the mean just found,
+/// so no row loses more than 4 bits to cancellation. Each lane's choice depends only on
+/// its own row. Reading the row once instead of twice is what makes these rows fast
+/// (1.2x at 64 features, 1.2-1.5x at 128).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
 fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
@@ -417,49 +429,69 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
     out: &mut [[[f32; LANES]; W]],
 ) {
     let zero = _mm512_setzero_ps();
-    let keep = |r: usize, j: usize| if MASKED { bool_block(&mask[r][j]) } else { ALL };
-    let value = |r: usize, j: usize| _mm512_maskz_mov_ps(keep(r, j), load_block(&x[r][j]));
-    let mut acc = [zero; GROUP];
+    let keep = |r: usize| -> [__mmask16; W] {
+        std::array::from_fn(|j| if MASKED { bool_block(&mask[r][j]) } else { ALL })
+    };
     let mut count = [(W * LANES) as f32; GROUP];
-    let squares = p.kind == NormKind::RmsNorm;
-    for r in 0..x.len() {
-        let v: [__m512; W] = std::array::from_fn(|j| {
-            let v = value(r, j);
-            if squares { _mm512_mul_ps(v, v) } else { v }
-        });
-        acc[r] = tree(v);
+    let mut shift = [0.0; GROUP];
+    let mut sum = [zero; GROUP];
+    let mut squares = [zero; GROUP];
+    for (r, xr) in x.iter().enumerate() {
+        let k = keep(r);
         if MASKED {
-            count[r] = (0..W).map(|j| keep(r, j).count_ones()).sum::<u32>() as f32;
+            count[r] = k.iter().map(|k| k.count_ones()).sum::<u32>() as f32;
+        }
+        match p.kind {
+            NormKind::LayerNorm => {
+                shift[r] = first_kept(xr, &k);
+                (sum[r], squares[r]) = shifted_sums(xr, &k, shift[r]);
+            }
+            NormKind::RmsNorm => {
+                let v: [__m512; W] = std::array::from_fn(|j| {
+                    let v = load_block(&xr[j]);
+                    _mm512_maskz_mul_ps(k[j], v, v)
+                });
+                squares[r] = tree(v);
+            }
         }
     }
     let n = load_block(&count);
-    let first = _mm512_div_ps(hsum16(&acc), n);
     let eps = _mm512_set1_ps(p.eps);
     let one = _mm512_set1_ps(1.0);
-    let (shift, corr, inv) = match p.kind {
-        NormKind::LayerNorm => {
-            let shift = to_array(first);
-            let mut acc2 = [zero; GROUP];
-            for r in 0..x.len() {
-                let sh = _mm512_set1_ps(shift[r]);
-                let d: [__m512; W] =
-                    std::array::from_fn(|j| _mm512_maskz_sub_ps(keep(r, j), value(r, j), sh));
-                acc[r] = tree(d);
-                acc2[r] = tree(d.map(|d| _mm512_mul_ps(d, d)));
-            }
-            // Corrected two-pass, as `row::layer_stats`, lane by lane.
-            let corr = _mm512_div_ps(hsum16(&acc), n);
-            let var = _mm512_sub_ps(_mm512_div_ps(hsum16(&acc2), n), _mm512_mul_ps(corr, corr));
-            // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-            let var = _mm512_max_ps(zero, var);
-            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
-            (shift, to_array(corr), to_array(inv))
-        }
-        NormKind::RmsNorm => {
-            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(first, eps)));
-            ([0.0; GROUP], [0.0; GROUP], to_array(inv))
-        }
+    // As `row::layer_stats`, lane by lane. `max(0, var)` returns `var` when it is NaN
+    // (vmaxps returns its second operand).
+    let finish = |sum: &[__m512; GROUP], squares: &[__m512; GROUP]| {
+        let corr = _mm512_div_ps(hsum16(sum), n);
+        let var = _mm512_sub_ps(_mm512_div_ps(hsum16(squares), n), _mm512_mul_ps(corr, corr));
+        (corr, _mm512_max_ps(zero, var))
     };
+    let (corr, var) = match p.kind {
+        NormKind::LayerNorm => {
+            let (corr, var) = finish(&sum, &squares);
+            let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
+            let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
+            if far == 0 {
+                (corr, var)
+            } else {
+                let first_corr = to_array(corr);
+                let (mut sum, mut squares) = ([zero; GROUP], [zero; GROUP]);
+                for (r, xr) in x.iter().enumerate() {
+                    if far & (1 << r) != 0 {
+                        shift[r] += first_corr[r];
+                        (sum[r], squares[r]) = shifted_sums(xr, &keep(r), shift[r]);
+                    }
+                }
+                let (corr2, var2) = finish(&sum, &squares);
+                (
+                    _mm512_mask_blend_ps(far, corr, corr2),
+                    _mm512_mask_blend_ps(far, var, var2),
+                )
+            }
+        }
+        NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&squares), n)),
+    };
+    let inv = to_array(_mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps))));
+    let corr = to_array(corr);
     for (r, (xr, or)) in x.iter().zip(out).enumerate() {
         let stats = (
             _mm512_set1_ps(shift[r]),
@@ -471,6 +503,38 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
             store_block(&mut or[j], y);
         }
     }
+}
+
+/// The first element of a row that its lane masks keep (0 when none is: the row's count
+/// is then 0 and its statistics NaN whatever the shift).
+#[inline]
+fn first_kept<const W: usize>(row: &[[f32; LANES]; W], keep: &[__mmask16; W]) -> f32 {
+    row.iter()
+        .zip(keep)
+        .find(|(_, k)| **k != 0)
+        .map_or(0.0, |(block, k)| block[k.trailing_zeros() as usize])
+}
+
+/// Rows whose shift is further than `sqrt(FAR_SHIFT)` standard deviations from their
+/// mean (`corr² > FAR_SHIFT · var`) take a second pass: cancellation then costs at most
+/// `log2(1 + FAR_SHIFT)` = 4 bits. For Gaussian rows that is about 1 row in 9000.
+const FAR_SHIFT: f32 = 15.0;
+
+/// `(Σd, Σd²)` lane-wise over the kept lanes of one fixed-width row, `d = x - shift`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn shifted_sums<const W: usize>(
+    row: &[[f32; LANES]; W],
+    keep: &[__mmask16; W],
+    shift: f32,
+) -> (__m512, __m512) {
+    let sh = _mm512_set1_ps(shift);
+    let d: [__m512; W] =
+        std::array::from_fn(|j| _mm512_maskz_sub_ps(keep[j], load_block(&row[j]), sh));
+    let squares = d[1..]
+        .iter()
+        .fold(_mm512_mul_ps(d[0], d[0]), |a, &d| _mm512_fmadd_ps(d, d, a));
+    (tree(d), squares)
 }
 
 /// Up to [`GROUP`] rows: statistics for all of them in one vector, then the output.
@@ -736,13 +800,16 @@ fn norm_block<const SCALE: bool, const BIAS: bool>(
     s: __m512,
     b: __m512,
 ) -> __m512 {
-    let mul = if SCALE { _mm512_mul_ps(inv, s) } else { inv };
-    let centred = _mm512_sub_ps(_mm512_sub_ps(v, shift), corr);
-    // One rounding for `centred * mul + b`.
-    if BIAS {
-        _mm512_fmadd_ps(centred, mul, b)
-    } else {
-        _mm512_mul_ps(centred, mul)
+    // `(x - shift - corr) * inv` as `(x - shift) * inv + (-corr * inv)` in one rounding:
+    // three operations per block instead of four. The `-0.0 - …` keeps RMSNorm's
+    // `corr = 0` from turning a -0 output into +0.
+    let neg_corr = _mm512_sub_ps(_mm512_set1_ps(-0.0), _mm512_mul_ps(corr, inv));
+    let normed = _mm512_fmadd_ps(_mm512_sub_ps(v, shift), inv, neg_corr);
+    match (SCALE, BIAS) {
+        (true, true) => _mm512_fmadd_ps(normed, s, b),
+        (true, false) => _mm512_mul_ps(normed, s),
+        (false, true) => _mm512_add_ps(normed, b),
+        (false, false) => normed,
     }
 }
 
@@ -822,8 +889,8 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
     );
 }
 
-/// `out[j] = ((x[j] - shift) - corr) * (inv_std [* scale[j]]) [+ bias[j]]` (the last
-/// multiply and add fused), specialised
+/// `out[j] = ((x[j] - shift) - corr) * inv_std [* scale[j]] [+ bias[j]]` (see
+/// [`norm_block`] for the rounding), specialised
 /// on which affine parameters are present (absent ones are empty slices and never
 /// read). Without a bias nothing is added: `y + 0` would turn -0 into +0.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
@@ -835,18 +902,13 @@ fn apply<const SCALE: bool, const BIAS: bool>(
     bias: &[f32],
     out: &mut [f32],
 ) {
-    let (shift, corr) = (_mm512_set1_ps(st.shift), _mm512_set1_ps(st.corr));
-    let inv = _mm512_set1_ps(st.inv_std);
-    let norm = |v, s, b| {
-        let mul = if SCALE { _mm512_mul_ps(inv, s) } else { inv };
-        let centred = _mm512_sub_ps(_mm512_sub_ps(v, shift), corr);
-        // One rounding for `centred * mul + b`.
-        if BIAS {
-            _mm512_fmadd_ps(centred, mul, b)
-        } else {
-            _mm512_mul_ps(centred, mul)
-        }
-    };
+    let stats = (
+        _mm512_set1_ps(st.shift),
+        _mm512_set1_ps(st.corr),
+        _mm512_set1_ps(st.inv_std),
+    );
+    let inv = stats.2;
+    let norm = |v, s, b| norm_block::<SCALE, BIAS>(v, stats, s, b);
     let (xb, xt) = x.as_chunks::<LANES>();
     let (ob, ot) = out.as_chunks_mut::<LANES>();
     let (sb, stail) = scale.as_chunks::<LANES>();

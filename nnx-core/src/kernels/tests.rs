@@ -255,6 +255,54 @@ fn large_mean_small_spread_is_accurate() {
     }
 }
 
+/// The AVX-512 short rows of 64 and 128 features shift by the row's first kept element
+/// and take their statistics in one pass. The worst case for that is a lone outlier as
+/// the shift (cancellation of about log2(n) bits); it must still match f64. Masked-out
+/// elements (here huge padding values at the start of the row) are never the shift.
+#[test]
+fn lone_outlier_as_shift_is_accurate() {
+    let mut rng = Rng(11);
+    for features in [64, 128] {
+        for outlier in [1e2f32, 1e3, 1e4] {
+            let rows = 40;
+            let mut x = Vec::with_capacity(rows * features);
+            let mut mask = Vec::with_capacity(rows * features);
+            for r in 0..rows {
+                let pad = r % 3; // masked-out elements before the first kept one
+                for j in 0..features {
+                    let kept = j >= pad;
+                    let v = if !kept {
+                        1e30
+                    } else if j == pad {
+                        1e4 + outlier
+                    } else {
+                        1e4 + rng.uniform(-0.01, 0.01)
+                    };
+                    x.push(v);
+                    mask.push(kept);
+                }
+            }
+            let unpadded: Vec<f32> = x.iter().map(|&v| if v == 1e30 { 1e4 } else { v }).collect();
+            let scale = rng.vec(features, 0.5, 1.5);
+            let spec = NormSpec {
+                scale: Some(&scale),
+                ..NormSpec::layer_norm(EPS)
+            };
+            for isa in Isa::all_available() {
+                for (x, mask) in [(&unpadded, None), (&x, Some(&mask[..]))] {
+                    let got = run_offset(isa, x, mask, features, &spec, 0);
+                    let want = reference(x, mask, features, &spec);
+                    let what = format!(
+                        "{isa} f={features} outlier={outlier} masked={}",
+                        mask.is_some()
+                    );
+                    assert_close_to_ref(&got, &want, 1e-5, &what);
+                }
+            }
+        }
+    }
+}
+
 /// Long rows are summarised per chunk and the chunks merged: rows whose level drifts by
 /// far more than their spread (so a chunk's mean is a poor shift for the others), chunks
 /// with no kept element, a lone kept element in the last chunk, mean 1e4 / std 1 — all
