@@ -273,17 +273,18 @@ fn sum<const MASKED: bool, const ACCS: usize, const SQUARES: bool>(
     )
 }
 
-/// `(Σd, Σd²)` lane-wise with `d = x - shift` over the kept lanes of `x`.
+/// `(Σd, Σd²)` lane-wise with `d = x - shift` over the kept lanes of `x`, and the kept
+/// count.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
 fn centred<const MASKED: bool, const ACCS: usize>(
     x: &[f32],
     m: &[bool],
     shift: f32,
-) -> (__m512, __m512) {
+) -> ((__m512, __m512), usize) {
     let shift = _mm512_set1_ps(shift);
     let zero = _mm512_setzero_ps();
-    let (acc, _) = fold::<MASKED, ACCS, _>(
+    fold::<MASKED, ACCS, _>(
         x,
         m,
         (zero, zero),
@@ -292,8 +293,7 @@ fn centred<const MASKED: bool, const ACCS: usize>(
             (_mm512_add_ps(a, d), _mm512_fmadd_ps(d, d, a2))
         },
         |(a, a2), (b, b2)| (_mm512_add_ps(a, b), _mm512_add_ps(a2, b2)),
-    );
-    acc
+    )
 }
 
 /// `lanes[i]` = horizontal sum of `v[i]` for all 16 vectors at once (a transposing
@@ -576,7 +576,7 @@ fn short_group<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             let shift = to_array(first);
             let mut acc2 = [zero; GROUP];
             for (r, xr) in x.chunks_exact(features).enumerate() {
-                (acc[r], acc2[r]) = centred::<MASKED, 2>(xr, row_mask(r), shift[r]);
+                ((acc[r], acc2[r]), _) = centred::<MASKED, 2>(xr, row_mask(r), shift[r]);
             }
             // Corrected two-pass, as `row::layer_stats`, lane by lane.
             let corr = _mm512_div_ps(hsum16(&acc), n);
@@ -635,9 +635,10 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             .zip(out.chunks_exact_mut(features))
             .enumerate()
         {
-            // The same statistics as `long_stats`, written out here on purpose: calling
-            // it from this loop measured 8-25% slower (2048x768, 512x2048, alternated
-            // runs), as the compiler then keeps less of the row loop in registers.
+            // The same statistics as `long_stats`, whose chunk loop is repeated here on
+            // purpose: calling it from this loop measured 8-25% slower (2048x768,
+            // 512x2048, alternated runs), as the compiler then keeps less of the row
+            // loop in registers.
             let start = r * features;
             let mr = if MASKED {
                 &mask[start..start + features]
@@ -651,26 +652,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
                 } else {
                     &[]
                 };
-                match p.kind {
-                    NormKind::LayerNorm => {
-                        let (total, n) = sum::<MASKED, UNROLL, false>(xc, mc);
-                        if n == 0 {
-                            continue;
-                        }
-                        let shift = _mm512_reduce_add_ps(total) / n as f32;
-                        let (sd, sd2) = centred::<MASKED, UNROLL>(xc, mc, shift);
-                        merge.add_centred(
-                            n,
-                            shift,
-                            _mm512_reduce_add_ps(sd),
-                            _mm512_reduce_add_ps(sd2),
-                        );
-                    }
-                    NormKind::RmsNorm => {
-                        let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
-                        merge.add_squares(n, _mm512_reduce_add_ps(sq));
-                    }
-                }
+                add_chunk::<MASKED>(xc, mc, p.kind, &mut merge);
             }
             let st = match p.kind {
                 NormKind::LayerNorm => merge.layer_stats(p.eps),
@@ -752,30 +734,48 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         } else {
             &[]
         };
-        match p.kind {
-            NormKind::LayerNorm => {
-                let (total, n) = sum::<MASKED, UNROLL, false>(xc, mc);
-                if n == 0 {
-                    continue;
-                }
-                let shift = _mm512_reduce_add_ps(total) / n as f32;
-                let (sd, sd2) = centred::<MASKED, UNROLL>(xc, mc, shift);
-                merge.add_centred(
-                    n,
-                    shift,
-                    _mm512_reduce_add_ps(sd),
-                    _mm512_reduce_add_ps(sd2),
-                );
-            }
-            NormKind::RmsNorm => {
-                let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
-                merge.add_squares(n, _mm512_reduce_add_ps(sq));
-            }
-        }
+        add_chunk::<MASKED>(xc, mc, p.kind, &mut merge);
     }
     match p.kind {
         NormKind::LayerNorm => merge.layer_stats(p.eps),
         NormKind::RmsNorm => merge.rms_stats(p.eps),
+    }
+}
+
+/// Adds one chunk of a long row to its statistics.
+///
+/// LayerNorm: one pass over the chunk shifted by its first kept element, as the
+/// fixed-width short rows do (see [`fixed_group`]), and a second pass from L1, shifted by
+/// the chunk mean just found, only when that element lies far from the mean.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge: &mut ChunkMerge) {
+    match kind {
+        NormKind::LayerNorm => {
+            let first = if MASKED {
+                mc.iter().position(|&kept| kept)
+            } else {
+                Some(0)
+            };
+            let Some(first) = first else {
+                return;
+            };
+            let mut shift = xc[first];
+            let ((sd, sd2), n) = centred::<MASKED, UNROLL>(xc, mc, shift);
+            let (mut sd, mut sd2) = (_mm512_reduce_add_ps(sd), _mm512_reduce_add_ps(sd2));
+            let nf = n as f32;
+            let corr = sd / nf;
+            if corr * corr > FAR_SHIFT * (sd2 / nf - corr * corr) {
+                shift += corr;
+                let ((d, d2), _) = centred::<MASKED, UNROLL>(xc, mc, shift);
+                (sd, sd2) = (_mm512_reduce_add_ps(d), _mm512_reduce_add_ps(d2));
+            }
+            merge.add_centred(n, shift, sd, sd2);
+        }
+        NormKind::RmsNorm => {
+            let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
+            merge.add_squares(n, _mm512_reduce_add_ps(sq));
+        }
     }
 }
 

@@ -255,14 +255,15 @@ fn large_mean_small_spread_is_accurate() {
     }
 }
 
-/// The AVX-512 short rows of 64 and 128 features shift by the row's first kept element
-/// and take their statistics in one pass. The worst case for that is a lone outlier as
-/// the shift (cancellation of about log2(n) bits); it must still match f64. Masked-out
-/// elements (here huge padding values at the start of the row) are never the shift.
+/// The AVX-512 rows of 64 and 128 features, and every chunk of long rows, shift by
+/// their first kept element and take their statistics in one pass. The worst case for
+/// that is a lone outlier as the shift (cancellation of about log2(n) bits), which
+/// must be caught and recomputed: the result must still match f64. Masked-out elements
+/// (here huge padding values at the start of the row) are never the shift.
 #[test]
 fn lone_outlier_as_shift_is_accurate() {
     let mut rng = Rng(11);
-    for features in [64, 128] {
+    for features in [64, 128, 768, 4097] {
         for outlier in [1e2f32, 1e3, 1e4] {
             let rows = 40;
             let mut x = Vec::with_capacity(rows * features);
