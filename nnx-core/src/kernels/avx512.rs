@@ -429,21 +429,33 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
     out: &mut [[[f32; LANES]; W]],
 ) {
     let zero = _mm512_setzero_ps();
-    let keep = |r: usize| -> [__mmask16; W] {
-        std::array::from_fn(|j| if MASKED { bool_block(&mask[r][j]) } else { ALL })
+    let keep = |r: usize| {
+        if MASKED {
+            row_keep(&mask[r])
+        } else {
+            RowKeep {
+                lanes: [ALL; W],
+                count: (W * LANES) as u32,
+                first: 0,
+            }
+        }
     };
     let mut count = [(W * LANES) as f32; GROUP];
     let mut shift = [0.0; GROUP];
     let mut sum = [zero; GROUP];
     let mut squares = [zero; GROUP];
     for (r, xr) in x.iter().enumerate() {
-        let k = keep(r);
-        if MASKED {
-            count[r] = k.iter().map(|k| k.count_ones()).sum::<u32>() as f32;
-        }
+        let RowKeep {
+            lanes: k,
+            count: kept,
+            first,
+        } = keep(r);
+        count[r] = kept as f32;
         match p.kind {
             NormKind::LayerNorm => {
-                shift[r] = first_kept(xr, &k);
+                // With nothing kept (`first` past the end) the count is 0 and the
+                // statistics NaN whatever the shift.
+                shift[r] = xr.as_flattened().get(first).copied().unwrap_or(0.0);
                 (sum[r], squares[r]) = shifted_sums(xr, &k, shift[r]);
             }
             NormKind::RmsNorm => {
@@ -478,7 +490,7 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
                 for (r, xr) in x.iter().enumerate() {
                     if far & (1 << r) != 0 {
                         shift[r] += first_corr[r];
-                        (sum[r], squares[r]) = shifted_sums(xr, &keep(r), shift[r]);
+                        (sum[r], squares[r]) = shifted_sums(xr, &keep(r).lanes, shift[r]);
                     }
                 }
                 let (corr2, var2) = finish(&sum, &squares);
@@ -505,14 +517,40 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
     }
 }
 
-/// The first element of a row that its lane masks keep (0 when none is: the row's count
-/// is then 0 and its statistics NaN whatever the shift).
+/// Which elements of a fixed-width row the mask keeps.
+struct RowKeep<const W: usize> {
+    /// Lane mask per block.
+    lanes: [__mmask16; W],
+    count: u32,
+    /// Index of the first kept element (`16 * W` when there is none).
+    first: usize,
+}
+
+/// [`RowKeep`] from a row's mask, read 64 bools at a time: one load and one test per four
+/// blocks, one count per 64 elements.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
-fn first_kept<const W: usize>(row: &[[f32; LANES]; W], keep: &[__mmask16; W]) -> f32 {
-    row.iter()
-        .zip(keep)
-        .find(|(_, k)| **k != 0)
-        .map_or(0.0, |(block, k)| block[k.trailing_zeros() as usize])
+fn row_keep<const W: usize>(mask: &[[bool; LANES]; W]) -> RowKeep<W> {
+    const { assert!(W.is_multiple_of(4)) };
+    let mut keep = RowKeep {
+        lanes: [0; W],
+        count: 0,
+        first: W * LANES,
+    };
+    for (q, quad) in mask.as_chunks::<4>().0.iter().enumerate() {
+        // SAFETY: `quad` is 4 × 16 contiguous one-byte bools (0 or 1) = 64 bytes;
+        // loadu has no alignment requirement.
+        let bytes = unsafe { _mm512_loadu_si512(quad.as_ptr().cast()) };
+        let bits: u64 = _mm512_test_epi8_mask(bytes, bytes);
+        for i in 0..4 {
+            keep.lanes[4 * q + i] = (bits >> (16 * i)) as __mmask16;
+        }
+        keep.count += bits.count_ones();
+        if bits != 0 && keep.first == W * LANES {
+            keep.first = 64 * q + bits.trailing_zeros() as usize;
+        }
+    }
+    keep
 }
 
 /// Rows whose shift is further than `sqrt(FAR_SHIFT)` standard deviations from their
