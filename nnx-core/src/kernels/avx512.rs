@@ -202,20 +202,19 @@ fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
     if MASKED {
         let (mblocks, mtail) = m.as_chunks::<LANES>();
         let mut kept = 0u32;
-        let mut kept_block = |a: &mut S, b, mb| {
-            let k = bool_block(mb);
-            kept += k.count_ones();
-            *a = step(*a, _mm512_maskz_mov_ps(k, load_block(b)), k);
-        };
         let (groups, rest) = blocks.as_chunks::<ACCS>();
         let (mgroups, mrest) = mblocks.as_chunks::<ACCS>();
         for (group, mgroup) in groups.iter().zip(mgroups) {
-            for ((a, b), mb) in acc.iter_mut().zip(group).zip(mgroup) {
-                kept_block(a, b, mb);
+            let (lanes, count) = blocks_keep(mgroup);
+            kept += count;
+            for ((a, b), k) in acc.iter_mut().zip(group).zip(lanes) {
+                *a = step(*a, _mm512_maskz_mov_ps(k, load_block(b)), k);
             }
         }
         for (b, mb) in rest.iter().zip(mrest) {
-            kept_block(&mut acc[0], b, mb);
+            let k = bool_block(mb);
+            kept += k.count_ones();
+            acc[0] = step(acc[0], _mm512_maskz_mov_ps(k, load_block(b)), k);
         }
         if !tail.is_empty() {
             let k = bool_lanes(mtail);
@@ -526,31 +525,45 @@ struct RowKeep<const W: usize> {
     first: usize,
 }
 
-/// [`RowKeep`] from a row's mask, read 64 bools at a time: one load and one test per four
-/// blocks, one count per 64 elements.
+/// [`RowKeep`] from a row's mask (see [`blocks_keep`]).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
 fn row_keep<const W: usize>(mask: &[[bool; LANES]; W]) -> RowKeep<W> {
-    const { assert!(W.is_multiple_of(4)) };
-    let mut keep = RowKeep {
-        lanes: [0; W],
-        count: 0,
-        first: W * LANES,
-    };
-    for (q, quad) in mask.as_chunks::<4>().0.iter().enumerate() {
+    let (lanes, count) = blocks_keep(mask);
+    let first = lanes.iter().position(|&k| k != 0).map_or(W * LANES, |j| {
+        j * LANES + lanes[j].trailing_zeros() as usize
+    });
+    RowKeep {
+        lanes,
+        count,
+        first,
+    }
+}
+
+/// The lane masks of `N` blocks of bools and how many are set, read 64 bools at a time:
+/// one load and one test per four blocks, one count per 64 elements.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u32) {
+    let mut lanes = [0; N];
+    let mut count = 0;
+    let (quads, rest) = mask.as_chunks::<4>();
+    for (q, quad) in quads.iter().enumerate() {
         // SAFETY: `quad` is 4 × 16 contiguous one-byte bools (0 or 1) = 64 bytes;
         // loadu has no alignment requirement.
         let bytes = unsafe { _mm512_loadu_si512(quad.as_ptr().cast()) };
         let bits: u64 = _mm512_test_epi8_mask(bytes, bytes);
         for i in 0..4 {
-            keep.lanes[4 * q + i] = (bits >> (16 * i)) as __mmask16;
+            lanes[4 * q + i] = (bits >> (16 * i)) as __mmask16;
         }
-        keep.count += bits.count_ones();
-        if bits != 0 && keep.first == W * LANES {
-            keep.first = 64 * q + bits.trailing_zeros() as usize;
-        }
+        count += bits.count_ones();
     }
-    keep
+    for (i, block) in rest.iter().enumerate() {
+        let k = bool_block(block);
+        lanes[4 * quads.len() + i] = k;
+        count += k.count_ones();
+    }
+    (lanes, count)
 }
 
 /// Rows whose shift is further than `sqrt(FAR_SHIFT)` standard deviations from their
