@@ -525,19 +525,38 @@ struct RowKeep<const W: usize> {
     first: usize,
 }
 
-/// [`RowKeep`] from a row's mask (see [`blocks_keep`]).
+/// [`RowKeep`] from a row's mask, read 64 bools at a time as in [`blocks_keep`], with
+/// the first kept element found by one `tzcnt` per 64.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
 fn row_keep<const W: usize>(mask: &[[bool; LANES]; W]) -> RowKeep<W> {
-    let (lanes, count) = blocks_keep(mask);
-    let first = lanes.iter().position(|&k| k != 0).map_or(W * LANES, |j| {
-        j * LANES + lanes[j].trailing_zeros() as usize
-    });
-    RowKeep {
-        lanes,
-        count,
-        first,
+    const { assert!(W.is_multiple_of(4)) };
+    let mut keep = RowKeep {
+        lanes: [0; W],
+        count: 0,
+        first: W * LANES,
+    };
+    for (q, quad) in mask.as_chunks::<4>().0.iter().enumerate() {
+        let bits = quad_bits(quad);
+        for i in 0..4 {
+            keep.lanes[4 * q + i] = (bits >> (16 * i)) as __mmask16;
+        }
+        keep.count += bits.count_ones();
+        if bits != 0 && keep.first == W * LANES {
+            keep.first = 64 * q + bits.trailing_zeros() as usize;
+        }
     }
+    keep
+}
+
+/// Bit `i` set iff the `i`-th of 64 bools is true.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn quad_bits(quad: &[[bool; LANES]; 4]) -> u64 {
+    // SAFETY: `quad` is 4 × 16 contiguous one-byte bools (0 or 1) = 64 bytes; loadu has
+    // no alignment requirement.
+    let bytes = unsafe { _mm512_loadu_si512(quad.as_ptr().cast()) };
+    _mm512_test_epi8_mask(bytes, bytes)
 }
 
 /// The lane masks of `N` blocks of bools and how many are set, read 64 bools at a time:
@@ -549,10 +568,7 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
     let mut count = 0;
     let (quads, rest) = mask.as_chunks::<4>();
     for (q, quad) in quads.iter().enumerate() {
-        // SAFETY: `quad` is 4 × 16 contiguous one-byte bools (0 or 1) = 64 bytes;
-        // loadu has no alignment requirement.
-        let bytes = unsafe { _mm512_loadu_si512(quad.as_ptr().cast()) };
-        let bits: u64 = _mm512_test_epi8_mask(bytes, bytes);
+        let bits = quad_bits(quad);
         for i in 0..4 {
             lanes[4 * q + i] = (bits >> (16 * i)) as __mmask16;
         }
