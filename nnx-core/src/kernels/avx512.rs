@@ -469,36 +469,10 @@ fn fixed_group<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS
     let n = load_block(&count);
     let eps = _mm512_set1_ps(p.eps);
     let one = _mm512_set1_ps(1.0);
-    // As `row::layer_stats`, lane by lane. `max(0, var)` returns `var` when it is NaN
-    // (vmaxps returns its second operand).
-    let finish = |sum: &[__m512; GROUP], squares: &[__m512; GROUP]| {
-        let corr = _mm512_div_ps(hsum16(sum), n);
-        let var = _mm512_sub_ps(_mm512_div_ps(hsum16(squares), n), _mm512_mul_ps(corr, corr));
-        (corr, _mm512_max_ps(zero, var))
-    };
     let (corr, var) = match p.kind {
-        NormKind::LayerNorm => {
-            let (corr, var) = finish(&sum, &squares);
-            let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
-            let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
-            if far == 0 {
-                (corr, var)
-            } else {
-                let first_corr = to_array(corr);
-                let (mut sum, mut squares) = ([zero; GROUP], [zero; GROUP]);
-                for (r, xr) in x.iter().enumerate() {
-                    if far & (1 << r) != 0 {
-                        shift[r] += first_corr[r];
-                        (sum[r], squares[r]) = shifted_sums(xr, &keep(r).lanes, shift[r]);
-                    }
-                }
-                let (corr2, var2) = finish(&sum, &squares);
-                (
-                    _mm512_mask_blend_ps(far, corr, corr2),
-                    _mm512_mask_blend_ps(far, var, var2),
-                )
-            }
-        }
+        NormKind::LayerNorm => layer_group_stats(&sum, &squares, n, &mut shift, |r, shift| {
+            shifted_sums(&x[r], &keep(r).lanes, shift)
+        }),
         NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&squares), n)),
     };
     let inv = to_array(_mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps))));
@@ -587,6 +561,47 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
 /// `log2(1 + FAR_SHIFT)` = 4 bits. For Gaussian rows that is about 1 row in 9000.
 const FAR_SHIFT: f32 = 15.0;
 
+/// LayerNorm `(corr, var)` of a group of rows, lane by lane as `row::layer_stats`, from
+/// their lane-wise shifted sums `Σd`, `Σd²` (`d = x - shift[r]`) and kept counts `n`.
+/// Rows whose shift is far from their mean (see [`FAR_SHIFT`]) are summed again by
+/// `resum(r, shift)` around the mean just found, which becomes their `shift`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn layer_group_stats(
+    sum: &[__m512; GROUP],
+    squares: &[__m512; GROUP],
+    n: __m512,
+    shift: &mut [f32; GROUP],
+    mut resum: impl FnMut(usize, f32) -> (__m512, __m512),
+) -> (__m512, __m512) {
+    let zero = _mm512_setzero_ps();
+    // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
+    let finish = |sum: &[__m512; GROUP], squares: &[__m512; GROUP]| {
+        let corr = _mm512_div_ps(hsum16(sum), n);
+        let var = _mm512_sub_ps(_mm512_div_ps(hsum16(squares), n), _mm512_mul_ps(corr, corr));
+        (corr, _mm512_max_ps(zero, var))
+    };
+    let (corr, var) = finish(sum, squares);
+    let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
+    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
+    if far == 0 {
+        return (corr, var);
+    }
+    let first_corr = to_array(corr);
+    let (mut sum, mut squares) = ([zero; GROUP], [zero; GROUP]);
+    for r in 0..GROUP {
+        if far & (1 << r) != 0 {
+            shift[r] += first_corr[r];
+            (sum[r], squares[r]) = resum(r, shift[r]);
+        }
+    }
+    let (corr2, var2) = finish(&sum, &squares);
+    (
+        _mm512_mask_blend_ps(far, corr, corr2),
+        _mm512_mask_blend_ps(far, var, var2),
+    )
+}
+
 /// `(Σd, Σd²)` lane-wise over the kept lanes of one fixed-width row, `d = x - shift`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
@@ -622,42 +637,40 @@ fn short_group<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         }
     };
     let zero = _mm512_setzero_ps();
-    let mut acc = [zero; GROUP];
+    let mut sum = [zero; GROUP];
+    let mut squares = [zero; GROUP];
     let mut count = [features as f32; GROUP];
-    let squares = p.kind == NormKind::RmsNorm;
+    let mut shift = [0.0; GROUP];
     for (r, xr) in x.chunks_exact(features).enumerate() {
-        let (a, n) = if squares {
-            sum::<MASKED, 2, true>(xr, row_mask(r))
-        } else {
-            sum::<MASKED, 2, false>(xr, row_mask(r))
-        };
-        acc[r] = a;
+        let n;
+        match p.kind {
+            NormKind::LayerNorm => {
+                // The shifted single pass of `fixed_group`; with nothing kept the count
+                // is 0 and the statistics NaN whatever the shift.
+                let first = if MASKED {
+                    row_mask(r).iter().position(|&kept| kept)
+                } else {
+                    Some(0)
+                };
+                shift[r] = first.map_or(0.0, |i| xr[i]);
+                ((sum[r], squares[r]), n) = centred::<MASKED, 2>(xr, row_mask(r), shift[r]);
+            }
+            NormKind::RmsNorm => (squares[r], n) = self::sum::<MASKED, 2, true>(xr, row_mask(r)),
+        }
         count[r] = n as f32;
     }
     let n = load_block(&count);
-    let first = _mm512_div_ps(hsum16(&acc), n);
     let eps = _mm512_set1_ps(p.eps);
     let one = _mm512_set1_ps(1.0);
-    let (shift, corr, inv) = match p.kind {
-        NormKind::LayerNorm => {
-            let shift = to_array(first);
-            let mut acc2 = [zero; GROUP];
-            for (r, xr) in x.chunks_exact(features).enumerate() {
-                ((acc[r], acc2[r]), _) = centred::<MASKED, 2>(xr, row_mask(r), shift[r]);
-            }
-            // Corrected two-pass, as `row::layer_stats`, lane by lane.
-            let corr = _mm512_div_ps(hsum16(&acc), n);
-            let var = _mm512_sub_ps(_mm512_div_ps(hsum16(&acc2), n), _mm512_mul_ps(corr, corr));
-            // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-            let var = _mm512_max_ps(zero, var);
-            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
-            (shift, to_array(corr), to_array(inv))
-        }
-        NormKind::RmsNorm => {
-            let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(first, eps)));
-            ([0.0; GROUP], [0.0; GROUP], to_array(inv))
-        }
+    let (corr, var) = match p.kind {
+        NormKind::LayerNorm => layer_group_stats(&sum, &squares, n, &mut shift, |r, shift| {
+            let xr = &x[r * features..(r + 1) * features];
+            centred::<MASKED, 2>(xr, row_mask(r), shift).0
+        }),
+        NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&squares), n)),
     };
+    let inv = to_array(_mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps))));
+    let corr = to_array(corr);
     for (r, (xr, or)) in x
         .chunks_exact(features)
         .zip(out.chunks_exact_mut(features))
@@ -868,9 +881,13 @@ fn norm_block<const SCALE: bool, const BIAS: bool>(
     b: __m512,
 ) -> __m512 {
     // `(x - shift - corr) * inv` as `(x - shift) * inv + (-corr * inv)` in one rounding:
-    // three operations per block instead of four. The `-0.0 - …` keeps RMSNorm's
-    // `corr = 0` from turning a -0 output into +0.
-    let neg_corr = _mm512_sub_ps(_mm512_set1_ps(-0.0), _mm512_mul_ps(corr, inv));
+    // three operations per block instead of four. Where `corr` is 0 the added term is
+    // -0, which changes nothing: not `0 * inv`, which is NaN when `inv` is infinite
+    // (a constant row with `epsilon = 0`), nor +0, which would turn a -0 output into +0.
+    // (Loop-invariant: computed once per row.)
+    let neg_zero = _mm512_set1_ps(-0.0);
+    let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(corr, _mm512_setzero_ps());
+    let neg_corr = _mm512_mask_sub_ps(neg_zero, nonzero, neg_zero, _mm512_mul_ps(corr, inv));
     let normed = _mm512_fmadd_ps(_mm512_sub_ps(v, shift), inv, neg_corr);
     match (SCALE, BIAS) {
         (true, true) => _mm512_fmadd_ps(normed, s, b),

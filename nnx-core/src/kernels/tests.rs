@@ -255,6 +255,31 @@ fn large_mean_small_spread_is_accurate() {
     }
 }
 
+/// `epsilon = 0` on a row whose kept elements are all equal: the variance is 0 and
+/// `1/sqrt(var)` infinite, so kept elements become 0·∞ = NaN and masked-out ones ±∞, as
+/// in f64. (Found by the property test: a formula that adds `-corr·inv` must not form
+/// `0·∞` when `corr` is 0.)
+#[test]
+fn zero_epsilon_constant_rows() {
+    for features in [2, 5, 64, 96, 128, 1500] {
+        let x: Vec<f32> = (0..2 * features)
+            .map(|i| if i % 3 == 0 { 0.0 } else { 0.0027974078 })
+            .collect();
+        let mask: Vec<bool> = (0..x.len()).map(|i| i % 3 != 0).collect();
+        for kind in [NormKind::LayerNorm, NormKind::RmsNorm] {
+            let spec = NormSpec {
+                kind,
+                ..NormSpec::layer_norm(0.0)
+            };
+            let want = reference(&x, Some(&mask), features, &spec);
+            for isa in Isa::all_available() {
+                let got = run_offset(isa, &x, Some(&mask), features, &spec, 0);
+                assert_close_to_ref(&got, &want, 1e-5, &format!("{isa} f={features} {kind:?}"));
+            }
+        }
+    }
+}
+
 /// The AVX-512 rows of 64 and 128 features, and every chunk of long rows, shift by
 /// their first kept element and take their statistics in one pass. The worst case for
 /// that is a lone outlier as the shift (cancellation of about log2(n) bits), which
