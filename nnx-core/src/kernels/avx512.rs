@@ -7,26 +7,27 @@
 //! schemes, chosen by the row length alone (so a row's result never depends on which
 //! other rows share its block, which keeps `Threads::Auto` bitwise equal to `Single`):
 //!
-//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time. Each pass runs
-//!   over the group's rows back to back, so their dependent chains overlap, and the 16
-//!   per-row horizontal sums are done together by one transposing reduction
+//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time. The statistics
+//!   pass runs over the group's rows back to back, so their dependent chains overlap,
+//!   and the 16 per-row horizontal sums are done together by one transposing reduction
 //!   ([`hsum16`]); mean, variance, `sqrt` and the division are computed for the whole
-//!   group in one vector. Each lane of that arithmetic only sees its own row. Rows of
-//!   64 and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
-//!   row's blocks are summed as a fixed tree and `scale`/`bias` stay in registers
-//!   (1.25× on 8192×64).
-//! - **Long rows**: statistics per [`CHUNK`]-element chunk while the chunk is in L1
-//!   (corrected two-pass inside the chunk: sum, then `Σd`, `Σd²` with `d = x - mean₀`),
-//!   merged exactly across chunks in `f64` ([`ChunkMerge`]); then one output pass. `x`
-//!   is read from memory once, plus once more from cache for the output. (Software
-//!   prefetching of the next chunks or rows, of `scale`/`bias`, and tiling the output
-//!   pass over several rows to keep `scale`/`bias` in L1 were tried and measured no
-//!   faster on Zen 4.) Large outputs ([`Stores::Streaming`]) are written with
-//!   streaming stores in whole 64-byte lines (the line shared by two rows is written
-//!   once the second row's statistics are known, each lane with its own row's), which
-//!   saves the read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming
-//!   only changes how bytes reach memory, never their values, so rows still do not
-//!   depend on their neighbours.
+//!   group in one vector. Each lane of that arithmetic only sees its own row. The
+//!   statistics take one pass shifted by the row's first kept element, with a second
+//!   pass only for rows where that element is far from the mean
+//!   ([`layer_group_stats`]). Rows of 64 and 128 features take a copy unrolled at
+//!   compile time ([`fixed_rows`]): each row's blocks are summed as a fixed tree,
+//!   `scale`/`bias` stay in registers, and the mask is read 64 bools at a time.
+//! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`add_chunk`]: the same
+//!   shifted pass, and the second pass from L1 when needed), merged exactly across
+//!   chunks in `f64` ([`ChunkMerge`]); then one output pass. `x` is read from memory
+//!   once, plus once more from cache for the output. (Software prefetching of the next
+//!   chunks or rows, of `scale`/`bias`, and tiling the output pass over several rows to
+//!   keep `scale`/`bias` in L1 were tried and measured no faster on Zen 4.) Large
+//!   outputs ([`Stores::Streaming`]) are written with streaming stores in whole 64-byte
+//!   lines (the line shared by two rows is written once the second row's statistics
+//!   are known, each lane with its own row's), which saves the read-for-ownership of
+//!   `out`: 1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach
+//!   memory, never their values, so rows still do not depend on their neighbours.
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
 //! helpers and [`straddle`]'s expanding load, which only touch lanes inside the slice

@@ -58,7 +58,7 @@ fn inv_std(var: f32, eps: f32) -> f32 {
 
 /// Exact merge of per-chunk statistics of one row (Chan et al.), in `f64` so the merge
 /// itself adds no error worth speaking of: the `f32` work stays inside each chunk, where
-/// the corrected two-pass sums are short and centred.
+/// the sums are short and centred.
 ///
 /// Chunks without kept elements contribute nothing; a row with none at all gives NaN
 /// statistics (as `0/0` in the unchunked formulas), and NaN/inf in any chunk's sums make

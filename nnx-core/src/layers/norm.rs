@@ -10,9 +10,11 @@ use crate::{ForwardError, Param, module};
 /// Flax's constructor options for `LayerNorm` and `RMSNorm`, with Flax's defaults.
 ///
 /// `use_fast_variance` is accepted for compatibility and changes nothing: nnx always
-/// computes the variance from centred values (two passes), which equals Flax's
-/// `use_fast_variance=False` result and is exact where Flax's default `E[x²] − E[x]²`
-/// cancels catastrophically (rows with a large mean).
+/// computes the variance from centred values (see [`crate::kernels`]: two passes, or
+/// on AVX-512 one pass shifted by an element of the row, repeated around the mean when
+/// that element is far from it), which equals Flax's `use_fast_variance=False` result
+/// and is exact where Flax's default `E[x²] − E[x]²` cancels catastrophically (rows
+/// with a large mean).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NormConfig {
     pub num_features: usize,
