@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::*;
 
-use super::row::{RowStats, first_mean, layer_stats, rms_stats};
+use super::row::{RowStats, layer_stats, rms_stats, shift_is_far};
 use super::{NormKind, NormSpec};
 
 const LANES: usize = 8;
@@ -40,9 +40,16 @@ pub(super) fn norm_rows(
 fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
     let stats = match spec.kind {
         NormKind::LayerNorm => {
-            let (sum, n) = fold(x, mask, |acc, v| _mm256_add_ps(acc, v));
-            let shift = first_mean(sum, n);
-            let (sum_d, sum_d2) = centred_sums(x, mask, shift);
+            // One pass shifted by the first kept element (the AVX-512 path's scheme, see
+            // `row::FAR_SHIFT`), a second around the mean only when that element is far
+            // from it. With nothing kept, `n = 0` and the statistics are NaN anyway.
+            let first = mask.map_or(Some(0), |m| m.iter().position(|&kept| kept));
+            let mut shift = first.map_or(0.0, |i| x[i]);
+            let (mut sum_d, mut sum_d2, n) = centred_sums(x, mask, shift);
+            if shift_is_far(sum_d, sum_d2, n) {
+                shift += sum_d / n as f32;
+                (sum_d, sum_d2, _) = centred_sums(x, mask, shift);
+            }
             layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
         }
         NormKind::RmsNorm => {
@@ -167,15 +174,24 @@ fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m25
         x,
         mask,
         (_mm256_setzero_ps(), _mm256_setzero_si256()),
-        // Kept lanes are all ones, i.e. -1 as an integer: subtracting counts them.
-        |(acc, count), v, keep| {
-            (
-                step(acc, v),
-                _mm256_sub_epi32(count, _mm256_castps_si256(keep)),
-            )
-        },
+        |(acc, count), v, keep| (step(acc, v), count_kept(count, keep)),
         |(a, c), (b, d)| (_mm256_add_ps(a, b), _mm256_add_epi32(c, d)),
     );
+    (hsum(acc), count_total(count))
+}
+
+/// Adds one to each lane of `count` that `keep` keeps (kept lanes are all ones, i.e. -1
+/// as an integer, so subtracting counts them).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn count_kept(count: __m256i, keep: __m256) -> __m256i {
+    _mm256_sub_epi32(count, _mm256_castps_si256(keep))
+}
+
+/// The sum of the lane counts of [`count_kept`].
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn count_total(count: __m256i) -> usize {
     let count = _mm_add_epi32(
         _mm256_castsi256_si128(count),
         _mm256_extracti128_si256::<1>(count),
@@ -183,25 +199,31 @@ fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m25
     let count = _mm_add_epi32(count, _mm_shuffle_epi32::<0b01_00_11_10>(count));
     let count = _mm_add_epi32(count, _mm_shuffle_epi32::<0b10_11_00_01>(count));
     // The lane counts add up to the row length at most; exact for rows below 2³² elements.
-    (hsum(acc), _mm_cvtsi128_si32(count) as u32 as usize)
+    _mm_cvtsi128_si32(count) as u32 as usize
 }
 
-/// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes.
+/// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
 #[target_feature(enable = "avx2,fma")]
-fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32) {
+fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
     let shift = _mm256_set1_ps(shift);
     let zero = _mm256_setzero_ps();
-    let (sum_d, sum_d2) = fold_blocks(
+    let step = |(acc, acc2), v, keep| {
+        let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
+        (_mm256_add_ps(acc, d), _mm256_fmadd_ps(d, d, acc2))
+    };
+    let merge = |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2));
+    if mask.is_none() {
+        let (sum_d, sum_d2) = fold_blocks(x, None, (zero, zero), step, merge);
+        return (hsum(sum_d), hsum(sum_d2), x.len());
+    }
+    let ((sum_d, sum_d2), count) = fold_blocks(
         x,
         mask,
-        (zero, zero),
-        |(acc, acc2), v, keep| {
-            let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
-            (_mm256_add_ps(acc, d), _mm256_fmadd_ps(d, d, acc2))
-        },
-        |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2)),
+        ((zero, zero), _mm256_setzero_si256()),
+        |(acc, count), v, keep| (step(acc, v, keep), count_kept(count, keep)),
+        |(a, c), (b, d)| (merge(a, b), _mm256_add_epi32(c, d)),
     );
-    (hsum(sum_d), hsum(sum_d2))
+    (hsum(sum_d), hsum(sum_d2), count_total(count))
 }
 
 /// Runs `step(acc, values, lanes)` over 8-lane blocks, rotating over [`UNROLL`]

@@ -35,7 +35,7 @@
 
 use std::arch::x86_64::*;
 
-use super::row::{ChunkMerge, RowStats};
+use super::row::{ChunkMerge, FAR_SHIFT, RowStats, shift_is_far};
 use super::{NormKind, NormSpec, Stores};
 
 const LANES: usize = 16;
@@ -557,14 +557,9 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
     (lanes, count)
 }
 
-/// Rows whose shift is further than `sqrt(FAR_SHIFT)` standard deviations from their
-/// mean (`corr² > FAR_SHIFT · var`) take a second pass: cancellation then costs at most
-/// `log2(1 + FAR_SHIFT)` = 4 bits. For Gaussian rows that is about 1 row in 9000.
-const FAR_SHIFT: f32 = 15.0;
-
 /// LayerNorm `(corr, var)` of a group of rows, lane by lane as `row::layer_stats`, from
 /// their lane-wise shifted sums `Σd`, `Σd²` (`d = x - shift[r]`) and kept counts `n`.
-/// Rows whose shift is far from their mean (see [`FAR_SHIFT`]) are summed again by
+/// Rows whose shift is far from their mean (see `row::FAR_SHIFT`) are summed again by
 /// `resum(r, shift)` around the mean just found, which becomes their `shift`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
@@ -844,10 +839,8 @@ fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge:
             let mut shift = xc[first];
             let ((sd, sd2), n) = centred::<MASKED, UNROLL>(xc, mc, shift);
             let (mut sd, mut sd2) = (_mm512_reduce_add_ps(sd), _mm512_reduce_add_ps(sd2));
-            let nf = n as f32;
-            let corr = sd / nf;
-            if corr * corr > FAR_SHIFT * (sd2 / nf - corr * corr) {
-                shift += corr;
+            if shift_is_far(sd, sd2, n) {
+                shift += sd / n as f32;
                 let ((d, d2), _) = centred::<MASKED, UNROLL>(xc, mc, shift);
                 (sd, sd2) = (_mm512_reduce_add_ps(d), _mm512_reduce_add_ps(d2));
             }

@@ -40,6 +40,23 @@ pub(super) fn layer_stats(shift: f32, sum_d: f32, sum_d2: f32, n: usize, eps: f3
     }
 }
 
+/// A shifted single pass (`Σd`, `Σd²` with `d = x - k` for an element `k` of the row)
+/// loses `log2(1 + c²/var)` bits to cancellation, `c = Σd/n` being the mean's distance
+/// from `k`. Where `c² > FAR_SHIFT · var` (`k` over ~3.9 standard deviations from the
+/// mean: about 1 Gaussian row in 9000, or an outlier channel as `k`) the paths that take
+/// such a pass sum again around the mean just found, so none loses more than 4 bits.
+pub(super) const FAR_SHIFT: f32 = 15.0;
+
+/// Whether shifted sums over `n` elements call for a second pass (see [`FAR_SHIFT`]).
+/// False when they are NaN (or `n == 0`): the row is NaN either way.
+#[inline]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths shift
+pub(super) fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
+    let n = n as f32;
+    let corr = sum_d / n;
+    corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr)
+}
+
 /// RMSNorm statistics from `sum_sq = Σx²` over the `n` masked-in elements.
 #[inline]
 pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
