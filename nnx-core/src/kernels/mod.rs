@@ -17,7 +17,7 @@
 //!
 //! # Accuracy
 //! The variance is always computed from centred values, never as `E[x²] - E[x]²`.
-//! The scalar, AVX2 and NEON paths use the *corrected* two-pass scheme: the second pass
+//! The scalar and NEON paths use the *corrected* two-pass scheme: the second pass
 //! also sums the residuals `d = x - m₀` of the first-pass mean `m₀`, which recovers the
 //! rounding error of `m₀`; the output is computed as `((x - m₀) - c) * mul` with that
 //! correction `c`. Rows with mean 1e4 and standard deviation 1 thus match an `f64`
@@ -25,16 +25,16 @@
 //! better than ~5e-4. All sums use many independent accumulators (lanes), which keeps
 //! rounding error growth low and lets the loops run at full SIMD width.
 //!
-//! The AVX-512 path reads `x` once for the statistics instead of twice. It sums
-//! `d = x - k` and `d²` in one pass, `k` being the first kept element of the row (of
-//! each 1024-element chunk of long rows), and applies the same correction with
-//! `m₀ = k`: the shifted-data algorithm (Chan, Golub and LeVeque, 1983). Its
-//! cancellation costs `log2(1 + c²/var)` bits, small while `k` lies within a few
-//! standard deviations of the mean; a row or chunk where it does not
-//! (`c² > 15 var`, e.g. an outlier channel first) is summed again around the mean just
-//! found, so no row loses more than 4 bits. Long rows merge their chunks' (count, mean,
-//! centred sum of squares) exactly in `f64` (Chan et al.). Tests hold every path to the
-//! same `f64` tolerance, lone outliers as `k` included.
+//! The AVX2 and AVX-512 paths read `x` once for the statistics instead of twice. They
+//! sum `d = x - k` and `d²` in one pass, `k` being the first kept element of the row
+//! (on AVX-512, of each 1024-element chunk of long rows), and apply the same
+//! correction with `m₀ = k`: the shifted-data algorithm (Chan, Golub and LeVeque,
+//! 1983). Its cancellation costs `log2(1 + c²/var)` bits, small while `k` lies within a
+//! few standard deviations of the mean; a row or chunk where it does not (`c² > 15 var`,
+//! e.g. an outlier channel first) is summed again around the mean just found, so no
+//! row loses more than 4 bits. AVX-512 merges the chunks' (count, mean, centred sum of
+//! squares) exactly in `f64` (Chan et al.). Tests hold every path to the same `f64`
+//! tolerance, lone outliers as `k` included.
 //!
 //! # Instruction sets
 //! [`norm_rows_into`] picks the best available path once per process: AVX-512

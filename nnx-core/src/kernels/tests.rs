@@ -280,8 +280,8 @@ fn zero_epsilon_constant_rows() {
     }
 }
 
-/// The AVX-512 rows of 64 and 128 features, and every chunk of long rows, shift by
-/// their first kept element and take their statistics in one pass. The worst case for
+/// The AVX2 and AVX-512 paths shift each row (AVX-512: each chunk of long rows) by its
+/// first kept element and take their statistics in one pass. The worst case for
 /// that is a lone outlier as the shift (cancellation of about log2(n) bits), which
 /// must be caught and recomputed: the result must still match f64. Masked-out elements
 /// (here huge padding values at the start of the row) are never the shift.
