@@ -98,33 +98,63 @@ fn naive_layer_norm(
     (&x - &mean) / &std * scale + bias
 }
 
-fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usize) {
-    let len = rows * features;
-    let x = data(len, 1);
-    let scale = data(features, 2);
-    let bias = data(features, 3);
-    let mask: Vec<bool> = data(len, 4).iter().map(|&v| v > -0.5).collect(); // ~75% kept
-    let spec = NormSpec {
-        scale: Some(&scale),
-        bias: Some(&bias),
-        ..NormSpec::layer_norm(EPS)
-    };
-    let isa = default_isa().expect("NNX_ISA names an available path");
-    let mut out = vec![0.0f32; len];
+/// One shape's inputs: the same data for every contender.
+struct Inputs {
+    x: Vec<f32>,
+    scale: Vec<f32>,
+    bias: Vec<f32>,
+    /// About 75% kept.
+    mask: Vec<bool>,
+}
 
-    group.bench_function("ceiling_1t", |b| b.iter(|| axpb(black_box(&x), &mut out)));
-    group.bench_function("ceiling_2t", |b| {
-        b.iter(|| {
-            let half = len / 2;
-            let (x0, x1) = black_box(&x[..]).split_at(half);
-            let (o0, o1) = out.split_at_mut(half);
-            rayon::join(|| axpb(x0, o0), || axpb(x1, o1));
-        })
-    });
+impl Inputs {
+    fn new(rows: usize, features: usize) -> Inputs {
+        let len = rows * features;
+        Inputs {
+            x: data(len, 1),
+            scale: data(features, 2),
+            bias: data(features, 3),
+            mask: data(len, 4).iter().map(|&v| v > -0.5).collect(),
+        }
+    }
+
+    /// LayerNorm with scale and bias.
+    fn spec(&self) -> NormSpec<'_> {
+        NormSpec {
+            scale: Some(&self.scale),
+            bias: Some(&self.bias),
+            ..NormSpec::layer_norm(EPS)
+        }
+    }
+}
+
+/// The two-thread ceiling: [`axpb`] on two halves with `rayon::join`.
+fn axpb_2t(x: &[f32], out: &mut [f32]) {
+    let half = x.len() / 2;
+    let (x0, x1) = x.split_at(half);
+    let (o0, o1) = out.split_at_mut(half);
+    rayon::join(|| axpb(x0, o0), || axpb(x1, o1));
+}
+
+fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usize) {
+    let inputs = Inputs::new(rows, features);
+    let Inputs {
+        x,
+        scale,
+        bias,
+        mask,
+        ..
+    } = &inputs;
+    let spec = inputs.spec();
+    let isa = default_isa().expect("NNX_ISA names an available path");
+    let mut out = vec![0.0f32; x.len()];
+
+    group.bench_function("ceiling_1t", |b| b.iter(|| axpb(black_box(x), &mut out)));
+    group.bench_function("ceiling_2t", |b| b.iter(|| axpb_2t(black_box(x), &mut out)));
     let mut kernel = |name: String, isa: Isa, threads: Threads, mask: Option<&[bool]>| {
         group.bench_function(name, |b| {
             b.iter(|| {
-                norm_rows_into_with(isa, threads, black_box(&x), mask, features, &spec, &mut out)
+                norm_rows_into_with(isa, threads, black_box(x), mask, features, &spec, &mut out)
             })
         });
     };
@@ -133,7 +163,7 @@ fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usiz
         format!("single_{isa}_masked"),
         isa,
         Threads::Single,
-        Some(&mask),
+        Some(mask),
     );
     kernel(format!("auto_{isa}"), isa, Threads::Auto, None);
     if quick() {
@@ -143,9 +173,9 @@ fn bench_shape(group: &mut BenchmarkGroup<WallTime>, rows: usize, features: usiz
         kernel(format!("single_{other}"), other, Threads::Single, None);
     }
     group.bench_function("alloc_norm_rows", |b| {
-        b.iter(|| norm_rows(black_box(&x), None, features, &spec))
+        b.iter(|| norm_rows(black_box(x), None, features, &spec))
     });
-    if len <= naive_max() {
+    if x.len() <= naive_max() {
         let xv = ArrayView2::from_shape((rows, features), &x[..]).expect("shape");
         let (sv, bv) = (ArrayView1::from(&scale[..]), ArrayView1::from(&bias[..]));
         group.bench_function("naive_ndarray", |b| {
@@ -163,16 +193,9 @@ fn median(v: &mut [f64]) -> f64 {
 /// The paired measurement (see the module docs): every repetition times each contender
 /// once, in the same order, so all of them see the same machine.
 fn paired(rows: usize, features: usize) {
-    let len = rows * features;
-    let x = data(len, 1);
-    let scale = data(features, 2);
-    let bias = data(features, 3);
-    let mask: Vec<bool> = data(len, 4).iter().map(|&v| v > -0.5).collect();
-    let spec = NormSpec {
-        scale: Some(&scale),
-        bias: Some(&bias),
-        ..NormSpec::layer_norm(EPS)
-    };
+    let inputs = Inputs::new(rows, features);
+    let (x, mask, spec) = (&inputs.x, &inputs.mask, inputs.spec());
+    let len = x.len();
     let isa = default_isa().expect("NNX_ISA names an available path");
     let mut out = vec![0.0f32; len];
     let bytes = 8.0 * len as f64;
@@ -190,30 +213,26 @@ fn paired(rows: usize, features: usize) {
             f();
             times[i].push(start.elapsed().as_secs_f64());
         };
-        time(0, &mut || axpb(black_box(&x), &mut out));
+        time(0, &mut || axpb(black_box(x), &mut out));
         time(1, &mut || {
-            norm_rows_into_with(isa, Threads::Single, &x, None, features, &spec, &mut out)
+            norm_rows_into_with(isa, Threads::Single, x, None, features, &spec, &mut out)
                 .expect("valid input")
         });
         time(2, &mut || {
             norm_rows_into_with(
                 isa,
                 Threads::Single,
-                &x,
-                Some(&mask),
+                x,
+                Some(mask),
                 features,
                 &spec,
                 &mut out,
             )
             .expect("valid input")
         });
-        time(3, &mut || {
-            let (x0, x1) = black_box(&x[..]).split_at(len / 2);
-            let (o0, o1) = out.split_at_mut(len / 2);
-            rayon::join(|| axpb(x0, o0), || axpb(x1, o1));
-        });
+        time(3, &mut || axpb_2t(black_box(x), &mut out));
         time(4, &mut || {
-            norm_rows_into_with(isa, Threads::Auto, &x, None, features, &spec, &mut out)
+            norm_rows_into_with(isa, Threads::Auto, x, None, features, &spec, &mut out)
                 .expect("valid input")
         });
     }
