@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::*;
 
-use super::row::{RowStats, layer_stats, rms_stats, shift_is_far};
+use super::row::{RowStats, layer_stats, rms_stats, shifted_pass};
 use super::{NormKind, NormSpec};
 
 const LANES: usize = 8;
@@ -40,16 +40,10 @@ pub(super) fn norm_rows(
 fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
     let stats = match spec.kind {
         NormKind::LayerNorm => {
-            // One pass shifted by the first kept element (the AVX-512 path's scheme, see
-            // `row::FAR_SHIFT`), a second around the mean only when that element is far
-            // from it. With nothing kept, `n = 0` and the statistics are NaN anyway.
-            let first = mask.map_or(Some(0), |m| m.iter().position(|&kept| kept));
-            let mut shift = first.map_or(0.0, |i| x[i]);
-            let (mut sum_d, mut sum_d2, n) = centred_sums(x, mask, shift);
-            if shift_is_far(sum_d, sum_d2, n) {
-                shift += sum_d / n as f32;
-                (sum_d, sum_d2, _) = centred_sums(x, mask, shift);
-            }
+            // With nothing kept, `n = 0` and the statistics are NaN, as 0/0.
+            let (shift, sum_d, sum_d2, n) =
+                shifted_pass(x, mask, |shift| centred_sums(x, mask, shift))
+                    .unwrap_or((0.0, 0.0, 0.0, 0));
             layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
         }
         NormKind::RmsNorm => {

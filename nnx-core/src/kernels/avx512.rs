@@ -35,7 +35,7 @@
 
 use std::arch::x86_64::*;
 
-use super::row::{ChunkMerge, FAR_SHIFT, RowStats, shift_is_far};
+use super::row::{ChunkMerge, FAR_SHIFT, RowStats, shifted_pass};
 use super::{NormKind, NormSpec, Stores};
 
 const LANES: usize = 16;
@@ -585,6 +585,7 @@ fn layer_group_stats(
     }
     let first_corr = to_array(corr);
     let (mut sum, mut squares) = ([zero; GROUP], [zero; GROUP]);
+    // Lanes past the last row of a short group have zero sums: never far.
     for r in 0..GROUP {
         if far & (1 << r) != 0 {
             shift[r] += first_corr[r];
@@ -828,23 +829,14 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge: &mut ChunkMerge) {
     match kind {
         NormKind::LayerNorm => {
-            let first = if MASKED {
-                mc.iter().position(|&kept| kept)
-            } else {
-                Some(0)
+            let sums = |shift| {
+                let ((sd, sd2), n) = centred::<MASKED, UNROLL>(xc, mc, shift);
+                (_mm512_reduce_add_ps(sd), _mm512_reduce_add_ps(sd2), n)
             };
-            let Some(first) = first else {
-                return;
-            };
-            let mut shift = xc[first];
-            let ((sd, sd2), n) = centred::<MASKED, UNROLL>(xc, mc, shift);
-            let (mut sd, mut sd2) = (_mm512_reduce_add_ps(sd), _mm512_reduce_add_ps(sd2));
-            if shift_is_far(sd, sd2, n) {
-                shift += sd / n as f32;
-                let ((d, d2), _) = centred::<MASKED, UNROLL>(xc, mc, shift);
-                (sd, sd2) = (_mm512_reduce_add_ps(d), _mm512_reduce_add_ps(d2));
+            // A chunk with nothing kept adds nothing.
+            if let Some((shift, sd, sd2, n)) = shifted_pass(xc, MASKED.then_some(mc), sums) {
+                merge.add_centred(n, shift, sd, sd2);
             }
-            merge.add_centred(n, shift, sd, sd2);
         }
         NormKind::RmsNorm => {
             let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);

@@ -57,6 +57,27 @@ pub(super) fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
     corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr)
 }
 
+/// The shifted single pass over one row (or chunk) `x`: `sums(k)` gives `(Σd, Σd², n)`
+/// over the kept elements with `d = x - k`. Shifts by the first kept element, and sums
+/// again around the mean when that element is far from it ([`FAR_SHIFT`]). Returns the
+/// shift used and its sums, or `None` when `mask` keeps nothing.
+#[inline]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths shift
+pub(super) fn shifted_pass(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    mut sums: impl FnMut(f32) -> (f32, f32, usize),
+) -> Option<(f32, f32, f32, usize)> {
+    let first = mask.map_or(Some(0), |m| m.iter().position(|&kept| kept))?;
+    let mut shift = *x.get(first)?;
+    let (mut sum_d, mut sum_d2, n) = sums(shift);
+    if shift_is_far(sum_d, sum_d2, n) {
+        shift += sum_d / n as f32;
+        (sum_d, sum_d2, _) = sums(shift);
+    }
+    Some((shift, sum_d, sum_d2, n))
+}
+
 /// RMSNorm statistics from `sum_sq = Σx²` over the `n` masked-in elements.
 #[inline]
 pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
