@@ -20,9 +20,11 @@
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`add_chunk`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]); then one output pass. `x` is read from memory
-//!   once, plus once more from cache for the output. (Software prefetching of the next
-//!   chunks or rows, of `scale`/`bias`, and tiling the output pass over several rows to
-//!   keep `scale`/`bias` in L1 were tried and measured no faster on Zen 4.) Large
+//!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
+//!   what keeps long rows below the copy ceiling. (Software prefetching of the next
+//!   chunks or rows and of `scale`/`bias`, tiling the output pass over several rows or
+//!   writing two rows together to share those loads, and interleaving `scale` with
+//!   `bias` were all tried and measured no faster, or slower, on Zen 4.) Large
 //!   outputs ([`Stores::Streaming`]) are written with streaming stores in whole 64-byte
 //!   lines (the line shared by two rows is written once the second row's statistics
 //!   are known, each lane with its own row's), which saves the read-for-ownership of
