@@ -52,6 +52,7 @@
 //! is bitwise identical to [`Threads::Single`].
 
 use std::fmt;
+use std::mem::MaybeUninit;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -298,7 +299,7 @@ pub fn norm_rows_into_with(
     spec: &NormSpec,
     out: &mut [f32],
 ) -> Result<(), KernelError> {
-    validate(x, mask, features, spec, out)?;
+    validate(x, mask, features, spec, out.len())?;
     let isa = CheckedIsa::new(isa)?;
     if x.is_empty() {
         return Ok(());
@@ -306,25 +307,75 @@ pub fn norm_rows_into_with(
     // Decided for the whole output, not per parallel block: blocks are smaller than the
     // threshold, yet the output as a whole still does not fit in cache.
     let stores = Stores::for_len(out.len());
-    match threads {
-        Threads::Auto if x.len() >= PARALLEL_MIN_ELEMS && x.len() / features > 1 => {
-            run_parallel(isa, x, mask, features, spec, out, stores)
-        }
-        _ => run_rows(isa, x, mask, features, spec, out, stores),
+    if is_parallel(threads, x.len(), features) {
+        run_parallel(isa, x, mask, features, spec, out, stores);
+    } else {
+        run_rows(isa, x, mask, features, spec, out, stores);
     }
     Ok(())
 }
 
-/// Allocating form of [`norm_rows_into`].
+/// Allocating form of [`norm_rows_into`] (default path, [`Threads::Auto`]).
 pub fn norm_rows(
     x: &[f32],
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
 ) -> Result<Vec<f32>, KernelError> {
-    let mut out = vec![0.0; x.len()];
-    norm_rows_into(x, mask, features, spec, &mut out)?;
+    norm_rows_with(default_isa()?, Threads::Auto, x, mask, features, spec)
+}
+
+/// Allocating form of [`norm_rows_into_with`].
+///
+/// The output is not zeroed up front (a pass over all of memory that a fresh
+/// `vec![0.0; n]` costs when the allocator reuses memory): each block of rows is zeroed
+/// just before the kernel writes it, while it is in cache, with ordinary stores.
+pub fn norm_rows_with(
+    isa: Isa,
+    threads: Threads,
+    x: &[f32],
+    mask: Option<&[bool]>,
+    features: usize,
+    spec: &NormSpec,
+) -> Result<Vec<f32>, KernelError> {
+    validate(x, mask, features, spec, x.len())?;
+    let isa = CheckedIsa::new(isa)?;
+    let mut out = Vec::with_capacity(x.len());
+    if x.is_empty() {
+        return Ok(out);
+    }
+    let fill = |xb: &[f32], mb: Option<&[bool]>, ob: &mut [MaybeUninit<f32>]| {
+        run_rows(isa, xb, mb, features, spec, zeroed(ob), Stores::Cached);
+    };
+    let spare = &mut out.spare_capacity_mut()[..x.len()];
+    let parallel = is_parallel(threads, x.len(), features);
+    let block = block_len(x.len(), features, parallel);
+    let mask_block = |i: usize| mask.map(|m| &m[i * block..(i * block + block).min(m.len())]);
+    if parallel {
+        let blocks = x.par_chunks(block).zip(spare.par_chunks_mut(block));
+        blocks
+            .enumerate()
+            .for_each(|(i, (xb, ob))| fill(xb, mask_block(i), ob));
+    } else {
+        let blocks = x.chunks(block).zip(spare.chunks_mut(block));
+        blocks
+            .enumerate()
+            .for_each(|(i, (xb, ob))| fill(xb, mask_block(i), ob));
+    }
+    // SAFETY: the blocks cover `spare`, which is the first `x.len()` elements of the
+    // capacity, and `zeroed` initialized every element of each block.
+    unsafe { out.set_len(x.len()) };
     Ok(out)
+}
+
+/// Writes zeros into `out` and returns it as initialized.
+fn zeroed(out: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    for v in out.iter_mut() {
+        v.write(0.0);
+    }
+    // SAFETY: every element was just initialized, and `MaybeUninit<f32>` has the layout
+    // of `f32`.
+    unsafe { &mut *(out as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 fn validate(
@@ -332,7 +383,7 @@ fn validate(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &[f32],
+    out_len: usize,
 ) -> Result<(), KernelError> {
     if features == 0 && !x.is_empty() {
         return Err(KernelError::ZeroFeatures { len: x.len() });
@@ -357,7 +408,7 @@ fn validate(
     if let Some(mask) = mask {
         same_as_x(Operand::Mask, mask.len())?;
     }
-    same_as_x(Operand::Out, out.len())?;
+    same_as_x(Operand::Out, out_len)?;
     let per_feature = |operand, param: Option<&[f32]>| match param {
         Some(p) if p.len() != features => Err(KernelError::ParamLength {
             operand,
@@ -444,6 +495,24 @@ impl Stores {
     }
 }
 
+/// Elements per block of whole rows: for the rayon pool, enough blocks to keep every
+/// worker busy even when rows are few and long; on one thread, blocks of about
+/// [`TASK_ELEMS`] (at least one row).
+fn block_len(len: usize, features: usize, parallel: bool) -> usize {
+    let rows = len / features;
+    let tasks = if parallel {
+        (len / TASK_ELEMS).max(4 * rayon::current_num_threads())
+    } else {
+        len / TASK_ELEMS
+    };
+    rows.div_ceil(tasks.clamp(1, rows)) * features
+}
+
+/// Whether `threads` sends an input of `len` elements in rows of `features` to the pool.
+fn is_parallel(threads: Threads, len: usize, features: usize) -> bool {
+    threads == Threads::Auto && len >= PARALLEL_MIN_ELEMS && len / features > 1
+}
+
 fn run_rows(
     isa: CheckedIsa,
     x: &[f32],
@@ -467,12 +536,7 @@ fn run_parallel(
     out: &mut [f32],
     stores: Stores,
 ) {
-    let rows = x.len() / features;
-    // Enough tasks to keep every worker busy even when rows are few and long.
-    let tasks = (x.len() / TASK_ELEMS)
-        .max(4 * rayon::current_num_threads())
-        .min(rows);
-    let block = rows.div_ceil(tasks) * features;
+    let block = block_len(x.len(), features, true);
     let blocks = x.par_chunks(block).zip(out.par_chunks_mut(block));
     match mask {
         None => blocks.for_each(|(xb, ob)| run_rows(isa, xb, None, features, spec, ob, stores)),

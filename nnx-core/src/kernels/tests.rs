@@ -733,6 +733,10 @@ fn detection_is_consistent() {
     }
 }
 
+/// The allocating form fills its output block by block (on the pool or on one thread),
+/// each block zeroed just before the kernel writes it: the same bits as the `_into`
+/// form, for every path, with and without a mask, one block or many, and the same
+/// errors.
 #[test]
 fn allocating_form_matches_into_form() {
     let mut rng = Rng(4);
@@ -741,6 +745,48 @@ fn allocating_form_matches_into_form() {
     let mut out = vec![0.0; x.len()];
     norm_rows_into(&x, None, 33, &spec, &mut out).unwrap();
     assert_bitwise(&norm_rows(&x, None, 33, &spec).unwrap(), &out, "norm_rows");
+    // Several blocks on one thread, several on the pool, rows longer than a block; under
+    // Miri (which checks the unsafe assembly of the output) only the first.
+    let shapes: &[(usize, usize)] = if cfg!(miri) {
+        &[(40, 1000)]
+    } else {
+        &[(40, 1000), (1000, 301), (3, 70_001)]
+    };
+    for &(rows, features) in shapes {
+        let x = rng.vec(rows * features, -1.0, 1.0);
+        let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
+        let scale = rng.vec(features, 0.5, 1.5);
+        let spec = NormSpec {
+            scale: Some(&scale),
+            ..NormSpec::layer_norm(EPS)
+        };
+        for isa in Isa::all_available() {
+            // Below the parallel threshold `Auto` runs as `Single`: once is enough for Miri.
+            let threads: &[Threads] = if cfg!(miri) {
+                &[Threads::Single]
+            } else {
+                &[Threads::Single, Threads::Auto]
+            };
+            for &threads in threads {
+                for mask in [None, Some(&mask[..])] {
+                    let mut want = vec![0.0; x.len()];
+                    norm_rows_into_with(isa, threads, &x, mask, features, &spec, &mut want)
+                        .unwrap();
+                    let got = norm_rows_with(isa, threads, &x, mask, features, &spec).unwrap();
+                    let what = format!("{isa} {threads:?} {rows}x{features}");
+                    assert_bitwise(&got, &want, &what);
+                }
+            }
+        }
+    }
+    let err = norm_rows_with(Isa::Scalar, Threads::Auto, &[1.0; 6], None, 4, &spec);
+    assert_eq!(
+        err,
+        Err(KernelError::RaggedRows {
+            len: 6,
+            features: 4
+        })
+    );
 }
 
 /// Random shapes, magnitudes, offsets and masks: every path vs the f64 reference.

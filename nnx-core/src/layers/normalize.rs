@@ -103,14 +103,15 @@ impl Normalize<'_> {
             scale: scale.as_ref().filter(|_| fused).map(|s| contiguous(s)),
             bias: bias.as_ref().filter(|_| fused).map(|b| contiguous(b)),
         };
-        let mut out = ArrayD::<f32>::zeros(x_rows.raw_dim());
-        kernels::norm_rows_into(
+        // The allocating kernel: it zeroes the output block by block while in cache.
+        let out = kernels::norm_rows(
             contiguous(&x_rows),
             mask_rows.as_ref().map(|m| contiguous(m)),
             row_len,
             &spec,
-            out.as_slice_mut().expect("a new array is contiguous"),
         )?;
+        let out = ArrayD::from_shape_vec(x_rows.raw_dim(), out)
+            .expect("the kernel returns one element per element of x");
         let mut out = out.permuted_axes(IxDyn(&inverse(&order)));
         if !fused {
             self.apply_affine(&mut out, &features);
