@@ -250,27 +250,15 @@ fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
     (acc[0], n)
 }
 
-/// `Σ x` (`SQUARES`: `Σ x²`) over the kept lanes of `x`, lane-wise, and the kept count.
+/// `Σ x²` over the kept lanes of `x`, lane-wise, and the kept count.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
-fn sum<const MASKED: bool, const ACCS: usize, const SQUARES: bool>(
-    x: &[f32],
-    m: &[bool],
-) -> (__m512, usize) {
-    let one = _mm512_set1_ps(1.0);
+fn sum_squares<const MASKED: bool, const ACCS: usize>(x: &[f32], m: &[bool]) -> (__m512, usize) {
     fold::<MASKED, ACCS, _>(
         x,
         m,
         _mm512_setzero_ps(),
-        |acc, v, _| {
-            if SQUARES {
-                _mm512_fmadd_ps(v, v, acc)
-            } else {
-                // `v * 1 + acc` rounds exactly like `v + acc`, but runs on the FMA pipes,
-                // which the other passes leave less busy than the add pipes.
-                _mm512_fmadd_ps(v, one, acc)
-            }
-        },
+        |acc, v, _| _mm512_fmadd_ps(v, v, acc),
         |a, b| _mm512_add_ps(a, b),
     )
 }
@@ -654,7 +642,7 @@ fn short_group<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
                 shift[r] = first.map_or(0.0, |i| xr[i]);
                 ((sum[r], squares[r]), n) = centred::<MASKED, 2>(xr, row_mask(r), shift[r]);
             }
-            NormKind::RmsNorm => (squares[r], n) = self::sum::<MASKED, 2, true>(xr, row_mask(r)),
+            NormKind::RmsNorm => (squares[r], n) = sum_squares::<MASKED, 2>(xr, row_mask(r)),
         }
         count[r] = n as f32;
     }
@@ -841,7 +829,7 @@ fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge:
             }
         }
         NormKind::RmsNorm => {
-            let (sq, n) = sum::<MASKED, UNROLL, true>(xc, mc);
+            let (sq, n) = sum_squares::<MASKED, UNROLL>(xc, mc);
             merge.add_squares(n, _mm512_reduce_add_ps(sq));
         }
     }

@@ -51,7 +51,7 @@ pub(super) const FAR_SHIFT: f32 = 15.0;
 /// False when they are NaN (or `n == 0`): the row is NaN either way.
 #[inline]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths shift
-pub(super) fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
+fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
     let n = n as f32;
     let corr = sum_d / n;
     corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr)
