@@ -21,14 +21,17 @@
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]); then one output pass. `x` is read from memory
 //!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
-//!   what keeps long rows below the copy ceiling. (Software prefetching of the next
-//!   chunks or rows and of `scale`/`bias`, tiling the output pass over several rows or
-//!   writing two rows together to share those loads, and interleaving `scale` with
-//!   `bias` were all tried and measured no faster, or slower, on Zen 4.) Large
-//!   outputs ([`Stores::Streaming`]) are written with streaming stores in whole 64-byte
-//!   lines (the line shared by two rows is written once the second row's statistics
-//!   are known, each lane with its own row's), which saves the read-for-ownership of
-//!   `out`: 1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach
+//!   what keeps long rows below the copy ceiling. Where a row, `scale` and `bias`
+//!   overflow L1 but four rows fit L2 (2048-16384 features), streamed rows are written
+//!   in column tiles over four rows, which loads each `scale`/`bias` tile into L1 once
+//!   per four rows. (Software prefetching of the next chunks or rows and of
+//!   `scale`/`bias`, writing two rows together to share those loads in registers,
+//!   overlapping the next rows' statistics with the output tiles, and interleaving
+//!   `scale` with `bias` were all tried and measured no faster, or slower, on Zen 4.)
+//!   Large outputs ([`Stores::Streaming`]) are written with streaming stores in whole
+//!   64-byte lines (the line shared by two rows is written once the second row's
+//!   statistics are known, each lane with its own row's), which saves the
+//!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach
 //!   memory, never their values, so rows still do not depend on their neighbours.
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
@@ -51,6 +54,14 @@ const SHORT_MAX: usize = 256;
 const GROUP: usize = 16;
 /// Elements per statistics chunk on long rows (4 KiB: stays in L1 for its second pass).
 const CHUNK: usize = 1024;
+/// Streamed rows from `TILED_MIN` to `TILED_MAX` features are written [`TILE`] columns
+/// at a time over `TILE_ROWS` rows (see [`long_rows`]). Measured on Zen 4 (32 KiB L1,
+/// 1 MiB L2): 1.1-1.25x at 2048-16384 features; slower at 1024 (the row, `scale` and
+/// `bias` fit L1 anyway) and at 65536 (four rows no longer fit L2).
+const TILED_MIN: usize = 2048;
+const TILED_MAX: usize = 16384;
+const TILE_ROWS: usize = 4;
+const TILE: usize = 512;
 
 /// Normalises every `features`-long row of `x` into `out` (see `scalar::norm_row` for the
 /// semantics). `mask`, `out` and `x` have the same length; `spec`'s slices have
@@ -740,41 +751,72 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     // each such load waits for the streaming store to drain; going backwards avoids it.
     let delta = (out.as_ptr() as usize).wrapping_sub(x.as_ptr() as usize) % 4096;
     let reverse = delta != 0 && delta < 2048;
-    let mut prev: Option<RowStats> = None;
-    for (r, xr) in x.chunks_exact(features).enumerate() {
+    // Rows whose body, `scale` and `bias` together overflow L1 are written in column
+    // tiles over a few rows at a time, so that each tile of `scale`/`bias` is loaded
+    // into L1 once per block of rows instead of once per row.
+    let block_rows = if (TILED_MIN..=TILED_MAX).contains(&features) {
+        TILE_ROWS
+    } else {
+        1
+    };
+    // Where row `r` starts, and its part made of whole lines, `head..body_end`.
+    let lines = |r: usize| {
         let start = r * features;
-        let st = long_stats::<MASKED, SCALE, BIAS>(xr, row_mask(r), p);
         let head = ((first + LANES - start % LANES) % LANES).min(features);
-        if head > 0 {
-            match prev {
-                Some(prev) => {
-                    let lo = LANES - head;
-                    let xw = &x[start - lo..start + head];
-                    let ow = &mut out[start - lo..start + head];
-                    straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
-                }
-                None => {
-                    let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
-                    apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, &mut out[start..start + head]);
+        (start, head, head + (features - head) / LANES * LANES)
+    };
+    let mut prev: Option<RowStats> = None;
+    let mut stats = [RowStats::default(); TILE_ROWS];
+    for block in (0..rows).step_by(block_rows) {
+        let block_end = (block + block_rows).min(rows);
+        // Statistics, the line shared with the previous row, and the last row's tail.
+        for r in block..block_end {
+            let (start, head, body_end) = lines(r);
+            let xr = &x[start..start + features];
+            let st = long_stats::<MASKED, SCALE, BIAS>(xr, row_mask(r), p);
+            stats[r - block] = st;
+            if head > 0 {
+                match prev {
+                    Some(prev) => {
+                        let lo = LANES - head;
+                        let xw = &x[start - lo..start + head];
+                        let ow = &mut out[start - lo..start + head];
+                        straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
+                    }
+                    None => {
+                        let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
+                        let oh = &mut out[start..start + head];
+                        apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, oh);
+                    }
                 }
             }
+            if body_end < features && r + 1 == rows {
+                let (sc, bc) = (
+                    affine(p.scale, body_end, features),
+                    affine(p.bias, body_end, features),
+                );
+                let ot = &mut out[start + body_end..start + features];
+                apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot);
+            }
+            prev = Some(st);
         }
-        let body_end = head + (features - head) / LANES * LANES;
-        let (sc, bc) = (
-            affine(p.scale, head, body_end),
-            affine(p.bias, head, body_end),
-        );
-        let ob = &mut out[start + head..start + body_end];
-        apply_stream::<SCALE, BIAS>(&xr[head..body_end], &st, sc, bc, ob, reverse);
-        if body_end < features && r + 1 == rows {
-            let (sc, bc) = (
-                affine(p.scale, body_end, features),
-                affine(p.bias, body_end, features),
-            );
-            let ot = &mut out[start + body_end..start + features];
-            apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot);
+        // The whole lines, tile by tile.
+        let tile = if block_rows > 1 { TILE } else { features };
+        let tiles = features.div_ceil(tile);
+        for t in 0..tiles {
+            let t = if reverse { tiles - 1 - t } else { t };
+            for r in block..block_end {
+                let (start, head, body_end) = lines(r);
+                let (a, b) = (head + t * tile, (head + (t + 1) * tile).min(body_end));
+                if a >= b {
+                    continue;
+                }
+                let (sc, bc) = (affine(p.scale, a, b), affine(p.bias, a, b));
+                let ob = &mut out[start + a..start + b];
+                let xb = &x[start + a..start + b];
+                apply_stream::<SCALE, BIAS>(xb, &stats[r - block], sc, bc, ob, reverse);
+            }
         }
-        prev = Some(st);
     }
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();

@@ -6,7 +6,7 @@
 /// For LayerNorm `shift + corr` is the mean: `shift` is the first-pass mean and `corr`
 /// the correction recovered by the second pass. For RMSNorm both are zero, and
 /// `(x - 0) - 0 == x` for every `x` (including -0 and NaN), so one formula serves both.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct RowStats {
     pub shift: f32,
     pub corr: f32,
