@@ -722,7 +722,7 @@ fn short_group<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         let n;
         match p.kind {
             NormKind::LayerNorm => {
-                // The shifted single pass of `fixed_group`; with nothing kept the count
+                // The shifted single pass of `GroupSums`; with nothing kept the count
                 // is 0 and the statistics NaN whatever the shift.
                 let first = if MASKED {
                     row_mask(r).iter().position(|&kept| kept)
@@ -933,7 +933,7 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 /// Adds one chunk of a long row to its statistics.
 ///
 /// LayerNorm: one pass over the chunk shifted by its first kept element, as the
-/// fixed-width short rows do (see [`fixed_group`]), and a second pass from L1, shifted by
+/// fixed-width short rows do (see [`GroupSums`]), and a second pass from L1, shifted by
 /// the chunk mean just found, only when that element lies far from the mean.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
