@@ -775,13 +775,6 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
-    let row_mask = |r: usize| {
-        if MASKED {
-            &mask[r * features..(r + 1) * features]
-        } else {
-            &[]
-        }
-    };
     if !p.stream {
         for (r, (xr, or)) in x
             .chunks_exact(features)
@@ -815,86 +808,142 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         }
         return;
     }
-    // Streaming stores write whole 64-byte lines, so split `out` into lines globally:
-    // element `i` starts a line iff `i ≡ first mod 16`. The line that straddles two rows
-    // is written once the second row's statistics are known, lane by lane with its own
-    // row's statistics.
-    let first = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
+    let lines = Lines::<MASKED, SCALE, BIAS>::new(x, mask, features, p, out);
     let rows = x.len() / features;
-    // When `out` sits a little above `x` modulo 4 KiB, a forward pass loads `x` at
-    // addresses that alias (in their low 12 bits) the lines just stored to `out`, and
-    // each such load waits for the streaming store to drain; going backwards avoids it.
-    let delta = (out.as_ptr() as usize).wrapping_sub(x.as_ptr() as usize) % 4096;
-    let reverse = delta != 0 && delta < 2048;
-    // Rows whose body, `scale` and `bias` together overflow L1 are written in column
-    // tiles over a few rows at a time, so that each tile of `scale`/`bias` is loaded
-    // into L1 once per block of rows instead of once per row.
-    let block_rows = if (TILED_MIN..=TILED_MAX).contains(&features) {
-        TILE_ROWS
-    } else {
-        1
-    };
-    // Where row `r` starts, and its part made of whole lines, `head..body_end`.
-    let lines = |r: usize| {
-        let start = r * features;
-        let head = ((first + LANES - start % LANES) % LANES).min(features);
-        (start, head, head + (features - head) / LANES * LANES)
-    };
     let mut prev: Option<RowStats> = None;
-    let mut stats = [RowStats::default(); TILE_ROWS];
-    for block in (0..rows).step_by(block_rows) {
-        let block_end = (block + block_rows).min(rows);
-        // Statistics, the line shared with the previous row, and the last row's tail.
-        for r in block..block_end {
-            let (start, head, body_end) = lines(r);
-            let xr = &x[start..start + features];
-            let st = long_stats::<MASKED, SCALE, BIAS>(xr, row_mask(r), p);
-            stats[r - block] = st;
-            if head > 0 {
-                match prev {
-                    Some(prev) => {
-                        let lo = LANES - head;
-                        let xw = &x[start - lo..start + head];
-                        let ow = &mut out[start - lo..start + head];
-                        straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
-                    }
-                    None => {
-                        let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
-                        let oh = &mut out[start..start + head];
-                        apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, oh);
-                    }
-                }
-            }
-            if body_end < features && r + 1 == rows {
-                let (sc, bc) = (
-                    affine(p.scale, body_end, features),
-                    affine(p.bias, body_end, features),
-                );
-                let ot = &mut out[start + body_end..start + features];
-                apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot);
-            }
+    if !(TILED_MIN..=TILED_MAX).contains(&features) {
+        for r in 0..rows {
+            let st = lines.edges(r, prev, out);
+            lines.body(r, &st, 0..features, out);
             prev = Some(st);
         }
-        // The whole lines, tile by tile.
-        let tile = if block_rows > 1 { TILE } else { features };
-        let tiles = features.div_ceil(tile);
-        for t in 0..tiles {
-            let t = if reverse { tiles - 1 - t } else { t };
-            for r in block..block_end {
-                let (start, head, body_end) = lines(r);
-                let (a, b) = (head + t * tile, (head + (t + 1) * tile).min(body_end));
-                if a >= b {
-                    continue;
+    } else {
+        // Rows whose body, `scale` and `bias` together overflow L1 are written in
+        // column tiles over a few rows at a time, so that each tile of `scale`/`bias`
+        // is loaded into L1 once per block of rows instead of once per row.
+        let mut stats = [RowStats::default(); TILE_ROWS];
+        for block in (0..rows).step_by(TILE_ROWS) {
+            let block = block..(block + TILE_ROWS).min(rows);
+            for r in block.clone() {
+                stats[r - block.start] = lines.edges(r, prev, out);
+                prev = Some(stats[r - block.start]);
+            }
+            let tiles = features.div_ceil(TILE);
+            for t in 0..tiles {
+                let t = if lines.reverse { tiles - 1 - t } else { t };
+                for r in block.clone() {
+                    let cols = t * TILE..(t + 1) * TILE;
+                    lines.body(r, &stats[r - block.start], cols, out);
                 }
-                let (sc, bc) = (affine(p.scale, a, b), affine(p.bias, a, b));
-                let ob = &mut out[start + a..start + b];
-                let xb = &x[start + a..start + b];
-                apply_stream::<SCALE, BIAS>(xb, &stats[r - block], sc, bc, ob, reverse);
             }
         }
     }
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();
+}
+
+/// Streamed output of long rows. Streaming stores write whole 64-byte lines, so `out`
+/// is split into lines globally: element `i` starts a line iff `i ≡ first mod 16`.
+/// Each row has a head (up to its first line boundary: the end of the line it shares
+/// with the previous row), a body of whole lines, and a tail after its last boundary,
+/// which is the next row's head. The shared line is written once the second row's
+/// statistics are known, lane by lane with its own row's statistics.
+struct Lines<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> {
+    x: &'a [f32],
+    mask: &'a [bool],
+    features: usize,
+    p: &'a Params<'a, SCALE, BIAS>,
+    first: usize,
+    /// Write each body backwards (see [`Lines::new`]).
+    reverse: bool,
+}
+
+impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASKED, SCALE, BIAS> {
+    fn new(
+        x: &'a [f32],
+        mask: &'a [bool],
+        features: usize,
+        p: &'a Params<'a, SCALE, BIAS>,
+        out: &[f32],
+    ) -> Self {
+        // When `out` sits a little above `x` modulo 4 KiB, a forward pass loads `x` at
+        // addresses that alias (in their low 12 bits) the lines just stored to `out`, and
+        // each such load waits for the streaming store to drain; going backwards avoids
+        // it.
+        let delta = (out.as_ptr() as usize).wrapping_sub(x.as_ptr() as usize) % 4096;
+        Lines {
+            x,
+            mask,
+            features,
+            p,
+            first: (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>(),
+            reverse: delta != 0 && delta < 2048,
+        }
+    }
+
+    /// Where row `r` starts, and its body, `head..body_end` (relative to the start).
+    fn span(&self, r: usize) -> (usize, usize, usize) {
+        let (start, features) = (r * self.features, self.features);
+        let head = ((self.first + LANES - start % LANES) % LANES).min(features);
+        (start, head, head + (features - head) / LANES * LANES)
+    }
+
+    /// Row `r`'s statistics, after writing its head (with the previous row's statistics
+    /// `prev`, when there is a previous row) and, on the last row, its tail.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [f32]) -> RowStats {
+        let (x, p, features) = (self.x, self.p, self.features);
+        let (start, head, body_end) = self.span(r);
+        let xr = &x[start..start + features];
+        let mr = if MASKED {
+            &self.mask[start..start + features]
+        } else {
+            &[]
+        };
+        let st = long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
+        if head > 0 {
+            match prev {
+                Some(prev) => {
+                    let lo = LANES - head;
+                    let xw = &x[start - lo..start + head];
+                    let ow = &mut out[start - lo..start + head];
+                    straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
+                }
+                None => {
+                    let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
+                    let oh = &mut out[start..start + head];
+                    apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, oh);
+                }
+            }
+        }
+        if body_end < features && (r + 1) * features == x.len() {
+            let (sc, bc) = (
+                affine(p.scale, body_end, features),
+                affine(p.bias, body_end, features),
+            );
+            let ot = &mut out[start + body_end..start + features];
+            apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot);
+        }
+        st
+    }
+
+    /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[inline]
+    fn body(&self, r: usize, st: &RowStats, cols: std::ops::Range<usize>, out: &mut [f32]) {
+        let (start, head, body_end) = self.span(r);
+        let (a, b) = (head + cols.start, (head + cols.end).min(body_end));
+        if a >= b {
+            return;
+        }
+        let (sc, bc) = (affine(self.p.scale, a, b), affine(self.p.bias, a, b));
+        let (xb, ob) = (
+            &self.x[start + a..start + b],
+            &mut out[start + a..start + b],
+        );
+        apply_stream::<SCALE, BIAS>(xb, st, sc, bc, ob, self.reverse);
+    }
 }
 
 /// `s[a..b]`, or `s` itself when it is empty (an absent scale or bias).
