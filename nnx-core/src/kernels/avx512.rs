@@ -197,8 +197,10 @@ fn bool_block(m: &[bool; LANES]) -> __mmask16 {
 }
 
 /// Runs `step(acc, values, lanes)` over the 16-lane blocks of `x`, rotating over `ACCS`
-/// independent accumulators that are merged pairwise at the end; `values` is zero
-/// outside `lanes`. With `MASKED`, `m` (same length as `x`) selects the kept lanes,
+/// independent accumulators that are merged pairwise at the end. `step` must not let
+/// `values` outside `lanes` reach `acc` (they hold whatever `x` has there, NaN
+/// included): masking inside `step` saves an instruction per block over zeroing them
+/// first. With `MASKED`, `m` (same length as `x`) selects the kept lanes,
 /// otherwise all are kept. Returns the merged accumulator and the number of kept
 /// elements (counted from the lane masks, no separate pass).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
@@ -222,13 +224,13 @@ fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
             let (lanes, count) = blocks_keep(mgroup);
             kept += count;
             for ((a, b), k) in acc.iter_mut().zip(group).zip(lanes) {
-                *a = step(*a, _mm512_maskz_mov_ps(k, load_block(b)), k);
+                *a = step(*a, load_block(b), k);
             }
         }
         for (b, mb) in rest.iter().zip(mrest) {
             let k = bool_block(mb);
             kept += k.count_ones();
-            acc[0] = step(acc[0], _mm512_maskz_mov_ps(k, load_block(b)), k);
+            acc[0] = step(acc[0], load_block(b), k);
         }
         if !tail.is_empty() {
             let k = bool_lanes(mtail);
@@ -269,7 +271,7 @@ fn sum_squares<const MASKED: bool, const ACCS: usize>(x: &[f32], m: &[bool]) -> 
         x,
         m,
         _mm512_setzero_ps(),
-        |acc, v, _| _mm512_fmadd_ps(v, v, acc),
+        |acc, v, k| _mm512_mask3_fmadd_ps(v, v, acc, k),
         |a, b| _mm512_add_ps(a, b),
     )
 }

@@ -580,16 +580,27 @@ fn ieee_special_values_propagate() {
             norm_row_with(isa, &x, None, &ln).iter().all(|v| v.is_nan()),
             "{isa}"
         );
-        // A masked-out NaN or infinity stays out of the statistics; only its own output is affected.
-        x[21] = f32::INFINITY;
-        let mask: Vec<bool> = (0..37).map(|i| i != 20 && i != 21).collect();
-        let got = norm_row_with(isa, &x, Some(&mask), &ln);
-        let want = reference(&x, Some(&mask), 37, &ln);
-        assert!(
-            got[20].is_nan() && got[21] == f32::INFINITY,
-            "{isa}: {got:?}"
-        );
-        assert_close_to_ref(&got, &want, REF_TOL, &format!("{isa} masked NaN"));
+        // A masked-out NaN or infinity stays out of the statistics; only its own output
+        // is affected (short rows and chunked long rows, both kinds).
+        for features in [37, 1000] {
+            let mut x: Vec<f32> = (0..features).map(|i| (i % 37) as f32).collect();
+            x[20] = f32::NAN;
+            x[21] = f32::INFINITY;
+            x[features - 3] = f32::NAN;
+            let mask: Vec<bool> = (0..features)
+                .map(|i| i != 20 && i != 21 && i != features - 3)
+                .collect();
+            for spec in [ln, NormSpec::rms_norm(EPS)] {
+                let got = norm_row_with(isa, &x, Some(&mask), &spec);
+                let want = reference(&x, Some(&mask), features, &spec);
+                let what = format!("{isa} masked NaN, {features} {:?}", spec.kind);
+                assert!(
+                    got[20].is_nan() && got[21] == f32::INFINITY && got[features - 3].is_nan(),
+                    "{what}"
+                );
+                assert_close_to_ref(&got, &want, REF_TOL, &what);
+            }
+        }
         // A masked-in infinity makes the variance NaN (inf - inf).
         let mut y = vec![1.0f32; 40];
         y[3] = f32::INFINITY;
