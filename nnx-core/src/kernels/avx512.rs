@@ -1,6 +1,5 @@
 //! AVX-512 (F + BW + VL) path: 16 lanes and per-lane `__mmask16` masks that serve both
-//! for row tails and for the bool mask, so masked-out lanes are zero at load time and
-//! never reach a sum.
+//! for row tails and for the bool mask, so masked-out lanes never reach a sum.
 //!
 //! The whole row loop runs inside one `#[target_feature]` function ([`norm_rows`]), so
 //! the ISA is dispatched once per block of rows and every helper inlines into it. Two
@@ -14,9 +13,12 @@
 //!   group in one vector. Each lane of that arithmetic only sees its own row. The
 //!   statistics take one pass shifted by the row's first kept element, with a second
 //!   pass only for rows where that element is far from the mean
-//!   ([`layer_group_stats`]). Rows of 64 and 128 features take a copy unrolled at
-//!   compile time ([`fixed_rows`]): each row's blocks are summed as a fixed tree,
-//!   `scale`/`bias` stay in registers, and the mask is read 64 bools at a time.
+//!   ([`layer_group_stats`]). The groups are software-pipelined row by row: row `r` of
+//!   the next group is summed ([`GroupSums`]) next to the output of row `r` of this
+//!   one, so the group's reduction chain and the output's stores overlap. Rows of 64
+//!   and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
+//!   row's blocks are summed as a fixed tree, `scale`/`bias` stay in registers, and
+//!   the mask is read 64 bools at a time.
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`add_chunk`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]); then one output pass. `x` is read from memory
