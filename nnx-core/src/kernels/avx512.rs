@@ -301,22 +301,32 @@ fn centred<const MASKED: bool, const ACCS: usize>(
     )
 }
 
-/// `lanes[i]` = horizontal sum of `v[i]` for all 16 vectors at once (a transposing
-/// pairwise reduction). Each row's lanes are added in the same fixed pattern whatever
-/// its position, so a row's sum does not depend on the other rows.
+/// A row's 16 lane-wise partial sums folded to 8: lanes `i` and `i + 8` added (the
+/// first level of [`hsum16`], done per row so that a group keeps half the bytes).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
-fn hsum16(v: &[__m512; GROUP]) -> __m512 {
+fn halve(v: __m512) -> __m256 {
+    let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
+    _mm256_add_ps(_mm512_castps512_ps256(v), hi)
+}
+
+/// `lanes[i]` = horizontal sum of `v[i]` for all 16 rows at once (a transposing
+/// pairwise reduction of their [`halve`]d sums). Each row's lanes are added in the same
+/// fixed pattern whatever its position, so a row's sum does not depend on the other
+/// rows.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[inline]
+fn hsum16(v: &[__m256; GROUP]) -> __m512 {
     // Feed rows in the order that makes the result come out in natural order: the last
     // level leaves row 4k + l in element 4l + k.
     const ORDER: [usize; GROUP] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
-    // 512 → 256 bits per row: two rows per vector.
+    // Two rows' 256 bits per vector.
     let mut t = [_mm512_setzero_ps(); 8];
     for (j, t) in t.iter_mut().enumerate() {
         let (a, b) = (v[ORDER[2 * j]], v[ORDER[2 * j + 1]]);
-        let lo = _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b);
-        let hi = _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b);
-        *t = _mm512_add_ps(lo, hi);
+        let a = _mm512_castps256_ps512(a);
+        let b = _mm256_castps_pd(b);
+        *t = _mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(a), b));
     }
     // 256 → 128 bits per row: four rows per vector, one per 128-bit lane.
     let mut u = [_mm512_setzero_ps(); 4];
@@ -474,8 +484,9 @@ fn tree<const W: usize>(mut v: [__m512; W]) -> __m512 {
 struct GroupSums {
     count: [f32; GROUP],
     shift: [f32; GROUP],
-    sum: [__m512; GROUP],
-    squares: [__m512; GROUP],
+    /// Each row's lane-wise sums, [`halve`]d.
+    sum: [__m256; GROUP],
+    squares: [__m256; GROUP],
 }
 
 /// What the output of a group of rows needs, row `r` at index `r`.
@@ -489,7 +500,7 @@ impl GroupSums {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
     #[inline]
     fn new() -> Self {
-        let zero = _mm512_setzero_ps();
+        let zero = _mm256_setzero_ps();
         GroupSums {
             // Lanes past the last row of a short group keep zero sums over a count of
             // 1: finite statistics, never far (see `layer_group_stats`), never written.
@@ -521,14 +532,15 @@ impl GroupSums {
                 // With nothing kept (`first` past the end) the count is 0 and the
                 // statistics NaN whatever the shift.
                 self.shift[r] = row.as_flattened().get(first).copied().unwrap_or(0.0);
-                (self.sum[r], self.squares[r]) = shifted_sums(row, &k, self.shift[r]);
+                let (sum, squares) = shifted_sums(row, &k, self.shift[r]);
+                (self.sum[r], self.squares[r]) = (halve(sum), halve(squares));
             }
             NormKind::RmsNorm => {
                 let v: [__m512; W] = std::array::from_fn(|j| {
                     let v = load_block(&row[j]);
                     _mm512_maskz_mul_ps(k[j], v, v)
                 });
-                self.squares[r] = tree(v);
+                self.squares[r] = halve(tree(v));
             }
         }
     }
@@ -581,10 +593,13 @@ impl GroupSums {
                     Some(0)
                 };
                 self.shift[r] = first.map_or(0.0, |i| row[i]);
-                ((self.sum[r], self.squares[r]), n) =
-                    centred::<MASKED, 2>(row, mask, self.shift[r]);
+                let ((sum, squares), kept) = centred::<MASKED, 2>(row, mask, self.shift[r]);
+                (self.sum[r], self.squares[r], n) = (halve(sum), halve(squares), kept);
             }
-            NormKind::RmsNorm => (self.squares[r], n) = sum_squares::<MASKED, 2>(row, mask),
+            NormKind::RmsNorm => {
+                let (squares, kept) = sum_squares::<MASKED, 2>(row, mask);
+                (self.squares[r], n) = (halve(squares), kept);
+            }
         }
         self.count[r] = n as f32;
     }
@@ -710,15 +725,15 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
 #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
 #[inline]
 fn layer_group_stats(
-    sum: &[__m512; GROUP],
-    squares: &[__m512; GROUP],
+    sum: &[__m256; GROUP],
+    squares: &[__m256; GROUP],
     n: __m512,
     shift: &mut [f32; GROUP],
     mut resum: impl FnMut(usize, f32) -> (__m512, __m512),
 ) -> (__m512, __m512) {
     let zero = _mm512_setzero_ps();
     // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-    let finish = |sum: &[__m512; GROUP], squares: &[__m512; GROUP]| {
+    let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
         let corr = _mm512_div_ps(hsum16(sum), n);
         let var = _mm512_sub_ps(_mm512_div_ps(hsum16(squares), n), _mm512_mul_ps(corr, corr));
         (corr, _mm512_max_ps(zero, var))
@@ -730,12 +745,14 @@ fn layer_group_stats(
         return (corr, var);
     }
     let first_corr = to_array(corr);
-    let (mut sum, mut squares) = ([zero; GROUP], [zero; GROUP]);
+    let half_zero = _mm256_setzero_ps();
+    let (mut sum, mut squares) = ([half_zero; GROUP], [half_zero; GROUP]);
     // Lanes past the last row of a short group have zero sums: never far.
     for r in 0..GROUP {
         if far & (1 << r) != 0 {
             shift[r] += first_corr[r];
-            (sum[r], squares[r]) = resum(r, shift[r]);
+            let (s, s2) = resum(r, shift[r]);
+            (sum[r], squares[r]) = (halve(s), halve(s2));
         }
     }
     let (corr2, var2) = finish(&sum, &squares);
