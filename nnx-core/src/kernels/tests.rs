@@ -301,7 +301,8 @@ fn zero_epsilon_constant_rows() {
 )]
 fn lone_outlier_as_shift_is_accurate() {
     let mut rng = Rng(11);
-    for features in [64, 128, 768, 4097] {
+    // 37 and 100: the general short-row scheme, whose last group (of 40 rows) is short.
+    for features in [37, 64, 100, 128, 768, 4097] {
         for outlier in [1e2f32, 1e3, 1e4] {
             let rows = 40;
             let mut x = Vec::with_capacity(rows * features);
@@ -402,10 +403,22 @@ fn chunked_long_rows_match_reference() {
     ignore = "too large for Miri; the scalar path runs under Miri in the smaller tests"
 )]
 fn streamed_long_rows_equal_rows_alone() {
+    // All > 2²¹ elements. Rows one by one (1027, 16387) and in 512-column tiles over
+    // four rows (2048 and 16384, the ends of that range, and 4100): rows not a multiple
+    // of 16 nor of 4, features not a multiple of 16 nor of the tile.
+    for (rows, features) in [
+        (2053, 1027),
+        (1025, 2048),
+        (523, 4100),
+        (129, 16384),
+        (129, 16387),
+    ] {
+        streamed_rows_equal_rows_alone(rows, features);
+    }
+}
+
+fn streamed_rows_equal_rows_alone(rows: usize, features: usize) {
     let mut rng = Rng(8);
-    // > 2²¹ elements; rows not a multiple of 16 (nor of the 4 rows written per column
-    // tile), features not a multiple of the 512-column tile.
-    let (rows, features) = (523, 4100);
     let x = rng.vec(rows * features, -3.0, 5.0);
     let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
     let scale = rng.vec(features, 0.5, 1.5);
@@ -455,7 +468,7 @@ fn streamed_long_rows_equal_rows_alone() {
                     norm_rows_into_with(isa, Threads::Single, xs, mask, features, spec, out)
                         .unwrap();
                     let what = format!(
-                        "{isa} {:?} mask={} delta={delta}",
+                        "{rows}x{features} {isa} {:?} mask={} delta={delta}",
                         spec.kind,
                         mask.is_some()
                     );
@@ -494,7 +507,8 @@ fn grouped_short_rows_are_independent_of_neighbours() {
                     let what = format!("{isa} f={features} {kind:?}");
                     assert_close_to_ref(&all, &want, REF_TOL, &what);
                     // Every row again, alone and as the start of a shorter block.
-                    for start in [0, 5, 17, 36] {
+                    // From 20 and 21: blocks of 17 and 16 rows.
+                    for start in [0, 5, 17, 20, 21, 36] {
                         let r = start * features..rows * features;
                         let part = run_offset(
                             isa,
@@ -533,7 +547,15 @@ fn grouped_short_rows_are_independent_of_neighbours() {
 fn auto_threads_bitwise_equal_to_single() {
     let mut rng = Rng(3);
     // 33x65537 is large enough for streaming stores, with rows that straddle lines.
-    for (rows, features) in [(1000, 300), (6, 65536), (300_000, 1), (37, 19), (33, 65537)] {
+    // 523x4100 streams in column tiles over four rows.
+    for (rows, features) in [
+        (1000, 300),
+        (6, 65536),
+        (300_000, 1),
+        (37, 19),
+        (33, 65537),
+        (523, 4100),
+    ] {
         assert!(rows * features >= PARALLEL_MIN_ELEMS || rows == 37);
         let x = rng.vec(rows * features, -5.0, 5.0);
         let mask: Vec<bool> = (0..x.len())
@@ -582,20 +604,25 @@ fn ieee_special_values_propagate() {
         );
         // A masked-out NaN or infinity stays out of the statistics; only its own output
         // is affected (short rows and chunked long rows, both kinds).
-        for features in [37, 1000] {
+        // `late` lands in a full block after the last group of four blocks (1000: block
+        // 60 of a 1024-element chunk; 53: block 2), `features - 3` in the tail.
+        for (features, late) in [(37, 30), (53, 40), (1000, 970)] {
             let mut x: Vec<f32> = (0..features).map(|i| (i % 37) as f32).collect();
             x[20] = f32::NAN;
             x[21] = f32::INFINITY;
+            x[late] = f32::NAN;
             x[features - 3] = f32::NAN;
-            let mask: Vec<bool> = (0..features)
-                .map(|i| i != 20 && i != 21 && i != features - 3)
-                .collect();
+            let out_of_stats = |i: usize| [20, 21, late, features - 3].contains(&i);
+            let mask: Vec<bool> = (0..features).map(|i| !out_of_stats(i)).collect();
             for spec in [ln, NormSpec::rms_norm(EPS)] {
                 let got = norm_row_with(isa, &x, Some(&mask), &spec);
                 let want = reference(&x, Some(&mask), features, &spec);
                 let what = format!("{isa} masked NaN, {features} {:?}", spec.kind);
                 assert!(
-                    got[20].is_nan() && got[21] == f32::INFINITY && got[features - 3].is_nan(),
+                    got[20].is_nan()
+                        && got[21] == f32::INFINITY
+                        && got[late].is_nan()
+                        && got[features - 3].is_nan(),
                     "{what}"
                 );
                 assert_close_to_ref(&got, &want, REF_TOL, &what);
