@@ -33,8 +33,9 @@
 //!   Large outputs ([`Stores::Streaming`]) are written with streaming stores in whole
 //!   64-byte lines (the line shared by two rows is written once the second row's
 //!   statistics are known, each lane with its own row's), which saves the
-//!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach
-//!   memory, never their values, so rows still do not depend on their neighbours.
+//!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only
+//!   changes how bytes reach memory, never their values, so rows still do not depend
+//!   on their neighbours.
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
 //! helpers and [`straddle`]'s expanding load, which only touch lanes inside the slice
