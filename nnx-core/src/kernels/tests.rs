@@ -479,6 +479,83 @@ fn streamed_rows_equal_rows_alone(rows: usize, features: usize) {
     }
 }
 
+/// The output pass of long rows walks forwards or backwards depending on where `scale`
+/// and `bias` sit relative to `out` modulo 4 KiB (as well as `x`); either way every bit
+/// is the same. Cached (3 rows) and streamed (> 2²¹ elements) outputs, rows one by one
+/// and in tiles; at 1027 and 4100 features the offsets change from row to row, so rows
+/// of one call go different ways.
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "too large for Miri; the scalar path runs under Miri in the smaller tests"
+)]
+fn output_direction_does_not_change_results() {
+    for (rows, features) in [
+        (3, 1027),
+        (3, 4096),
+        (2053, 1027),
+        (523, 4100),
+        (1025, 2048),
+    ] {
+        let mut rng = Rng(9);
+        let x = rng.vec(rows * features, -3.0, 5.0);
+        let scale = rng.vec(features, 0.5, 1.5);
+        let bias = rng.vec(features, -1.0, 1.0);
+        let mut out = vec![0.0f32; x.len()];
+        let mut scale_buf = vec![0.0f32; features + 1024];
+        let mut bias_buf = vec![0.0f32; features + 1024];
+        // Copies `data` into `buf` so that it starts `below` bytes under `out` modulo 4 KiB.
+        let place = |buf: &mut Vec<f32>, data: &[f32], out: *const f32, below: usize| {
+            let want = (out as usize).wrapping_sub(below) % 4096;
+            let at = (want + 4096 - buf.as_ptr() as usize % 4096) % 4096 / 4;
+            buf[at..at + data.len()].copy_from_slice(data);
+            at
+        };
+        // `x` at the same offset as `out`, which favours neither direction.
+        let mut x_buf = vec![0.0f32; x.len() + 1024];
+        let x_at = place(&mut x_buf, &x, out.as_ptr(), 0);
+        let x = &x_buf[x_at..][..x.len()];
+        let mut results = Vec::new();
+        // 48 bytes below `out` favours walking backwards, 48 above forwards.
+        for below in [0, 48, 4096 - 48] {
+            let s_at = place(&mut scale_buf, &scale, out.as_ptr(), below);
+            let b_at = place(&mut bias_buf, &bias, out.as_ptr(), below);
+            let (sc, bc) = (
+                &scale_buf[s_at..][..features],
+                &bias_buf[b_at..][..features],
+            );
+            #[cfg(target_arch = "x86_64")]
+            if below != 0 {
+                let backwards = avx512::walk_backwards(&out, x, sc, bc);
+                assert_eq!(backwards, below == 48, "{rows}x{features} below={below}");
+            }
+            let spec = NormSpec {
+                scale: Some(sc),
+                bias: Some(bc),
+                ..NormSpec::layer_norm(EPS)
+            };
+            for isa in Isa::all_available() {
+                norm_rows_into_with(isa, Threads::Single, x, None, features, &spec, &mut out)
+                    .unwrap();
+                results.push((isa, below, out.clone()));
+            }
+        }
+        let spec = NormSpec {
+            scale: Some(&scale),
+            bias: Some(&bias),
+            ..NormSpec::layer_norm(EPS)
+        };
+        let want = reference(x, None, features, &spec);
+        for (isa, below, got) in &results {
+            let what = format!("{rows}x{features} {isa} below={below}");
+            // Bits are equal within an ISA (different ISAs sum in different orders).
+            let first = results.iter().find(|(i, ..)| i == isa).unwrap();
+            assert_bitwise(got, &first.2, &what);
+            assert_close_to_ref(got, &want, 1e-5, &what);
+        }
+    }
+}
+
 /// Short rows are normalised several at a time; a row's result must not depend on which
 /// rows share its group (group sizes 1..=16 and ragged last groups included).
 #[test]
