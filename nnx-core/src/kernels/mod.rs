@@ -439,6 +439,8 @@ impl CheckedIsa {
     /// The ISA is dispatched here, once per block: the row loop runs inside the chosen
     /// path's `#[target_feature]` function.
     #[inline]
+    // Only the AVX-512 path streams; elsewhere `stores` goes unread.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     fn norm_rows(
         self,
         x: &[f32],
