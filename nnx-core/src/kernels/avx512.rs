@@ -1,5 +1,6 @@
-//! AVX-512 (F + BW + VL) path: 16 lanes and per-lane `__mmask16` masks that serve both
-//! for row tails and for the bool mask, so masked-out lanes never reach a sum.
+//! AVX-512 (F + BW + VL, and POPCNT for counting kept lanes) path: 16 lanes and
+//! per-lane `__mmask16` masks that serve both for row tails and for the bool mask, so
+//! masked-out lanes never reach a sum.
 //!
 //! The whole row loop runs inside one `#[target_feature]` function ([`norm_rows`]), so
 //! the ISA is dispatched once per block of rows and every helper inlines into it. Two
@@ -69,7 +70,7 @@ const TILE: usize = 512;
 /// Normalises every `features`-long row of `x` into `out` (see `scalar::norm_row` for the
 /// semantics). `mask`, `out` and `x` have the same length; `spec`'s slices have
 /// `features` elements.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 pub(super) fn norm_rows(
     x: &[f32],
     mask: Option<&[bool]>,
@@ -97,7 +98,7 @@ pub(super) fn norm_rows(
 
 /// [`norm_rows`] specialised on the affine parameters (absent ones are empty slices and
 /// never read) and on the presence of a mask (absent: empty slice, all lanes kept).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn rows_with<const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     mask: Option<&[bool]>,
@@ -146,7 +147,7 @@ fn tail_mask(len: usize) -> __mmask16 {
 }
 
 /// Loads the lanes of `x[..16]` selected by `k`; other lanes are zero.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn load(x: &[f32], k: __mmask16) -> __m512 {
     let k = k & tail_mask(x.len());
@@ -156,7 +157,7 @@ fn load(x: &[f32], k: __mmask16) -> __m512 {
 }
 
 /// Stores the lanes of `v` selected by `k` into `out[..16]`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn store(out: &mut [f32], k: __mmask16, v: __m512) {
     let k = k & tail_mask(out.len());
@@ -165,7 +166,7 @@ fn store(out: &mut [f32], k: __mmask16, v: __m512) {
 }
 
 /// The lane mask of `m[..16]`: bit i set iff `m[i]` (bits past `m.len()` clear).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn bool_lanes(m: &[bool]) -> __mmask16 {
     let k = tail_mask(m.len());
@@ -175,7 +176,7 @@ fn bool_lanes(m: &[bool]) -> __mmask16 {
 }
 
 /// Loads a full block.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn load_block(x: &[f32; LANES]) -> __m512 {
     // SAFETY: the array has 16 elements; loadu has no alignment requirement.
@@ -183,7 +184,7 @@ fn load_block(x: &[f32; LANES]) -> __m512 {
 }
 
 /// Stores a full block.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn store_block(out: &mut [f32; LANES], v: __m512) {
     // SAFETY: the array has 16 elements; storeu has no alignment requirement.
@@ -191,7 +192,7 @@ fn store_block(out: &mut [f32; LANES], v: __m512) {
 }
 
 /// The lane mask of a full block of bools.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn bool_block(m: &[bool; LANES]) -> __mmask16 {
     // SAFETY: the array is 16 one-byte bools (0 or 1); loadu has no alignment requirement.
@@ -206,7 +207,7 @@ fn bool_block(m: &[bool; LANES]) -> __mmask16 {
 /// first. With `MASKED`, `m` (same length as `x`) selects the kept lanes,
 /// otherwise all are kept. Returns the merged accumulator and the number of kept
 /// elements (counted from the lane masks, no separate pass).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
     x: &[f32],
@@ -267,7 +268,7 @@ fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
 }
 
 /// `Σ x²` over the kept lanes of `x`, lane-wise, and the kept count.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn sum_squares<const MASKED: bool, const ACCS: usize>(x: &[f32], m: &[bool]) -> (__m512, usize) {
     fold::<MASKED, ACCS, _>(
@@ -281,7 +282,7 @@ fn sum_squares<const MASKED: bool, const ACCS: usize>(x: &[f32], m: &[bool]) -> 
 
 /// `(Σd, Σd²)` lane-wise with `d = x - shift` over the kept lanes of `x`, and the kept
 /// count.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn centred<const MASKED: bool, const ACCS: usize>(
     x: &[f32],
@@ -304,7 +305,7 @@ fn centred<const MASKED: bool, const ACCS: usize>(
 
 /// A row's 16 lane-wise partial sums folded to 8: lanes `i` and `i + 8` added (the
 /// first level of [`hsum16`], done per row so that a group keeps half the bytes).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn halve(v: __m512) -> __m256 {
     let hi = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(v)));
@@ -315,7 +316,7 @@ fn halve(v: __m512) -> __m256 {
 /// pairwise reduction of their [`halve`]d sums). Each row's lanes are added in the same
 /// fixed pattern whatever its position, so a row's sum does not depend on the other
 /// rows.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn hsum16(v: &[__m256; GROUP]) -> __m512 {
     // Feed rows in the order that makes the result come out in natural order: the last
@@ -352,7 +353,7 @@ fn hsum16(v: &[__m256; GROUP]) -> __m512 {
 }
 
 /// Short rows, [`GROUP`] at a time (see the module docs).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     mask: &[bool],
@@ -411,7 +412,7 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 /// the output's stores drain slowly on Zen 4 (one 512-bit store per two cycles); with
 /// the two interleaved, the core always has independent work: 1.25x at 64 features,
 /// 1.1x at 128, against summing a whole group, then writing it.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     mask: &[bool],
@@ -459,7 +460,7 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
 }
 
 /// Pairwise sum of `W` vectors (fixed order).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn tree<const W: usize>(mut v: [__m512; W]) -> __m512 {
     let mut width = W / 2;
@@ -502,7 +503,7 @@ struct GroupStats {
 }
 
 impl GroupSums {
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn new() -> Self {
         let zero = _mm256_setzero_ps();
@@ -519,7 +520,7 @@ impl GroupSums {
     }
 
     /// Sums row `row` (`mask`: its mask, `None` when unmasked) into lane `r`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn add_row<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         &mut self,
@@ -554,7 +555,7 @@ impl GroupSums {
 
     /// The group's statistics. `resum(r, shift)` sums row `r` again around `shift`
     /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn finish<const SCALE: bool, const BIAS: bool>(
         &mut self,
@@ -580,7 +581,7 @@ impl GroupSums {
 
     /// Sums a short row of any length (`mask`: its mask, empty when unmasked) into
     /// lane `r`, as [`GroupSums::add_row`] does for fixed widths.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn add_any_row<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         &mut self,
@@ -623,7 +624,7 @@ impl GroupStats {
     }
 
     /// Writes row `r` of the group (`x` in, `out` out) with `scale`/`bias` in registers.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn write_row<const W: usize, const SCALE: bool, const BIAS: bool>(
         &self,
@@ -646,7 +647,7 @@ impl GroupStats {
 }
 
 /// [`RowKeep`] of a fixed-width row from its mask (`None`: every element kept).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn keep<const W: usize, const MASKED: bool>(mask: Option<&[[bool; LANES]; W]>) -> RowKeep<W> {
     match mask {
@@ -670,7 +671,7 @@ struct RowKeep<const W: usize> {
 
 /// [`RowKeep`] from a row's mask, read 64 bools at a time as in [`blocks_keep`], with
 /// the first kept element found by one `tzcnt` per 64.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn row_keep<const W: usize>(mask: &[[bool; LANES]; W]) -> RowKeep<W> {
     const { assert!(W.is_multiple_of(4)) };
@@ -693,7 +694,7 @@ fn row_keep<const W: usize>(mask: &[[bool; LANES]; W]) -> RowKeep<W> {
 }
 
 /// Bit `i` set iff the `i`-th of 64 bools is true.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn quad_bits(quad: &[[bool; LANES]; 4]) -> u64 {
     // SAFETY: `quad` is 4 × 16 contiguous one-byte bools (0 or 1) = 64 bytes; loadu has
@@ -704,7 +705,7 @@ fn quad_bits(quad: &[[bool; LANES]; 4]) -> u64 {
 
 /// The lane masks of `N` blocks of bools and how many are set, read 64 bools at a time:
 /// one load and one test per four blocks, one count per 64 elements.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u32) {
     let mut lanes = [0; N];
@@ -729,7 +730,7 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
 /// their lane-wise shifted sums `Σd`, `Σd²` (`d = x - shift[r]`) and kept counts `n`.
 /// Rows whose shift is far from their mean (see `row::FAR_SHIFT`) are summed again by
 /// `resum(r, shift)` around the mean just found, which becomes their `shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn layer_group_stats(
     sum: &[__m256; GROUP],
@@ -770,7 +771,7 @@ fn layer_group_stats(
 }
 
 /// `(Σd, Σd²)` lane-wise over the kept lanes of one fixed-width row, `d = x - shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn shifted_sums<const W: usize>(
     row: &[[f32; LANES]; W],
@@ -786,7 +787,7 @@ fn shifted_sums<const W: usize>(
     (tree(d), squares)
 }
 
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn to_array(v: __m512) -> [f32; GROUP] {
     let mut a = [0.0; GROUP];
@@ -795,7 +796,7 @@ fn to_array(v: __m512) -> [f32; GROUP] {
 }
 
 /// Long rows: chunked statistics, then the output pass (see the module docs).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     mask: &[bool],
@@ -926,7 +927,7 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
 
     /// Row `r`'s statistics, after writing its head (with the previous row's statistics
     /// `prev`, when there is a previous row) and, on the last row, its tail.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [f32]) -> RowStats {
         let (x, p, features) = (self.x, self.p, self.features);
@@ -966,7 +967,7 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
     }
 
     /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body).
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn body(&self, r: usize, st: &RowStats, cols: std::ops::Range<usize>, out: &mut [f32]) {
         let (start, head, body_end) = self.span(r);
@@ -1023,7 +1024,7 @@ fn affine(s: &[f32], a: usize, b: usize) -> &[f32] {
 }
 
 /// One long row's statistics, chunk by chunk.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     xr: &[f32],
@@ -1050,7 +1051,7 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 /// LayerNorm: one pass over the chunk shifted by its first kept element, as the
 /// fixed-width short rows do (see [`GroupSums`]), and a second pass from L1, shifted by
 /// the chunk mean just found, only when that element lies far from the mean.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge: &mut ChunkMerge) {
     match kind {
@@ -1072,7 +1073,7 @@ fn add_chunk<const MASKED: bool>(xc: &[f32], mc: &[bool], kind: NormKind, merge:
 }
 
 /// Stores a full block, streaming (bypassing the caches) when it is 64-byte aligned.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn stream_block(out: &mut [f32; LANES], v: __m512) {
     if (out.as_ptr() as usize).is_multiple_of(64) {
@@ -1084,7 +1085,7 @@ fn stream_block(out: &mut [f32; LANES], v: __m512) {
 }
 
 /// The normalisation formula of [`apply`] on one block, with per-lane statistics.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn norm_block<const SCALE: bool, const BIAS: bool>(
     v: __m512,
@@ -1111,7 +1112,7 @@ fn norm_block<const SCALE: bool, const BIAS: bool>(
 
 /// [`apply`] on whole blocks with streaming stores (`out` line-aligned, its length a
 /// multiple of 16).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn apply_stream<const SCALE: bool, const BIAS: bool>(
     x: &[f32],
@@ -1148,7 +1149,7 @@ fn apply_stream<const SCALE: bool, const BIAS: bool>(
 
 /// The line shared by two rows: its first `lo` elements end the previous row (statistics
 /// `prev`), the rest start the next one (`st`). `x` and `out` are that 16-element window.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn straddle<const SCALE: bool, const BIAS: bool>(
@@ -1189,7 +1190,7 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
 /// [`norm_block`] for the rounding), specialised
 /// on which affine parameters are present (absent ones are empty slices and never
 /// read). Without a bias nothing is added: `y + 0` would turn -0 into +0.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn apply<const SCALE: bool, const BIAS: bool>(
     x: &[f32],

@@ -114,7 +114,7 @@ pub enum Isa {
     Scalar,
     /// x86_64 AVX2 with FMA.
     Avx2Fma,
-    /// x86_64 AVX-512 F, BW and VL.
+    /// x86_64 AVX-512 F, BW and VL (with POPCNT, which every AVX-512 CPU has).
     Avx512,
     /// aarch64 Advanced SIMD.
     Neon,
@@ -141,6 +141,7 @@ impl Isa {
                 is_x86_feature_detected!("avx512f")
                     && is_x86_feature_detected!("avx512bw")
                     && is_x86_feature_detected!("avx512vl")
+                    && is_x86_feature_detected!("popcnt")
             }
             #[cfg(target_arch = "aarch64")]
             Isa::Neon => std::arch::is_aarch64_feature_detected!("neon"),
@@ -452,7 +453,7 @@ impl CheckedIsa {
     ) {
         match self.0 {
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: `CheckedIsa` only holds `Avx512` when avx512f/bw/vl were detected.
+            // SAFETY: `CheckedIsa` only holds `Avx512` when avx512f/bw/vl and popcnt were detected.
             Isa::Avx512 => unsafe { avx512::norm_rows(x, mask, features, spec, out, stores) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `CheckedIsa` only holds `Avx2Fma` when avx2 and fma were detected.
