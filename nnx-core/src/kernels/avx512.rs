@@ -36,7 +36,8 @@
 //!   statistics are known, each lane with its own row's), which saves the
 //!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only
 //!   changes how bytes reach memory, never their values, so rows still do not depend
-//!   on their neighbours.
+//!   on their neighbours. Each row's output pass walks forwards or backwards,
+//!   whichever keeps its loads clear of the stores just made ([`walk_backwards`]).
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
 //! helpers and [`straddle`]'s expanding load, which only touch lanes inside the slice
@@ -833,7 +834,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
                 NormKind::LayerNorm => merge.layer_stats(p.eps),
                 NormKind::RmsNorm => merge.rms_stats(p.eps),
             };
-            let backwards = walk_backwards(or, xr, p.scale, p.bias);
+            let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
         }
         return;
@@ -844,7 +845,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     if !(TILED_MIN..=TILED_MAX).contains(&features) {
         for r in 0..rows {
             let st = lines.edges(r, prev, out);
-            lines.body(r, &st, 0..features, out);
+            lines.body(r, &st, 0..features, lines.backwards(r, out), out);
             prev = Some(st);
         }
     } else {
@@ -865,13 +866,13 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             }
             for k in 0..tiles {
                 for r in block.clone() {
-                    // A row written backwards takes its tiles in reverse order too.
-                    let t = if backwards[r - first_row] {
-                        tiles - 1 - k
-                    } else {
-                        k
-                    };
-                    lines.body(r, &stats[r - first_row], t * TILE..(t + 1) * TILE, out);
+                    // A row written backwards takes its tiles in reverse order too. (In
+                    // the rare block whose rows go different ways, they no longer share
+                    // a `scale`/`bias` tile at each step; the result is the same.)
+                    let i = r - first_row;
+                    let t = if backwards[i] { tiles - 1 - k } else { k };
+                    let cols = t * TILE..(t + 1) * TILE;
+                    lines.body(r, &stats[i], cols, backwards[i], out);
                 }
             }
         }
@@ -915,7 +916,8 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
     /// its `out`, `x`, `scale` and `bias` are the same all along the row).
     fn backwards(&self, r: usize, out: &[f32]) -> bool {
         let start = r * self.features;
-        walk_backwards(&out[start..], &self.x[start..], self.p.scale, self.p.bias)
+        let sources = [&self.x[start..], self.p.scale, self.p.bias];
+        walk_backwards(&out[start..], sources, Stores::Streaming)
     }
 
     /// Where row `r` starts, and its body, `head..body_end` (relative to the start).
@@ -966,10 +968,18 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
         st
     }
 
-    /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body).
+    /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body),
+    /// walking `backwards` or forwards.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
-    fn body(&self, r: usize, st: &RowStats, cols: std::ops::Range<usize>, out: &mut [f32]) {
+    fn body(
+        &self,
+        r: usize,
+        st: &RowStats,
+        cols: std::ops::Range<usize>,
+        backwards: bool,
+        out: &mut [f32],
+    ) {
         let (start, head, body_end) = self.span(r);
         let (a, b) = (head + cols.start, (head + cols.end).min(body_end));
         if a >= b {
@@ -982,27 +992,35 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
             &self.x[start + a..start + b],
             &mut out[start + a..start + b],
         );
-        let backwards = walk_backwards(ob, xb, sc, bc);
         apply_stream::<SCALE, BIAS>(xb, st, sc, bc, ob, backwards);
     }
 }
 
-/// Whether an output pass that writes `out` while loading the same positions of `x`,
-/// `scale` and `bias` (empty when absent, and then ignored) should walk backwards.
+/// Whether an output pass that writes `out` while loading the same positions of
+/// `sources` (`x`, `scale`, `bias`; empty ones, absent parameters, are ignored) should
+/// walk backwards.
 ///
 /// A load whose address matches, in its low 12 bits, a store still in flight waits for
 /// that store (4K aliasing). Walking forwards, the loads of a source that sits a little
 /// *below* `out` modulo 4 KiB run into the lines just stored; walking backwards, those
 /// of a source a little *above*. So this walks backwards when the nearest such conflict
-/// lies ahead, within the distance where it was measured to cost on Zen 4: for `x`,
-/// `out` less than 2 KiB above it (streamed rows); for `scale` and `bias`, 16-192 bytes
-/// (1.3-1.6x slower at 1024x4096 streamed and 512x1024 cached, 48-80 bytes worst).
-/// Further away, walking backwards only costs: with them 400 bytes below `out` (where a
-/// default allocation put them at 512x2048) it was 10-15% slower than forwards.
-pub(super) fn walk_backwards(out: &[f32], x: &[f32], scale: &[f32], bias: &[f32]) -> bool {
+/// lies ahead, within the distance where it was measured to cost on Zen 4 (both ways
+/// cost where nothing aliases: 10-15% at 512x2048 with `scale`/`bias` 400 bytes below
+/// `out`):
+/// - `scale` and `bias`: under 256 bytes (48-80 bytes below `out`: 1.2-1.5x slower
+///   forwards, streamed at 1024x4096 and 64x65536 and cached at 512x1024).
+/// - `x`, written with ordinary stores: under 256 bytes as well (64 bytes: 1.05-1.4x
+///   at 512x1024, 256x4096 and 1024x512; from 1 KiB on, forwards was as fast or
+///   faster).
+/// - `x`, written with streaming stores, which stay in flight longer: under 2 KiB.
+pub(super) fn walk_backwards(out: &[f32], sources: [&[f32]; 3], stores: Stores) -> bool {
     const PAGE: usize = 4096;
+    let x_near = match stores {
+        Stores::Cached => 256,
+        Stores::Streaming => PAGE / 2,
+    };
     let (mut ahead, mut behind) = (PAGE, PAGE);
-    for (source, near) in [(x, PAGE / 2), (scale, 256), (bias, 256)] {
+    for (source, near) in sources.into_iter().zip([x_near, 256, 256]) {
         if source.is_empty() {
             continue;
         }

@@ -440,8 +440,6 @@ impl CheckedIsa {
     /// The ISA is dispatched here, once per block: the row loop runs inside the chosen
     /// path's `#[target_feature]` function.
     #[inline]
-    // Only the AVX-512 path streams; elsewhere `stores` goes unread.
-    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
     fn norm_rows(
         self,
         x: &[f32],
@@ -451,6 +449,9 @@ impl CheckedIsa {
         out: &mut [f32],
         stores: Stores,
     ) {
+        // Only the AVX-512 path streams.
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = stores;
         match self.0 {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `CheckedIsa` only holds `Avx512` when avx512f/bw/vl and popcnt were detected.

@@ -505,7 +505,7 @@ fn output_direction_does_not_change_results() {
         let mut scale_buf = vec![0.0f32; features + 1024];
         let mut bias_buf = vec![0.0f32; features + 1024];
         // Copies `data` into `buf` so that it starts `below` bytes under `out` modulo 4 KiB.
-        let place = |buf: &mut Vec<f32>, data: &[f32], out: *const f32, below: usize| {
+        let place = |buf: &mut [f32], data: &[f32], out: *const f32, below: usize| {
             let want = (out as usize).wrapping_sub(below) % 4096;
             let at = (want + 4096 - buf.as_ptr() as usize % 4096) % 4096 / 4;
             buf[at..at + data.len()].copy_from_slice(data);
@@ -515,44 +515,80 @@ fn output_direction_does_not_change_results() {
         let mut x_buf = vec![0.0f32; x.len() + 1024];
         let x_at = place(&mut x_buf, &x, out.as_ptr(), 0);
         let x = &x_buf[x_at..][..x.len()];
-        let mut results = Vec::new();
-        // 48 bytes below `out` favours walking backwards, 48 above forwards.
-        for below in [0, 48, 4096 - 48] {
-            let s_at = place(&mut scale_buf, &scale, out.as_ptr(), below);
-            let b_at = place(&mut bias_buf, &bias, out.as_ptr(), below);
-            let (sc, bc) = (
-                &scale_buf[s_at..][..features],
-                &bias_buf[b_at..][..features],
-            );
-            #[cfg(target_arch = "x86_64")]
-            if below != 0 {
-                let backwards = avx512::walk_backwards(&out, x, sc, bc);
-                assert_eq!(backwards, below == 48, "{rows}x{features} below={below}");
-            }
-            let spec = NormSpec {
-                scale: Some(sc),
-                bias: Some(bc),
-                ..NormSpec::layer_norm(EPS)
-            };
-            for isa in Isa::all_available() {
-                norm_rows_into_with(isa, Threads::Single, x, None, features, &spec, &mut out)
-                    .unwrap();
-                results.push((isa, below, out.clone()));
-            }
-        }
         let spec = NormSpec {
             scale: Some(&scale),
             bias: Some(&bias),
             ..NormSpec::layer_norm(EPS)
         };
         let want = reference(x, None, features, &spec);
-        for (isa, below, got) in &results {
-            let what = format!("{rows}x{features} {isa} below={below}");
-            // Bits are equal within an ISA (different ISAs sum in different orders).
-            let first = results.iter().find(|(i, ..)| i == isa).unwrap();
-            assert_bitwise(got, &first.2, &what);
-            assert_close_to_ref(got, &want, 1e-5, &what);
+        for isa in Isa::all_available() {
+            let mut first = None;
+            // 48 bytes below `out` favours walking backwards, 48 above forwards.
+            for below in [0, 48, 4096 - 48] {
+                let s_at = place(&mut scale_buf, &scale, out.as_ptr(), below);
+                let b_at = place(&mut bias_buf, &bias, out.as_ptr(), below);
+                let (sc, bc) = (
+                    &scale_buf[s_at..][..features],
+                    &bias_buf[b_at..][..features],
+                );
+                let what = format!("{rows}x{features} {isa} below={below}");
+                #[cfg(target_arch = "x86_64")]
+                if below != 0 {
+                    let stores = Stores::for_len(x.len());
+                    let backwards = avx512::walk_backwards(&out, [x, sc, bc], stores);
+                    assert_eq!(backwards, below == 48, "{what}");
+                }
+                let spec = NormSpec {
+                    scale: Some(sc),
+                    bias: Some(bc),
+                    ..NormSpec::layer_norm(EPS)
+                };
+                norm_rows_into_with(isa, Threads::Single, x, None, features, &spec, &mut out)
+                    .unwrap();
+                assert_close_to_ref(&out, &want, 1e-5, &what);
+                // Bits are equal within an ISA (different ISAs sum in different orders).
+                match &first {
+                    None => first = Some(out.clone()),
+                    Some(first) => assert_bitwise(&out, first, &what),
+                }
+            }
         }
+    }
+}
+
+/// The direction rule itself, on sub-slices of one buffer (so offsets are exact): the
+/// nearest conflict wins, each source within its own distance, and sources at the same
+/// offset as `out` or absent count for nothing.
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn walk_backwards_picks_the_farther_conflict() {
+    use super::avx512::walk_backwards;
+    let buf = vec![0.0f32; 4096];
+    let out = &buf[2048..];
+    // A source `bytes` below `out` modulo 4 KiB (negative: above).
+    let at = |bytes: isize| &buf[(2048 - bytes / 4) as usize..];
+    let none: &[f32] = &[];
+    let cases = [
+        // (x, scale, bias, stores, backwards)
+        (at(64), none, none, Stores::Streaming, true),
+        (at(1536), none, none, Stores::Streaming, true),
+        (at(2560), none, none, Stores::Streaming, false),
+        (at(64), none, none, Stores::Cached, true),
+        (at(1536), none, none, Stores::Cached, false),
+        (at(-64), none, none, Stores::Cached, false),
+        (at(0), at(48), at(48), Stores::Cached, true),
+        (at(0), at(48), at(-16), Stores::Cached, false),
+        (at(0), at(48), at(-100), Stores::Streaming, true),
+        (at(0), at(300), none, Stores::Streaming, false),
+        (at(0), none, at(200), Stores::Cached, true),
+        (at(0), at(0), at(0), Stores::Streaming, false),
+    ];
+    for (i, (x, scale, bias, stores, want)) in cases.into_iter().enumerate() {
+        assert_eq!(
+            walk_backwards(out, [x, scale, bias], stores),
+            want,
+            "case {i}"
+        );
     }
 }
 
