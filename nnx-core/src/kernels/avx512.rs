@@ -853,15 +853,13 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         // column tiles over a few rows at a time, so that each tile of `scale`/`bias`
         // is loaded into L1 once per block of rows instead of once per row.
         let mut stats = [RowStats::default(); TILE_ROWS];
+        let mut backwards = [false; TILE_ROWS];
         let tiles = features.div_ceil(TILE);
         for first_row in (0..rows).step_by(TILE_ROWS) {
             let block = first_row..(first_row + TILE_ROWS).min(rows);
             for r in block.clone() {
                 stats[r - first_row] = lines.edges(r, prev, out);
                 prev = Some(stats[r - first_row]);
-            }
-            let mut backwards = [false; TILE_ROWS];
-            for r in block.clone() {
                 backwards[r - first_row] = lines.backwards(r, out);
             }
             for k in 0..tiles {

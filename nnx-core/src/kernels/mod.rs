@@ -530,7 +530,8 @@ fn run_rows(
 }
 
 /// Splits the rows into blocks of whole rows and runs them on the rayon pool. Each row is
-/// still computed by the same code (which depends only on `features`), so the split does not change any bit.
+/// still computed by the same code (which depends only on `features`), so the split does
+/// not change any bit.
 fn run_parallel(
     isa: CheckedIsa,
     x: &[f32],
