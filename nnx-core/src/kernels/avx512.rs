@@ -501,6 +501,11 @@ struct GroupStats {
     shift: [f32; GROUP],
     corr: [f32; GROUP],
     inv: [f32; GROUP],
+    /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather than
+    /// once per row by [`GroupStats::write_row`]: the short rows' output is bound by
+    /// floating-point throughput (about 1.3 512-bit operations per cycle on Zen 4), and
+    /// those are three of its 30-odd per 64-feature row.
+    neg_corr: [f32; GROUP],
 }
 
 impl GroupSums {
@@ -573,10 +578,12 @@ impl GroupSums {
             }
             NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&self.squares), n)),
         };
+        let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
         GroupStats {
             shift: self.shift,
             corr: to_array(corr),
-            inv: to_array(_mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)))),
+            inv: to_array(inv),
+            neg_corr: to_array(neg_corr(corr, inv)),
         }
     }
 
@@ -635,11 +642,11 @@ impl GroupStats {
         bv: &[__m512; W],
         out: &mut [[f32; LANES]; W],
     ) {
-        let stats = (
-            _mm512_set1_ps(self.shift[r]),
-            _mm512_set1_ps(self.corr[r]),
-            _mm512_set1_ps(self.inv[r]),
-        );
+        let stats = LaneStats {
+            shift: _mm512_set1_ps(self.shift[r]),
+            inv: _mm512_set1_ps(self.inv[r]),
+            neg_corr: _mm512_set1_ps(self.neg_corr[r]),
+        };
         for j in 0..W {
             let y = norm_block::<SCALE, BIAS>(load_block(&x[j]), stats, sv[j], bv[j]);
             store_block(&mut out[j], y);
@@ -1100,24 +1107,53 @@ fn stream_block(out: &mut [f32; LANES], v: __m512) {
     }
 }
 
+/// Per-lane statistics in the form [`norm_block`] takes them.
+#[derive(Clone, Copy)]
+struct LaneStats {
+    shift: __m512,
+    inv: __m512,
+    neg_corr: __m512,
+}
+
+impl LaneStats {
+    /// Every lane with the statistics of one row.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+    #[inline]
+    fn splat(st: &RowStats) -> Self {
+        let inv = _mm512_set1_ps(st.inv_std);
+        LaneStats {
+            shift: _mm512_set1_ps(st.shift),
+            inv,
+            neg_corr: neg_corr(_mm512_set1_ps(st.corr), inv),
+        }
+    }
+}
+
+/// The term `-corr * inv` that [`norm_block`] adds, lane by lane.
+///
+/// `(x - shift - corr) * inv` is computed as `(x - shift) * inv + (-corr * inv)` in one
+/// rounding: three operations per block instead of four. Where `corr` is 0 the added
+/// term is -0, which changes nothing: not `0 * inv`, which is NaN when `inv` is
+/// infinite (a constant row with `epsilon = 0`), nor +0, which would turn a -0 output
+/// into +0.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn neg_corr(corr: __m512, inv: __m512) -> __m512 {
+    let neg_zero = _mm512_set1_ps(-0.0);
+    let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(corr, _mm512_setzero_ps());
+    _mm512_mask_sub_ps(neg_zero, nonzero, neg_zero, _mm512_mul_ps(corr, inv))
+}
+
 /// The normalisation formula of [`apply`] on one block, with per-lane statistics.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn norm_block<const SCALE: bool, const BIAS: bool>(
     v: __m512,
-    (shift, corr, inv): (__m512, __m512, __m512),
+    st: LaneStats,
     s: __m512,
     b: __m512,
 ) -> __m512 {
-    // `(x - shift - corr) * inv` as `(x - shift) * inv + (-corr * inv)` in one rounding:
-    // three operations per block instead of four. Where `corr` is 0 the added term is
-    // -0, which changes nothing: not `0 * inv`, which is NaN when `inv` is infinite
-    // (a constant row with `epsilon = 0`), nor +0, which would turn a -0 output into +0.
-    // (Loop-invariant: computed once per row.)
-    let neg_zero = _mm512_set1_ps(-0.0);
-    let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(corr, _mm512_setzero_ps());
-    let neg_corr = _mm512_mask_sub_ps(neg_zero, nonzero, neg_zero, _mm512_mul_ps(corr, inv));
-    let normed = _mm512_fmadd_ps(_mm512_sub_ps(v, shift), inv, neg_corr);
+    let normed = _mm512_fmadd_ps(_mm512_sub_ps(v, st.shift), st.inv, st.neg_corr);
     match (SCALE, BIAS) {
         (true, true) => _mm512_fmadd_ps(normed, s, b),
         (true, false) => _mm512_mul_ps(normed, s),
@@ -1138,18 +1174,14 @@ fn apply_stream<const SCALE: bool, const BIAS: bool>(
     out: &mut [f32],
     backwards: bool,
 ) {
-    let stats = (
-        _mm512_set1_ps(st.shift),
-        _mm512_set1_ps(st.corr),
-        _mm512_set1_ps(st.inv_std),
-    );
+    let stats = LaneStats::splat(st);
     let (xb, _) = x.as_chunks::<LANES>();
     let (ob, _) = out.as_chunks_mut::<LANES>();
     let (sb, _) = scale.as_chunks::<LANES>();
     let (bb, _) = bias.as_chunks::<LANES>();
     let mut block = |i: usize| {
-        let s = if SCALE { load_block(&sb[i]) } else { stats.2 };
-        let b = if BIAS { load_block(&bb[i]) } else { stats.2 };
+        let s = if SCALE { load_block(&sb[i]) } else { stats.inv };
+        let b = if BIAS { load_block(&bb[i]) } else { stats.inv };
         stream_block(
             &mut ob[i],
             norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b),
@@ -1179,11 +1211,12 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
 ) {
     let next = !tail_mask(lo);
     let lane = |a: f32, b: f32| _mm512_mask_blend_ps(next, _mm512_set1_ps(a), _mm512_set1_ps(b));
-    let stats = (
-        lane(prev.shift, st.shift),
-        lane(prev.corr, st.corr),
-        lane(prev.inv_std, st.inv_std),
-    );
+    let inv = lane(prev.inv_std, st.inv_std);
+    let stats = LaneStats {
+        shift: lane(prev.shift, st.shift),
+        inv,
+        neg_corr: neg_corr(lane(prev.corr, st.corr), inv),
+    };
     // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
     let params = |s: &[f32]| {
         let end = load(&s[s.len() - lo..], ALL);
@@ -1192,8 +1225,8 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
         // `16 - lo` elements of `s`, which has at least that many (asserted).
         unsafe { _mm512_mask_expandloadu_ps(end, next, s.as_ptr()) }
     };
-    let s = if SCALE { params(scale) } else { stats.2 };
-    let b = if BIAS { params(bias) } else { stats.2 };
+    let s = if SCALE { params(scale) } else { stats.inv };
+    let b = if BIAS { params(bias) } else { stats.inv };
     let (xw, _) = x.as_chunks::<LANES>();
     let (ow, _) = out.as_chunks_mut::<LANES>();
     stream_block(
@@ -1216,12 +1249,8 @@ fn apply<const SCALE: bool, const BIAS: bool>(
     out: &mut [f32],
     backwards: bool,
 ) {
-    let stats = (
-        _mm512_set1_ps(st.shift),
-        _mm512_set1_ps(st.corr),
-        _mm512_set1_ps(st.inv_std),
-    );
-    let inv = stats.2;
+    let stats = LaneStats::splat(st);
+    let inv = stats.inv;
     let norm = |v, s, b| norm_block::<SCALE, BIAS>(v, stats, s, b);
     let (xb, xt) = x.as_chunks::<LANES>();
     let (ob, ot) = out.as_chunks_mut::<LANES>();
