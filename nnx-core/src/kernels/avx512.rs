@@ -40,8 +40,8 @@
 //!   whichever keeps its loads clear of the stores just made ([`walk_backwards`]).
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
-//! helpers and [`straddle`]'s expanding load, which only touch lanes inside the slice
-//! they are given.
+//! helpers, [`straddle`]'s expanding load and [`apply_stream`]'s view of `out` as
+//! aligned [`Line`]s, which only touch lanes inside the slice they are given.
 
 use std::arch::x86_64::*;
 
@@ -503,8 +503,8 @@ struct GroupStats {
     inv: [f32; GROUP],
     /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather than
     /// once per row by [`GroupStats::write_row`]: the short rows' output is bound by
-    /// floating-point throughput (about 1.3 512-bit operations per cycle on Zen 4), and
-    /// those are three of its 30-odd per 64-feature row.
+    /// floating-point issue (1.32 mixed 512-bit adds and FMAs per cycle measured on this
+    /// project's Zen 4 VM), and those are three of its 30-odd per 64-feature row.
     neg_corr: [f32; GROUP],
 }
 
