@@ -506,9 +506,9 @@ struct GroupStats {
     corr: [f32; GROUP],
     inv: [f32; GROUP],
     /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather than
-    /// once per row by [`GroupStats::write_row`]: the short rows' output is bound by
-    /// floating-point issue (1.32 mixed 512-bit adds and FMAs per cycle measured on this
-    /// project's Zen 4 VM), and those are three of its 30-odd per 64-feature row.
+    /// once per row by [`GroupStats::write_row`]: three fewer operations per row (2% at
+    /// 256x64 in cache; the output pass is not bound by its operation count, though:
+    /// see the README's performance section).
     neg_corr: [f32; GROUP],
 }
 
