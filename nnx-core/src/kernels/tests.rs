@@ -495,6 +495,7 @@ fn streamed_rows_equal_rows_alone(rows: usize, features: usize) {
 )]
 fn output_direction_does_not_change_results() {
     for (rows, features) in [
+        (5, 1000),
         (3, 1027),
         (3, 4096),
         (2053, 1027),
@@ -596,16 +597,19 @@ fn walk_backwards_picks_the_farther_conflict() {
     }
 }
 
-/// Short rows are normalised several at a time; a row's result must not depend on which
-/// rows share its group (group sizes 1..=16 and ragged last groups included).
+/// Short rows are normalised several at a time, and rows of one chunk are written while
+/// the next is summed; a row's result must not depend on which rows share its group or
+/// follow it (group sizes 1..=16, ragged last groups, and a row alone included).
 #[test]
 #[cfg_attr(
     miri,
     ignore = "tests the SIMD paths' row groups; Miri runs only the scalar path"
 )]
-fn grouped_short_rows_are_independent_of_neighbours() {
+fn rows_are_independent_of_neighbours() {
     let mut rng = Rng(6);
-    for features in [1, 7, 16, 64, 100, 128, 256] {
+    // Short rows (grouped) and rows of one chunk (written inside the next row's
+    // statistics pass when unmasked).
+    for features in [1, 7, 16, 64, 100, 128, 256, 300, 512, 1000] {
         let rows = 37;
         let x = rng.vec(rows * features, -3.0, 5.0);
         let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
