@@ -23,7 +23,7 @@
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`chunk_sums`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]; a row of one chunk finishes in `f32`, as short
-//!   rows do); then one output pass. Unmasked LayerNorm rows of one chunk with a cached
+//!   rows do); then one output pass. Unmasked rows of one chunk with a cached
 //!   output are written inside the next row's statistics pass ([`one_chunk_rows`]).
 //!   `x` is read from memory
 //!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
@@ -818,8 +818,11 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
-    if !p.stream && !MASKED && p.kind == NormKind::LayerNorm && features <= CHUNK {
-        return one_chunk_rows::<SCALE, BIAS>(x, features, p, out);
+    if !p.stream && !MASKED && features <= CHUNK {
+        return match p.kind {
+            NormKind::LayerNorm => one_chunk_rows::<SCALE, BIAS, true>(x, features, p, out),
+            NormKind::RmsNorm => one_chunk_rows::<SCALE, BIAS, false>(x, features, p, out),
+        };
     }
     if !p.stream {
         for (r, (xr, or)) in x
@@ -903,23 +906,24 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     _mm_sfence();
 }
 
-/// Unmasked LayerNorm rows of one chunk (257-1024 features) into a cached output: each
+/// Unmasked rows of one chunk (257-1024 features) into a cached output: each
 /// row is written block by block inside the statistics pass of the next row, so that
 /// the loads of one overlap the stores of the other, as the short rows' pipelining does
 /// a row at a time. The next row's sums are formed exactly as `centred::<false,
-/// UNROLL>` forms them (same accumulators, order and merge) and finished by the same
-/// [`shifted_pass`], so no bit changes. Measured against summing each row, then
+/// UNROLL>` (LayerNorm, `LAYER`) or `sum_squares::<false, UNROLL>` (RMSNorm) forms them
+/// (same accumulators, order and merge) and finished as [`chunk_sums`]' are, so no bit
+/// changes. Measured against summing each row, then
 /// writing it (same binary, min GiB/s of alternated runs): 1024x512 1.27x, 1024x300
 /// 1.24x, 4096x384 1.18x, 1024x1024 and 2048x768 1.07x with `x` and `out` line-aligned;
 /// 1.04-1.16x in a `Vec`'s usual placement.
 ///
 /// Written as one loop on purpose: threading the output through [`fold`] as a
-/// callback, which would have served masks and RMSNorm too, measured no faster than
+/// callback, which would have served masks too, measured no faster than
 /// not interleaving at all (the callback's state left registers). Rows that walk
 /// backwards ([`walk_backwards`]) and the last row are written after their statistics,
 /// as before.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-fn one_chunk_rows<const SCALE: bool, const BIAS: bool>(
+fn one_chunk_rows<const SCALE: bool, const BIAS: bool, const LAYER: bool>(
     x: &[f32],
     features: usize,
     p: &Params<SCALE, BIAS>,
@@ -957,8 +961,13 @@ fn one_chunk_rows<const SCALE: bool, const BIAS: bool>(
         let sh = _mm512_set1_ps(shift);
         let mut acc = [(zero, zero); UNROLL];
         let mut block = |i: usize, a: &mut (__m512, __m512)| {
-            let d = _mm512_sub_ps(load_block(&nb[i]), sh);
-            *a = (_mm512_add_ps(a.0, d), _mm512_fmadd_ps(d, d, a.1));
+            let v = load_block(&nb[i]);
+            if LAYER {
+                let d = _mm512_sub_ps(v, sh);
+                *a = (_mm512_add_ps(a.0, d), _mm512_fmadd_ps(d, d, a.1));
+            } else {
+                a.1 = _mm512_mask3_fmadd_ps(v, v, a.1, ALL);
+            }
             let s = if SCALE { load_block(&sb[i]) } else { stats.inv };
             let b = if BIAS { load_block(&bb[i]) } else { stats.inv };
             store_block(
@@ -977,8 +986,13 @@ fn one_chunk_rows<const SCALE: bool, const BIAS: bool>(
         }
         if !ntail.is_empty() {
             let k = tail_mask(ntail.len());
-            let d = _mm512_maskz_sub_ps(k, load(ntail, k), sh);
-            acc[0] = (_mm512_add_ps(acc[0].0, d), _mm512_fmadd_ps(d, d, acc[0].1));
+            let v = load(ntail, k);
+            if LAYER {
+                let d = _mm512_maskz_sub_ps(k, v, sh);
+                acc[0] = (_mm512_add_ps(acc[0].0, d), _mm512_fmadd_ps(d, d, acc[0].1));
+            } else {
+                acc[0].1 = _mm512_mask3_fmadd_ps(v, v, acc[0].1, k);
+            }
             let (sc, bc) = (
                 affine(p.scale, n * LANES, features),
                 affine(p.bias, n * LANES, features),
@@ -992,6 +1006,10 @@ fn one_chunk_rows<const SCALE: bool, const BIAS: bool>(
                 acc[i] = (_mm512_add_ps(a.0, b.0), _mm512_add_ps(a.1, b.1));
             }
             width /= 2;
+        }
+        if !LAYER {
+            st = rms_stats(_mm512_reduce_add_ps(acc[0].1), features, p.eps);
+            continue;
         }
         let mut first = Some((
             _mm512_reduce_add_ps(acc[0].0),
