@@ -23,7 +23,7 @@
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`chunk_sums`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]; a row of one chunk finishes in `f32`, as short
-//!   rows do); then one output pass. Unmasked rows of one chunk with a cached
+//!   rows do); then one output pass. Rows of one chunk with a cached
 //!   output are written inside the next row's statistics pass ([`one_chunk_rows`]).
 //!   `x` is read from memory
 //!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
@@ -818,10 +818,14 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
-    if !p.stream && !MASKED && features <= CHUNK {
+    if !p.stream && features <= CHUNK {
         return match p.kind {
-            NormKind::LayerNorm => one_chunk_rows::<SCALE, BIAS, true>(x, features, p, out),
-            NormKind::RmsNorm => one_chunk_rows::<SCALE, BIAS, false>(x, features, p, out),
+            NormKind::LayerNorm => {
+                one_chunk_rows::<MASKED, SCALE, BIAS, true>(x, mask, features, p, out)
+            }
+            NormKind::RmsNorm => {
+                one_chunk_rows::<MASKED, SCALE, BIAS, false>(x, mask, features, p, out)
+            }
         };
     }
     if !p.stream {
@@ -906,34 +910,44 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     _mm_sfence();
 }
 
-/// Unmasked rows of one chunk (257-1024 features) into a cached output: each
-/// row is written block by block inside the statistics pass of the next row, so that
-/// the loads of one overlap the stores of the other, as the short rows' pipelining does
-/// a row at a time. The next row's sums are formed exactly as `centred::<false,
-/// UNROLL>` (LayerNorm, `LAYER`) or `sum_squares::<false, UNROLL>` (RMSNorm) forms them
-/// (same accumulators, order and merge) and finished as [`chunk_sums`]' are, so no bit
-/// changes. Measured against summing each row, then
-/// writing it (same binary, min GiB/s of alternated runs): 1024x512 1.27x, 1024x300
-/// 1.24x, 4096x384 1.18x, 1024x1024 and 2048x768 1.07x with `x` and `out` line-aligned;
-/// 1.04-1.16x in a `Vec`'s usual placement.
+/// Rows of one chunk (257-1024 features) into a cached output: each row is written
+/// block by block inside the statistics pass of the next row, so that the loads of one
+/// overlap the stores of the other, as the short rows' pipelining does a row at a time.
+/// The next row's sums are formed exactly as `centred::<MASKED, UNROLL>` (LayerNorm,
+/// `LAYER`) or `sum_squares::<MASKED, UNROLL>` (RMSNorm) forms them (the groups, lane
+/// masks, accumulators, order and merge of [`fold`]) and finished as [`chunk_sums`]'
+/// are, so no bit changes.
 ///
-/// Written as one loop on purpose: threading the output through [`fold`] as a
-/// callback, which would have served masks too, measured no faster than
-/// not interleaving at all (the callback's state left registers). Rows that walk
-/// backwards ([`walk_backwards`]) and the last row are written after their statistics,
-/// as before.
+/// Measured against summing each row, then writing it (min GiB/s of alternated runs):
+/// unmasked LayerNorm 1024x512 1.27x, 1024x300 1.24x, 4096x384 1.18x, 1024x1024 and
+/// 2048x768 1.07x with `x` and `out` line-aligned, 1.04-1.16x in a `Vec`'s usual
+/// placement; RMSNorm 1.06-1.27x; masked LayerNorm 1.03-1.13x (1024x300 to 1024x512),
+/// masked RMSNorm 1.2x at 1024x512.
+///
+/// Written as one loop on purpose: threading the output through [`fold`] as a callback
+/// measured no faster than not interleaving at all (the callback's state left
+/// registers). Rows that walk backwards ([`walk_backwards`]) and the last row are
+/// written after their statistics, as before.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-fn one_chunk_rows<const SCALE: bool, const BIAS: bool, const LAYER: bool>(
+fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const LAYER: bool>(
     x: &[f32],
+    mask: &[bool],
     features: usize,
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
     let zero = _mm512_setzero_ps();
     let rows = x.len() / features;
+    let row_mask = |r: usize| {
+        if MASKED {
+            &mask[r * features..(r + 1) * features]
+        } else {
+            &[]
+        }
+    };
     let (sb, _) = p.scale.as_chunks::<LANES>();
     let (bb, _) = p.bias.as_chunks::<LANES>();
-    let mut st = chunk_sums::<false>(&x[..features], &[], p.kind).row_stats(p.eps);
+    let mut st = chunk_sums::<MASKED>(&x[..features], row_mask(0), p.kind).row_stats(p.eps);
     for (r, (xr, or)) in x
         .chunks_exact(features)
         .zip(out.chunks_exact_mut(features))
@@ -945,47 +959,73 @@ fn one_chunk_rows<const SCALE: bool, const BIAS: bool, const LAYER: bool>(
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
             if next < rows {
                 let xn = &x[next * features..(next + 1) * features];
-                st = chunk_sums::<false>(xn, &[], p.kind).row_stats(p.eps);
+                st = chunk_sums::<MASKED>(xn, row_mask(next), p.kind).row_stats(p.eps);
             }
             continue;
         }
-        let xn = &x[next * features..(next + 1) * features];
+        let (xn, mn) = (&x[next * features..(next + 1) * features], row_mask(next));
         let (nb, ntail) = xn.as_chunks::<LANES>();
+        let (mb, mtail) = mn.as_chunks::<LANES>();
         let (xb, xtail) = xr.as_chunks::<LANES>();
         let (ob, otail) = or.as_chunks_mut::<LANES>();
         let n = xb.len();
-        assert!(nb.len() == n && ob.len() == n);
+        assert!(nb.len() == n && ob.len() == n && (!MASKED || mb.len() == n));
         assert!((!SCALE || sb.len() >= n) && (!BIAS || bb.len() >= n));
         let stats = LaneStats::splat(&st);
-        let shift = xn[0];
-        let sh = _mm512_set1_ps(shift);
+        // The shift `shifted_pass` takes: the first kept element (any value when none is
+        // kept: the sums are not used then).
+        let first = if MASKED {
+            mn.iter().position(|&kept| kept)
+        } else {
+            Some(0)
+        };
+        let sh = _mm512_set1_ps(first.map_or(0.0, |i| xn[i]));
         let mut acc = [(zero, zero); UNROLL];
-        let mut block = |i: usize, a: &mut (__m512, __m512)| {
+        let mut kept = 0u32;
+        let mut block = |i: usize, a: &mut (__m512, __m512), k: __mmask16| {
             let v = load_block(&nb[i]);
             if LAYER {
-                let d = _mm512_sub_ps(v, sh);
+                let d = _mm512_maskz_sub_ps(k, v, sh);
                 *a = (_mm512_add_ps(a.0, d), _mm512_fmadd_ps(d, d, a.1));
             } else {
-                a.1 = _mm512_mask3_fmadd_ps(v, v, a.1, ALL);
+                a.1 = _mm512_mask3_fmadd_ps(v, v, a.1, k);
             }
             let s = if SCALE { load_block(&sb[i]) } else { stats.inv };
             let b = if BIAS { load_block(&bb[i]) } else { stats.inv };
-            store_block(
-                &mut ob[i],
-                norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b),
-            );
+            let y = norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b);
+            store_block(&mut ob[i], y);
         };
+        // The groups, rest and tail of `fold`, with its lane masks.
         let groups = n / UNROLL;
         for g in 0..groups {
-            for (j, a) in acc.iter_mut().enumerate() {
-                block(g * UNROLL + j, a);
+            let lanes = if MASKED {
+                let (quad, _) = mb[g * UNROLL..].as_chunks::<UNROLL>();
+                let (lanes, count) = blocks_keep(&quad[0]);
+                kept += count;
+                lanes
+            } else {
+                [ALL; UNROLL]
+            };
+            for (j, (a, k)) in acc.iter_mut().zip(lanes).enumerate() {
+                block(g * UNROLL + j, a, k);
             }
         }
         for i in groups * UNROLL..n {
-            block(i, &mut acc[0]);
+            let k = mb.get(i).map_or(ALL, |m| bool_block(m));
+            if MASKED {
+                kept += k.count_ones();
+            }
+            block(i, &mut acc[0], k);
         }
         if !ntail.is_empty() {
-            let k = tail_mask(ntail.len());
+            let k = if MASKED {
+                bool_lanes(mtail)
+            } else {
+                tail_mask(ntail.len())
+            };
+            if MASKED {
+                kept += k.count_ones();
+            }
             let v = load(ntail, k);
             if LAYER {
                 let d = _mm512_maskz_sub_ps(k, v, sh);
@@ -1007,22 +1047,24 @@ fn one_chunk_rows<const SCALE: bool, const BIAS: bool, const LAYER: bool>(
             }
             width /= 2;
         }
+        let kept = if MASKED { kept as usize } else { features };
         if !LAYER {
-            st = rms_stats(_mm512_reduce_add_ps(acc[0].1), features, p.eps);
+            st = rms_stats(_mm512_reduce_add_ps(acc[0].1), kept, p.eps);
             continue;
         }
         let mut first = Some((
             _mm512_reduce_add_ps(acc[0].0),
             _mm512_reduce_add_ps(acc[0].1),
-            features,
+            kept,
         ));
         let sums = |shift| {
             first.take().unwrap_or_else(|| {
-                let ((sd, sd2), n) = centred::<false, UNROLL>(xn, &[], shift);
+                let ((sd, sd2), n) = centred::<MASKED, UNROLL>(xn, mn, shift);
                 (_mm512_reduce_add_ps(sd), _mm512_reduce_add_ps(sd2), n)
             })
         };
-        st = ChunkSums::Centred(shifted_pass(xn, None, sums)).row_stats(p.eps);
+        let centred = shifted_pass(xn, MASKED.then_some(mn), sums);
+        st = ChunkSums::Centred(centred).row_stats(p.eps);
     }
 }
 
