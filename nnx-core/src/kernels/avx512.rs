@@ -264,14 +264,22 @@ fn fold<const MASKED: bool, const ACCS: usize, S: Copy>(
             acc[0] = step(acc[0], load(tail, k), k);
         }
     }
-    let mut width = ACCS / 2;
+    (pairwise(acc, merge), n)
+}
+
+/// `v`'s elements merged pairwise in a fixed order: `v[i]` with `v[i + N/2]`, and so on
+/// down to one (`N` a power of two).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn pairwise<S: Copy, const N: usize>(mut v: [S; N], merge: impl Fn(S, S) -> S) -> S {
+    let mut width = N / 2;
     while width > 0 {
         for i in 0..width {
-            acc[i] = merge(acc[i], acc[i + width]);
+            v[i] = merge(v[i], v[i + width]);
         }
         width /= 2;
     }
-    (acc[0], n)
+    v[0]
 }
 
 /// `Σ x²` over the kept lanes of `x`, lane-wise, and the kept count.
@@ -282,9 +290,16 @@ fn sum_squares<const MASKED: bool, const ACCS: usize>(x: &[f32], m: &[bool]) -> 
         x,
         m,
         _mm512_setzero_ps(),
-        |acc, v, k| _mm512_mask3_fmadd_ps(v, v, acc, k),
+        |acc, v, k| square_step(acc, v, k),
         |a, b| _mm512_add_ps(a, b),
     )
+}
+
+/// Adds the squares of `v`'s lanes in `k` to `acc`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn square_step(acc: __m512, v: __m512, k: __mmask16) -> __m512 {
+    _mm512_mask3_fmadd_ps(v, v, acc, k)
 }
 
 /// `(Σd, Σd²)` lane-wise with `d = x - shift` over the kept lanes of `x`, and the kept
@@ -302,12 +317,28 @@ fn centred<const MASKED: bool, const ACCS: usize>(
         x,
         m,
         (zero, zero),
-        |(a, a2), v, k| {
-            let d = _mm512_maskz_sub_ps(k, v, shift);
-            (_mm512_add_ps(a, d), _mm512_fmadd_ps(d, d, a2))
-        },
-        |(a, a2), (b, b2)| (_mm512_add_ps(a, b), _mm512_add_ps(a2, b2)),
+        |acc, v, k| centred_step(acc, v, k, shift),
+        |a, b| add_pairs(a, b),
     )
+}
+
+/// Adds `d` and `d²` of `v`'s lanes in `k` to `(Σd, Σd²)`, `d = v - shift`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn centred_step(
+    (sum, squares): (__m512, __m512),
+    v: __m512,
+    k: __mmask16,
+    shift: __m512,
+) -> (__m512, __m512) {
+    let d = _mm512_maskz_sub_ps(k, v, shift);
+    (_mm512_add_ps(sum, d), _mm512_fmadd_ps(d, d, squares))
+}
+
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn add_pairs((a, a2): (__m512, __m512), (b, b2): (__m512, __m512)) -> (__m512, __m512) {
+    (_mm512_add_ps(a, b), _mm512_add_ps(a2, b2))
 }
 
 /// A row's 16 lane-wise partial sums folded to 8: lanes `i` and `i + 8` added (the
@@ -469,15 +500,8 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
 /// Pairwise sum of `W` vectors (fixed order).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn tree<const W: usize>(mut v: [__m512; W]) -> __m512 {
-    let mut width = W / 2;
-    while width > 0 {
-        for i in 0..width {
-            v[i] = _mm512_add_ps(v[i], v[i + width]);
-        }
-        width /= 2;
-    }
-    v[0]
+fn tree<const W: usize>(v: [__m512; W]) -> __m512 {
+    pairwise(v, |a, b| _mm512_add_ps(a, b))
 }
 
 /// The lane-wise sums of up to [`GROUP`] short rows, row `r` of a group in lane `r`
@@ -982,14 +1006,15 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
         let sh = _mm512_set1_ps(first.map_or(0.0, |i| xn[i]));
         let mut acc = [(zero, zero); UNROLL];
         let mut kept = 0u32;
-        let mut block = |i: usize, a: &mut (__m512, __m512), k: __mmask16| {
-            let v = load_block(&nb[i]);
+        let sum = |a: &mut (__m512, __m512), v: __m512, k: __mmask16| {
             if LAYER {
-                let d = _mm512_maskz_sub_ps(k, v, sh);
-                *a = (_mm512_add_ps(a.0, d), _mm512_fmadd_ps(d, d, a.1));
+                *a = centred_step(*a, v, k, sh);
             } else {
-                a.1 = _mm512_mask3_fmadd_ps(v, v, a.1, k);
+                a.1 = square_step(a.1, v, k);
             }
+        };
+        let mut block = |i: usize, a: &mut (__m512, __m512), k: __mmask16| {
+            sum(a, load_block(&nb[i]), k);
             let s = if SCALE { load_block(&sb[i]) } else { stats.inv };
             let b = if BIAS { load_block(&bb[i]) } else { stats.inv };
             let y = norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b);
@@ -1026,35 +1051,22 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
             if MASKED {
                 kept += k.count_ones();
             }
-            let v = load(ntail, k);
-            if LAYER {
-                let d = _mm512_maskz_sub_ps(k, v, sh);
-                acc[0] = (_mm512_add_ps(acc[0].0, d), _mm512_fmadd_ps(d, d, acc[0].1));
-            } else {
-                acc[0].1 = _mm512_mask3_fmadd_ps(v, v, acc[0].1, k);
-            }
+            sum(&mut acc[0], load(ntail, k), k);
             let (sc, bc) = (
                 affine(p.scale, n * LANES, features),
                 affine(p.bias, n * LANES, features),
             );
             apply::<SCALE, BIAS>(xtail, &st, sc, bc, otail, false);
         }
-        let mut width = UNROLL / 2;
-        while width > 0 {
-            for i in 0..width {
-                let (a, b) = (acc[i], acc[i + width]);
-                acc[i] = (_mm512_add_ps(a.0, b.0), _mm512_add_ps(a.1, b.1));
-            }
-            width /= 2;
-        }
+        let (sum_d, sum_d2) = pairwise(acc, |a, b| add_pairs(a, b));
         let kept = if MASKED { kept as usize } else { features };
         if !LAYER {
-            st = rms_stats(_mm512_reduce_add_ps(acc[0].1), kept, p.eps);
+            st = rms_stats(_mm512_reduce_add_ps(sum_d2), kept, p.eps);
             continue;
         }
         let mut first = Some((
-            _mm512_reduce_add_ps(acc[0].0),
-            _mm512_reduce_add_ps(acc[0].1),
+            _mm512_reduce_add_ps(sum_d),
+            _mm512_reduce_add_ps(sum_d2),
             kept,
         ));
         let sums = |shift| {
