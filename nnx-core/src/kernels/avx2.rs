@@ -3,20 +3,31 @@
 //! (which also drops NaN/inf there), so they never reach a sum.
 //!
 //! Row tails go through a small stack buffer instead of `vmaskmovps`, whose store form is
-//! slow on several AMD cores. All raw-pointer work is in [`load`], [`store`] and
-//! [`bool_lanes`], which only touch elements inside the slice they are given.
+//! slow on several AMD cores. Large outputs of long rows are written with streaming
+//! stores ([`streamed_rows`]). All raw-pointer work is in [`load`], [`store`],
+//! [`bool_lanes`], [`lines_of`] and [`stream_half`], which only touch elements inside the
+//! slice they are given.
 
 use std::arch::x86_64::*;
 
+use super::direction::walk_backwards;
 use super::row::{RowStats, layer_stats, rms_stats, shifted_pass};
-use super::{NormKind, NormSpec};
+use super::{NormKind, NormSpec, Stores, affine};
 
 const LANES: usize = 8;
 /// Independent accumulators: hides the 4-cycle add latency and lowers rounding growth.
 const UNROLL: usize = 4;
+/// Rows at least this long write a large output ([`Stores::Streaming`]) with streaming
+/// stores (see [`streamed_rows`]). Against ordinary stores, at 8-64 MiB outputs (min
+/// GiB/s of alternated runs): 16384x256 1.45x slower, 8192x512 even, 4096x768 1.05x
+/// faster, 2048x2048 1.3x, 16384x1024 1.4-1.8x. (Rows this long share a line with
+/// exactly two rows.)
+const STREAM_MIN: usize = 768;
+/// Elements per 64-byte line.
+const LINE: usize = 2 * LANES;
 
 /// Normalises every `features`-long row of `x` into `out` (the row loop lives here so
-/// that `norm_row` inlines into it).
+/// that `row_stats` and `apply` inline into it).
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn norm_rows(
     x: &[f32],
@@ -24,21 +35,27 @@ pub(super) fn norm_rows(
     features: usize,
     spec: &NormSpec,
     out: &mut [f32],
+    stores: Stores,
 ) {
+    if stores == Stores::Streaming && features >= STREAM_MIN {
+        return streamed_rows(x, mask, features, spec, out);
+    }
     let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
     match mask {
-        None => rows.for_each(|(xr, or)| norm_row(xr, None, spec, or)),
+        None => rows.for_each(|(xr, or)| {
+            apply(xr, &row_stats(xr, None, spec), spec, or);
+        }),
         Some(mask) => rows
             .zip(mask.chunks_exact(features))
-            .for_each(|((xr, or), mr)| norm_row(xr, Some(mr), spec, or)),
+            .for_each(|((xr, or), mr)| apply(xr, &row_stats(xr, Some(mr), spec), spec, or)),
     }
 }
 
-/// Normalises one row (see `scalar::norm_row` for the structure).
+/// One row's statistics (see `scalar::norm_row` for the structure).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
-    let stats = match spec.kind {
+fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
+    match spec.kind {
         NormKind::LayerNorm => {
             // With nothing kept, `n = 0` and the statistics are NaN, as 0/0.
             let (shift, sum_d, sum_d2, n) =
@@ -50,8 +67,73 @@ fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) 
             let (sum_sq, n) = fold(x, mask, |acc, v| _mm256_fmadd_ps(v, v, acc));
             rms_stats(sum_sq, n, spec.epsilon)
         }
-    };
-    apply(x, &stats, spec.scale, spec.bias, out);
+    }
+}
+
+/// Rows of at least [`STREAM_MIN`] features into an output that will not stay in cache:
+/// every whole 64-byte line of `out` is written with streaming stores, which skip the
+/// read-for-ownership (1.7-1.8x at 1024x4096, 64x65536 and 16384x1024 in a `Vec`'s
+/// usual placement). A line that two rows share is written once the second row's
+/// statistics are known, each lane with its own row's, so that no line mixes streaming
+/// and ordinary stores; only the partial lines at the very start and end of `out` take
+/// ordinary stores. Each body walks forwards or backwards, whichever keeps its loads
+/// clear of the stores just made ([`walk_backwards`]: 1.08-1.16x where forwards would
+/// alias). Each element is computed by the same formula as in [`apply`], so no bit
+/// changes.
+#[target_feature(enable = "avx2,fma")]
+fn streamed_rows(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    features: usize,
+    spec: &NormSpec,
+    out: &mut [f32],
+) {
+    let (scale, bias) = (
+        spec.scale.unwrap_or_default(),
+        spec.bias.unwrap_or_default(),
+    );
+    // The first index of `out` that starts a line.
+    let first = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
+    let rows = x.len() / features;
+    let mut prev: Option<RowStats> = None;
+    for r in 0..rows {
+        let start = r * features;
+        let (xr, mr) = (
+            &x[start..start + features],
+            mask.map(|m| &m[start..start + features]),
+        );
+        let st = row_stats(xr, mr, spec);
+        // Row `r` is `head`, whole lines up to `body_end`, then a tail.
+        let head = (first + LINE - start % LINE) % LINE;
+        let body_end = head + (features - head) / LINE * LINE;
+        match prev {
+            Some(prev) if head > 0 => {
+                let lo = LINE - head;
+                let window = start - lo..start + head;
+                shared_line(&x[window.clone()], [&prev, &st], lo, spec, &mut out[window]);
+            }
+            _ => apply_with_spec(xr, &st, spec, 0..head, &mut out[start..start + head]),
+        }
+        let body = head..body_end;
+        let ob = &mut out[start + head..start + body_end];
+        let backwards = walk_backwards(
+            ob,
+            [
+                &xr[body.clone()],
+                affine(scale, head, body_end),
+                affine(bias, head, body_end),
+            ],
+            Stores::Streaming,
+        );
+        apply_lines(xr, &st, spec, body, ob, backwards);
+        if r + 1 == rows {
+            let ot = &mut out[start + body_end..start + features];
+            apply_with_spec(xr, &st, spec, body_end..features, ot);
+        }
+        prev = Some(st);
+    }
+    // Order the streaming stores before anything the caller does next.
+    _mm_sfence();
 }
 
 /// Loads `x[..8]`; lanes past `x.len()` are zero.
@@ -276,14 +358,158 @@ fn fold_blocks<S: Copy>(
     merge(merge(acc[0], acc[1]), merge(acc[2], acc[3]))
 }
 
-/// `out[j] = ((x[j] - shift) - corr) * (inv_std [* scale[j]]) [+ bias[j]]`.
+/// `out[j] = ((x[j] - shift) - corr) * (inv_std [* scale[j]]) [+ bias[j]]` for the row
+/// `x`, with ordinary stores. (Unlike the streamed rows, which walk backwards where
+/// forwards would 4K-alias, these always walk forwards: choosing the direction per row
+/// measured 1.1-1.4x slower at 8192x64, 1024x512 and 512x1024, in cache or not.)
 #[target_feature(enable = "avx2,fma")]
-fn apply(x: &[f32], st: &RowStats, scale: Option<&[f32]>, bias: Option<&[f32]>, out: &mut [f32]) {
-    match (scale, bias) {
+fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [f32]) {
+    match (spec.scale, spec.bias) {
         (None, None) => apply_with::<false, false>(x, st, &[], &[], out),
         (Some(s), None) => apply_with::<true, false>(x, st, s, &[], out),
         (None, Some(b)) => apply_with::<false, true>(x, st, &[], b, out),
         (Some(s), Some(b)) => apply_with::<true, true>(x, st, s, b, out),
+    }
+}
+
+/// [`apply_with`] on the columns `cols` of the row `x` (`out` is their output).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn apply_with_spec(
+    x: &[f32],
+    st: &RowStats,
+    spec: &NormSpec,
+    cols: std::ops::Range<usize>,
+    out: &mut [f32],
+) {
+    let (a, b, x) = (cols.start, cols.end, &x[cols]);
+    match (spec.scale, spec.bias) {
+        (None, None) => apply_with::<false, false>(x, st, &[], &[], out),
+        (Some(s), None) => apply_with::<true, false>(x, st, &s[a..b], &[], out),
+        (None, Some(c)) => apply_with::<false, true>(x, st, &[], &c[a..b], out),
+        (Some(s), Some(c)) => apply_with::<true, true>(x, st, &s[a..b], &c[a..b], out),
+    }
+}
+
+/// One 64-byte line of `out`, aligned by its type: two 8-lane halves.
+#[repr(C, align(64))]
+struct Line([[f32; LANES]; 2]);
+
+/// `out` (line-aligned, a whole number of lines) viewed as [`Line`]s.
+fn lines_of(out: &mut [f32]) -> &mut [Line] {
+    // SAFETY: `Line` is 16 `f32`s, so any `f32`s are a valid `Line`.
+    let (head, lines, tail) = unsafe { out.align_to_mut::<Line>() };
+    assert!(head.is_empty() && tail.is_empty());
+    lines
+}
+
+/// Writes `v` into half a line with a streaming store.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn stream_half(half: &mut [f32; LANES], v: __m256) {
+    // SAFETY: each half of a `Line` is 32-byte aligned, as vmovntps needs.
+    unsafe { _mm256_stream_ps(half.as_mut_ptr(), v) }
+}
+
+/// [`apply_with_spec`] on the columns `cols` of the row `x`, whose output `out` is whole
+/// lines, with streaming stores.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn apply_lines(
+    x: &[f32],
+    st: &RowStats,
+    spec: &NormSpec,
+    cols: std::ops::Range<usize>,
+    out: &mut [f32],
+    backwards: bool,
+) {
+    let (a, b, x) = (cols.start, cols.end, &x[cols]);
+    let lines = lines_of(out);
+    match (spec.scale, spec.bias) {
+        (None, None) => stream_with::<false, false>(x, st, &[], &[], lines, backwards),
+        (Some(s), None) => stream_with::<true, false>(x, st, &s[a..b], &[], lines, backwards),
+        (None, Some(c)) => stream_with::<false, true>(x, st, &[], &c[a..b], lines, backwards),
+        (Some(s), Some(c)) => {
+            stream_with::<true, true>(x, st, &s[a..b], &c[a..b], lines, backwards)
+        }
+    }
+}
+
+/// [`apply_with`] into whole lines, with streaming stores.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn stream_with<const SCALE: bool, const BIAS: bool>(
+    x: &[f32],
+    st: &RowStats,
+    scale: &[f32],
+    bias: &[f32],
+    lines: &mut [Line],
+    backwards: bool,
+) {
+    let formula = Formula::splat(st);
+    let inv = formula.inv;
+    let (xb, _) = x.as_chunks::<LANES>();
+    let (sb, _) = scale.as_chunks::<LANES>();
+    let (bb, _) = bias.as_chunks::<LANES>();
+    let count = lines.len();
+    assert!(xb.len() == 2 * count);
+    assert!((!SCALE || sb.len() == xb.len()) && (!BIAS || bb.len() == xb.len()));
+    let mut line = |i: usize| {
+        for (h, half) in lines[i].0.iter_mut().enumerate() {
+            let j = 2 * i + h;
+            let s = if SCALE { load_block(&sb[j]) } else { inv };
+            let b = if BIAS { load_block(&bb[j]) } else { inv };
+            stream_half(half, formula.apply::<SCALE, BIAS>(load_block(&xb[j]), s, b));
+        }
+    };
+    if backwards {
+        (0..count).rev().for_each(&mut line);
+    } else {
+        (0..count).for_each(&mut line);
+    }
+}
+
+/// The line two rows share: its first `lo` elements end the row of statistics
+/// `stats[0]`, the rest start the row of `stats[1]`. `x` and `out` are that line.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out: &mut [f32]) {
+    // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
+    let window = |p: &[f32]| {
+        let mut w = [0.0f32; LINE];
+        w[..lo].copy_from_slice(&p[p.len() - lo..]);
+        w[lo..].copy_from_slice(&p[..LINE - lo]);
+        w
+    };
+    let (sw, bw) = (spec.scale.map(window), spec.bias.map(window));
+    let (xb, _) = x.as_chunks::<LANES>();
+    let [line] = lines_of(out) else {
+        unreachable!("a shared line is one line")
+    };
+    for (h, half) in line.0.iter_mut().enumerate() {
+        // Lane i of this half is element 8h + i of the line.
+        let first = _mm256_set1_epi32((LANES * h) as i32 - lo as i32);
+        let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let earlier = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+            _mm256_setzero_si256(),
+            _mm256_add_epi32(idx, first),
+        ));
+        let formula = Formula::blend(stats, earlier);
+        let part =
+            |w: &Option<[f32; LINE]>| w.as_ref().map_or(formula.inv, |w| load(&w[LANES * h..]));
+        let v = match (spec.scale.is_some(), spec.bias.is_some()) {
+            (false, false) => {
+                formula.apply::<false, false>(load_block(&xb[h]), formula.inv, formula.inv)
+            }
+            (true, false) => {
+                formula.apply::<true, false>(load_block(&xb[h]), part(&sw), formula.inv)
+            }
+            (false, true) => {
+                formula.apply::<false, true>(load_block(&xb[h]), formula.inv, part(&bw))
+            }
+            (true, true) => formula.apply::<true, true>(load_block(&xb[h]), part(&sw), part(&bw)),
+        };
+        stream_half(half, v);
     }
 }
 
@@ -297,13 +523,9 @@ fn apply_with<const SCALE: bool, const BIAS: bool>(
     bias: &[f32],
     out: &mut [f32],
 ) {
-    let (shift, corr) = (_mm256_set1_ps(st.shift), _mm256_set1_ps(st.corr));
-    let inv = _mm256_set1_ps(st.inv_std);
-    let norm = |v, s, b| {
-        let mul = if SCALE { _mm256_mul_ps(inv, s) } else { inv };
-        let y = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(v, shift), corr), mul);
-        if BIAS { _mm256_add_ps(y, b) } else { y }
-    };
+    let formula = Formula::splat(st);
+    let inv = formula.inv;
+    let norm = |v, s, b| formula.apply::<SCALE, BIAS>(v, s, b);
     let (xb, xt) = x.as_chunks::<LANES>();
     let (ob, ot) = out.as_chunks_mut::<LANES>();
     let (sb, stail) = scale.as_chunks::<LANES>();
@@ -317,5 +539,50 @@ fn apply_with<const SCALE: bool, const BIAS: bool>(
         let s = if SCALE { load(stail) } else { inv };
         let b = if BIAS { load(btail) } else { inv };
         store(ot, norm(load(xt), s, b));
+    }
+}
+
+/// A row's statistics in every lane, and the output formula of [`apply`].
+#[derive(Clone, Copy)]
+struct Formula {
+    shift: __m256,
+    corr: __m256,
+    inv: __m256,
+}
+
+impl Formula {
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn splat(st: &RowStats) -> Self {
+        Formula {
+            shift: _mm256_set1_ps(st.shift),
+            corr: _mm256_set1_ps(st.corr),
+            inv: _mm256_set1_ps(st.inv_std),
+        }
+    }
+
+    /// `stats[0]` in the lanes of `earlier`, `stats[1]` in the others.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn blend(stats: [&RowStats; 2], earlier: __m256) -> Self {
+        let lane = |a: f32, b: f32| _mm256_blendv_ps(_mm256_set1_ps(b), _mm256_set1_ps(a), earlier);
+        Formula {
+            shift: lane(stats[0].shift, stats[1].shift),
+            corr: lane(stats[0].corr, stats[1].corr),
+            inv: lane(stats[0].inv_std, stats[1].inv_std),
+        }
+    }
+
+    /// `((v - shift) - corr) * (inv [* s]) [+ b]`; `s` and `b` are not read when absent.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn apply<const SCALE: bool, const BIAS: bool>(self, v: __m256, s: __m256, b: __m256) -> __m256 {
+        let mul = if SCALE {
+            _mm256_mul_ps(self.inv, s)
+        } else {
+            self.inv
+        };
+        let y = _mm256_mul_ps(_mm256_sub_ps(_mm256_sub_ps(v, self.shift), self.corr), mul);
+        if BIAS { _mm256_add_ps(y, b) } else { y }
     }
 }

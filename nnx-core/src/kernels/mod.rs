@@ -62,6 +62,8 @@ use rayon::prelude::*;
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
+#[cfg(target_arch = "x86_64")]
+mod direction;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod row;
@@ -449,7 +451,7 @@ impl CheckedIsa {
         out: &mut [f32],
         stores: Stores,
     ) {
-        // Only the AVX-512 path streams.
+        // Only the x86 paths stream.
         #[cfg(not(target_arch = "x86_64"))]
         let _ = stores;
         match self.0 {
@@ -458,7 +460,7 @@ impl CheckedIsa {
             Isa::Avx512 => unsafe { avx512::norm_rows(x, mask, features, spec, out, stores) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `CheckedIsa` only holds `Avx2Fma` when avx2 and fma were detected.
-            Isa::Avx2Fma => unsafe { avx2::norm_rows(x, mask, features, spec, out) },
+            Isa::Avx2Fma => unsafe { avx2::norm_rows(x, mask, features, spec, out, stores) },
             #[cfg(target_arch = "aarch64")]
             // SAFETY: `CheckedIsa` only holds `Neon` when neon was detected.
             Isa::Neon => unsafe { neon::norm_rows(x, mask, features, spec, out) },
@@ -477,8 +479,8 @@ const PARALLEL_MIN_ELEMS: usize = 1 << 18;
 /// overhead, small enough to balance load.
 const TASK_ELEMS: usize = 1 << 14;
 
-/// How the output reaches memory. Only the AVX-512 long-row path streams (the others
-/// ignore this); either way every value is the same.
+/// How the output reaches memory. Only the AVX-512 and AVX2 long-row paths stream (the
+/// others ignore this); either way every value is the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stores {
     /// Ordinary stores: the output stays in cache for whoever reads it next.
@@ -497,6 +499,13 @@ impl Stores {
             Stores::Cached
         }
     }
+}
+
+/// `s[a..b]`, or `s` itself when it is empty (an absent scale or bias).
+#[inline]
+#[cfg(target_arch = "x86_64")]
+fn affine(s: &[f32], a: usize, b: usize) -> &[f32] {
+    if s.is_empty() { s } else { &s[a..b] }
 }
 
 /// Elements per block of whole rows: for the rayon pool, enough blocks to keep every

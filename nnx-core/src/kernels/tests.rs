@@ -540,7 +540,7 @@ fn output_direction_does_not_change_results() {
                 #[cfg(target_arch = "x86_64")]
                 if below != 0 {
                     let stores = Stores::for_len(x.len());
-                    let backwards = avx512::walk_backwards(&out, [x, sc, bc], stores);
+                    let backwards = direction::walk_backwards(&out, [x, sc, bc], stores);
                     assert_eq!(backwards, below == 48, "{what}");
                 }
                 let spec = NormSpec {
@@ -567,7 +567,7 @@ fn output_direction_does_not_change_results() {
 #[cfg(target_arch = "x86_64")]
 #[test]
 fn walk_backwards_picks_the_farther_conflict() {
-    use super::avx512::walk_backwards;
+    use super::direction::walk_backwards;
     let buf = vec![0.0f32; 4096];
     let out = &buf[2048..];
     // A source `bytes` below `out` modulo 4 KiB (negative: above).
