@@ -403,12 +403,13 @@ fn lines_of(out: &mut [f32]) -> &mut [Line] {
     lines
 }
 
-/// Writes `v` into half a line with a streaming store.
+/// Writes `v` into half `h` (0 or 1) of `line` with a streaming store.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn stream_half(half: &mut [f32; LANES], v: __m256) {
-    // SAFETY: each half of a `Line` is 32-byte aligned, as vmovntps needs.
-    unsafe { _mm256_stream_ps(half.as_mut_ptr(), v) }
+fn stream_half(line: &mut Line, h: usize, v: __m256) {
+    // SAFETY: a `Line` is 64-byte aligned, so each of its 8-lane halves is 32-byte
+    // aligned, as vmovntps needs; indexing keeps the store inside the line.
+    unsafe { _mm256_stream_ps(line.0[h].as_mut_ptr(), v) }
 }
 
 /// [`apply_with_spec`] on the columns `cols` of the row `x`, whose output `out` is whole
@@ -455,11 +456,15 @@ fn stream_with<const SCALE: bool, const BIAS: bool>(
     assert!(xb.len() == 2 * count);
     assert!((!SCALE || sb.len() == xb.len()) && (!BIAS || bb.len() == xb.len()));
     let mut line = |i: usize| {
-        for (h, half) in lines[i].0.iter_mut().enumerate() {
+        for h in 0..2 {
             let j = 2 * i + h;
             let s = if SCALE { load_block(&sb[j]) } else { inv };
             let b = if BIAS { load_block(&bb[j]) } else { inv };
-            stream_half(half, formula.apply::<SCALE, BIAS>(load_block(&xb[j]), s, b));
+            stream_half(
+                &mut lines[i],
+                h,
+                formula.apply::<SCALE, BIAS>(load_block(&xb[j]), s, b),
+            );
         }
     };
     if backwards {
@@ -486,7 +491,7 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
     let [line] = lines_of(out) else {
         unreachable!("a shared line is one line")
     };
-    for (h, half) in line.0.iter_mut().enumerate() {
+    for h in 0..2 {
         // Lane i of this half is element 8h + i of the line.
         let first = _mm256_set1_epi32((LANES * h) as i32 - lo as i32);
         let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -509,7 +514,7 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
             }
             (true, true) => formula.apply::<true, true>(load_block(&xb[h]), part(&sw), part(&bw)),
         };
-        stream_half(half, v);
+        stream_half(line, h, v);
     }
 }
 
