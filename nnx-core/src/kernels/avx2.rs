@@ -364,12 +364,7 @@ fn fold_blocks<S: Copy>(
 /// measured 1.1-1.4x slower at 8192x64, 1024x512 and 512x1024, in cache or not.)
 #[target_feature(enable = "avx2,fma")]
 fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [f32]) {
-    match (spec.scale, spec.bias) {
-        (None, None) => apply_with::<false, false>(x, st, &[], &[], out),
-        (Some(s), None) => apply_with::<true, false>(x, st, s, &[], out),
-        (None, Some(b)) => apply_with::<false, true>(x, st, &[], b, out),
-        (Some(s), Some(b)) => apply_with::<true, true>(x, st, s, b, out),
-    }
+    apply_with_spec(x, st, spec, 0..x.len(), out);
 }
 
 /// [`apply_with`] on the columns `cols` of the row `x` (`out` is their output).
