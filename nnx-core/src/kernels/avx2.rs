@@ -487,13 +487,8 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
         unreachable!("a shared line is one line")
     };
     for h in 0..2 {
-        // Lane i of this half is element 8h + i of the line.
-        let first = _mm256_set1_epi32((LANES * h) as i32 - lo as i32);
-        let idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        let earlier = _mm256_castsi256_ps(_mm256_cmpgt_epi32(
-            _mm256_setzero_si256(),
-            _mm256_add_epi32(idx, first),
-        ));
+        // Lane i of this half is element 8h + i of the line: the earlier row's below `lo`.
+        let earlier = tail_lanes(lo.saturating_sub(LANES * h));
         let formula = Formula::blend(stats, earlier);
         let part =
             |w: &Option<[f32; LINE]>| w.as_ref().map_or(formula.inv, |w| load(&w[LANES * h..]));
