@@ -3,10 +3,13 @@
 //! (which also drops NaN/inf there), so they never reach a sum.
 //!
 //! Row tails go through a small stack buffer instead of `vmaskmovps`, whose store form is
-//! slow on several AMD cores. Large outputs of long rows are written with streaming
+//! slow on several AMD cores. Rows of up to 256 features are normalised eight at a
+//! time ([`short_rows`]). Large outputs of long rows are written with streaming
 //! stores ([`streamed_rows`]). All raw-pointer work is in [`load`], [`store`],
 //! [`bool_lanes`], [`lines_of`] and [`stream_half`], which only touch elements inside the
 //! slice they are given.
+
+mod short_rows;
 
 use std::arch::x86_64::*;
 
@@ -39,6 +42,9 @@ pub(super) fn norm_rows(
 ) {
     if stores == Stores::Streaming && features >= STREAM_MIN {
         return streamed_rows(x, mask, features, spec, out);
+    }
+    if features <= short_rows::SHORT_MAX {
+        return short_rows::short_rows(x, mask, features, spec, out);
     }
     let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
     match mask {
@@ -235,6 +241,18 @@ fn bool_block(m: &[bool; LANES]) -> __m256 {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m256) -> (f32, usize) {
+    let (acc, n) = fold_lanes(x, mask, step);
+    (hsum(acc), n)
+}
+
+/// [`fold`] before its horizontal sum: the lane-wise accumulator.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn fold_lanes(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    step: impl Fn(__m256, __m256) -> __m256,
+) -> (__m256, usize) {
     if mask.is_none() {
         let zero = _mm256_setzero_ps();
         let acc = fold_blocks(
@@ -244,7 +262,7 @@ fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m25
             |acc, v, _| step(acc, v),
             |a, b| _mm256_add_ps(a, b),
         );
-        return (hsum(acc), x.len());
+        return (acc, x.len());
     }
     let (acc, count) = fold_blocks(
         x,
@@ -253,7 +271,7 @@ fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m25
         |(acc, count), v, keep| (step(acc, v), count_kept(count, keep)),
         |(a, c), (b, d)| (_mm256_add_ps(a, b), _mm256_add_epi32(c, d)),
     );
-    (hsum(acc), count_total(count))
+    (acc, count_total(count))
 }
 
 /// Adds one to each lane of `count` that `keep` keeps (kept lanes are all ones, i.e. -1
@@ -281,6 +299,14 @@ fn count_total(count: __m256i) -> usize {
 /// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
 #[target_feature(enable = "avx2,fma")]
 fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
+    let ((sum_d, sum_d2), n) = centred_lanes(x, mask, shift);
+    (hsum(sum_d), hsum(sum_d2), n)
+}
+
+/// [`centred_sums`] before their horizontal sums: `(Σd, Σd²)` lane-wise.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> ((__m256, __m256), usize) {
     let shift = _mm256_set1_ps(shift);
     let zero = _mm256_setzero_ps();
     let step = |(acc, acc2), v, keep| {
@@ -289,17 +315,16 @@ fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usiz
     };
     let merge = |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2));
     if mask.is_none() {
-        let (sum_d, sum_d2) = fold_blocks(x, None, (zero, zero), step, merge);
-        return (hsum(sum_d), hsum(sum_d2), x.len());
+        return (fold_blocks(x, None, (zero, zero), step, merge), x.len());
     }
-    let ((sum_d, sum_d2), count) = fold_blocks(
+    let (sums, count) = fold_blocks(
         x,
         mask,
         ((zero, zero), _mm256_setzero_si256()),
         |(acc, count), v, keep| (step(acc, v, keep), count_kept(count, keep)),
         |(a, c), (b, d)| (merge(a, b), _mm256_add_epi32(c, d)),
     );
-    (hsum(sum_d), hsum(sum_d2), count_total(count))
+    (sums, count_total(count))
 }
 
 /// Runs `step(acc, values, lanes)` over 8-lane blocks, rotating over [`UNROLL`]
