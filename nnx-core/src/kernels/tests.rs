@@ -609,7 +609,7 @@ fn rows_are_independent_of_neighbours() {
     let mut rng = Rng(6);
     // Short rows (grouped) and rows of one chunk (written inside the next row's
     // statistics pass when unmasked).
-    for features in [1, 7, 16, 64, 100, 128, 256, 300, 512, 1000] {
+    for features in [1, 7, 16, 32, 64, 100, 128, 256, 300, 512, 1000] {
         let rows = 37;
         let x = rng.vec(rows * features, -3.0, 5.0);
         let mask: Vec<bool> = (0..x.len()).map(|_| rng.coin()).collect();
