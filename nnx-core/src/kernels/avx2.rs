@@ -563,6 +563,7 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
 /// [`apply`] specialised on which affine parameters are present (absent ones are empty
 /// slices and never read). Without a bias nothing is added: `y + 0` would turn -0 into +0.
 #[target_feature(enable = "avx2,fma")]
+#[inline]
 fn apply_with<const SCALE: bool, const BIAS: bool>(
     x: &[f32],
     st: &RowStats,
