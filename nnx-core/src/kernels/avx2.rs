@@ -1,15 +1,18 @@
-//! AVX2 + FMA path: 8 lanes, four accumulators per sum. Lane masks are `__m256` values
-//! with all bits set in kept lanes; masked-out lanes are zeroed with an AND at load time
-//! (which also drops NaN/inf there), so they never reach a sum.
+//! AVX2 + FMA path: 8 lanes. Lane masks are `__m256` values with all bits set in kept
+//! lanes; masked-out lanes are zeroed with an AND at load time (which also drops
+//! NaN/inf there), so they never reach a sum.
 //!
-//! A row's partial last block is read as the row's last 8 elements, overlapping the
-//! block before, with the lanes already summed dropped, and written again whole (equal
-//! values from the same formula); only rows under 8 elements go through a small stack
-//! buffer. Neither uses `vmaskmovps`, whose store form is slow on several AMD cores. Rows of up to 256 features are normalised eight at a
-//! time ([`short_rows`]). Large outputs of long rows are written with streaming
-//! stores ([`streamed_rows`]). All raw-pointer work is in [`load`], [`store`],
-//! [`bool_lanes`], [`lines_of`] and [`stream_half`], which only touch elements inside the
-//! slice they are given.
+//! Rows of up to 256 features are normalised eight at a time ([`short_rows`]); longer
+//! rows one at a time, four accumulators per sum. Large outputs of long rows are
+//! written with streaming stores ([`streamed_rows`]).
+//!
+//! A partial last block (of a row, or of the piece of a row a helper is given) is read
+//! as the last 8 elements, overlapping the block before, with the lanes already summed
+//! dropped, and written again whole (equal values from the same formula); only pieces
+//! under 8 elements go through a small stack buffer. Neither uses `vmaskmovps`, whose
+//! store form is slow on several AMD cores. All raw-pointer work is in [`load`],
+//! [`store`], [`load_block`], [`store_block`], [`bool_lanes`], [`lines_of`] and
+//! [`stream_half`], which only touch elements inside the slice they are given.
 
 mod short_rows;
 
@@ -331,8 +334,8 @@ fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> ((__m256, __m2
 
 /// Runs `step(acc, values, lanes)` over 8-lane blocks, rotating over [`UNROLL`]
 /// independent accumulators, and merges them pairwise at the end. `values` is zero
-/// outside `lanes`. Full blocks are typed arrays (no bounds checks); only the final
-/// partial block goes through the stack buffer.
+/// outside `lanes`. Full blocks are typed arrays (no bounds checks); the final partial
+/// block is [`tail_block`].
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn fold_blocks<S: Copy>(
@@ -390,6 +393,7 @@ fn fold_blocks<S: Copy>(
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn tail_block(x: &[f32], mask: Option<&[bool]>) -> (__m256, __m256) {
+    debug_assert!(mask.is_none_or(|m| m.len() == x.len()));
     let len = x.len() % LANES;
     match x.last_chunk::<LANES>() {
         Some(last) => {
@@ -571,6 +575,7 @@ fn apply_with<const SCALE: bool, const BIAS: bool>(
     bias: &[f32],
     out: &mut [f32],
 ) {
+    debug_assert_eq!(x.len(), out.len());
     let formula = Formula::splat(st);
     let inv = formula.inv;
     let norm = |v, s, b| formula.apply::<SCALE, BIAS>(v, s, b);

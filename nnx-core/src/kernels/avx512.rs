@@ -18,8 +18,8 @@
 //!   the next group is summed ([`GroupSums`]) next to the output of row `r` of this
 //!   one, so the group's reduction chain and the output's stores overlap. Rows of 16,
 //!   32, 64 and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
-//!   row's blocks are summed as a fixed tree, `scale`/`bias` stay in registers, and
-//!   the mask is read 64 bools at a time.
+//!   row's blocks are summed in a fixed order, `scale`/`bias` stay in registers, and
+//!   the mask of rows of 64 or more is read 64 bools at a time.
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`chunk_sums`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]; a row of one chunk finishes in `f32`, as short

@@ -41,8 +41,8 @@ pub(super) fn short_rows(
     }
 }
 
-/// [`short_rows`] specialised on the affine parameters present. The common widths of
-/// 16-128 features are unrolled ([`fixed_rows`]): against [`any_rows`] (min GiB/s,
+/// [`short_rows`] specialised on the affine parameters present. Rows of 16, 32, 64 and
+/// 128 features are unrolled ([`fixed_rows`]): against [`any_rows`] (min GiB/s,
 /// alternated), 32768x16 7.4 -> 21-25, 16384x32 13.6 -> 36 (masked 5.6 -> 20.5,
 /// 9.7 -> 26).
 /// Unrolling 256 features was slower (37 -> 28: 32 blocks spill).
@@ -95,8 +95,9 @@ fn any_rows<const SCALE: bool, const BIAS: bool>(
             |i: usize, shift| centred_lanes(&x[span(start + i)], row_mask(start + i), shift).0;
         let stats = sums.finish(spec, resum);
         if rows - group.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // `new`'s sums.
+            // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
+            // this group's sums: such a lane could look far, and its re-sum would read
+            // a row past the end.
             sums = GroupSums::new();
         }
         for (i, r) in group.enumerate() {
@@ -110,8 +111,10 @@ fn any_rows<const SCALE: bool, const BIAS: bool>(
     }
 }
 
-/// Short rows of exactly `8 * W` features: [`any_rows`] unrolled at compile time, each
-/// row's blocks summed as a fixed tree.
+/// Short rows of exactly `8 * W` features: [`any_rows`] unrolled at compile time, with
+/// each row's sums in a fixed order ([`shifted_sums`]). The group loop repeats
+/// [`any_rows`]' rather than sharing it through closures, as the AVX-512 path does
+/// (where a shared driver measured 5-8% slower).
 #[target_feature(enable = "avx2,fma")]
 fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
@@ -119,11 +122,14 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
     spec: &NormSpec<'a>,
     out: &mut [f32],
 ) {
-    let none = [[0.0; LANES]; W];
+    // Stands in for an absent `scale` or `bias` (never read then).
+    let absent = [[0.0; LANES]; W];
     let blocks = |p: Option<&'a [f32]>| p.and_then(|p| p.as_chunks::<LANES>().0.first_chunk::<W>());
+    let full = |p: Option<&[f32]>| p.is_none_or(|p| p.len() == W * LANES);
+    debug_assert!(full(spec.scale) && full(spec.bias));
     let (scale, bias) = (
-        blocks(spec.scale).unwrap_or(&none),
-        blocks(spec.bias).unwrap_or(&none),
+        blocks(spec.scale).unwrap_or(&absent),
+        blocks(spec.bias).unwrap_or(&absent),
     );
     let (xr, _) = x.as_chunks::<LANES>();
     let (xr, _) = xr.as_chunks::<W>();
@@ -132,7 +138,7 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
     let (mr, _) = mask.as_chunks::<LANES>();
     let (mr, _) = mr.as_chunks::<W>();
     let row_mask = |r: usize| if MASKED { Some(&mr[r]) } else { None };
-    let shift = |r: usize| match spec.kind {
+    let shift_of = |r: usize| match spec.kind {
         NormKind::LayerNorm => first_kept::<W, MASKED>(&xr[r], row_mask(r)),
         NormKind::RmsNorm => 0.0,
     };
@@ -142,9 +148,9 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
     let mut ahead = [0.0; GROUP];
     let mut sums = GroupSums::new();
     for (r, row) in xr.iter().take(GROUP).enumerate() {
-        sums.add_fixed_row::<W, MASKED>(r, row, row_mask(r), shift(r), spec.kind);
+        sums.add_fixed_row::<W, MASKED>(r, row, row_mask(r), shift_of(r), spec.kind);
         if MASKED && r + GROUP < xr.len() {
-            ahead[r] = shift(r + GROUP);
+            ahead[r] = shift_of(r + GROUP);
         }
     }
     for start in (0..xr.len()).step_by(GROUP) {
@@ -155,17 +161,18 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
         };
         let stats = sums.finish(spec, resum);
         if xr.len() - group.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // `new`'s sums.
+            // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
+            // this group's sums: such a lane could look far, and its re-sum would read
+            // a row past the end.
             sums = GroupSums::new();
         }
         for (i, r) in group.enumerate() {
             let next = r + GROUP;
             if next < xr.len() {
-                let k = if MASKED { ahead[i] } else { shift(next) };
+                let k = if MASKED { ahead[i] } else { shift_of(next) };
                 sums.add_fixed_row::<W, MASKED>(i, &xr[next], row_mask(next), k, spec.kind);
                 if MASKED && next + GROUP < xr.len() {
-                    ahead[i] = shift(next + GROUP);
+                    ahead[i] = shift_of(next + GROUP);
                 }
             }
             let formula = Formula::splat(&stats.row(i));
@@ -329,6 +336,7 @@ fn keep<const W: usize, const MASKED: bool>(mask: Option<&[[bool; LANES]; W]>) -
             // Counted from the bools as integers, on otherwise idle integer ports:
             // each byte of the sum stays below 256 (a row has at most 128 elements),
             // and the multiply adds all eight bytes into the top one.
+            const { assert!(W * LANES < 256) };
             let bytes = mask
                 .iter()
                 .fold(0u64, |sum, m| sum + u64::from_le_bytes(m.map(u8::from)));
@@ -355,12 +363,14 @@ fn first_kept<const W: usize, const MASKED: bool>(
     let Some(mask) = mask.filter(|_| MASKED) else {
         return row[0][0];
     };
-    let bits = |j: usize| u64::from_le_bytes(mask[j].map(u8::from));
-    match (0..W).find(|&j| bits(j) != 0) {
-        // Little-endian: the first true bool is the lowest set byte.
-        Some(j) => row[j][bits(j).trailing_zeros() as usize / 8],
-        None => 0.0,
-    }
+    // `from_le_bytes` puts bool 0 in the lowest byte, so the first true bool is the
+    // lowest set byte.
+    (0..W)
+        .find_map(|j| {
+            let bits = u64::from_le_bytes(mask[j].map(u8::from));
+            (bits != 0).then(|| row[j][bits.trailing_zeros() as usize / 8])
+        })
+        .unwrap_or(0.0)
 }
 
 /// `v` with the lanes outside `keep` zeroed (unmasked rows keep every lane).
@@ -387,7 +397,8 @@ fn shifted_sums<const W: usize, const MASKED: bool>(
     (tree(d), squares)
 }
 
-/// Pairwise sum of `W` vectors (fixed order; `W` a power of two).
+/// Pairwise sum of `W` vectors, neighbours first (a fixed order, which is all that
+/// keeps rows independent of each other; `W` a power of two).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn tree<const W: usize>(mut v: [__m256; W]) -> __m256 {
