@@ -246,19 +246,25 @@ fn bool_block(m: &[bool; LANES]) -> __m256 {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m256) -> (f32, usize) {
-    let (acc, n) = fold_lanes(x, mask, step);
+    let (acc, n) = match mask {
+        None => fold_lanes::<false>(x, None, step),
+        Some(_) => fold_lanes::<true>(x, mask, step),
+    };
     (hsum(acc), n)
 }
 
-/// [`fold`] before its horizontal sum: the lane-wise accumulator.
+/// [`fold`] before its horizontal sum: the lane-wise accumulator. Specialised on
+/// whether `mask` is present (`MASKED`; `mask` is ignored when not), so that each
+/// version is small enough to inline into the short rows' loop.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn fold_lanes(
+fn fold_lanes<const MASKED: bool>(
     x: &[f32],
     mask: Option<&[bool]>,
     step: impl Fn(__m256, __m256) -> __m256,
 ) -> (__m256, usize) {
-    if mask.is_none() {
+    let mask = mask.filter(|_| MASKED);
+    if !MASKED {
         let zero = _mm256_setzero_ps();
         let acc = fold_blocks(
             x,
@@ -304,14 +310,23 @@ fn count_total(count: __m256i) -> usize {
 /// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
 #[target_feature(enable = "avx2,fma")]
 fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
-    let ((sum_d, sum_d2), n) = centred_lanes(x, mask, shift);
+    let ((sum_d, sum_d2), n) = match mask {
+        None => centred_lanes::<false>(x, None, shift),
+        Some(_) => centred_lanes::<true>(x, mask, shift),
+    };
     (hsum(sum_d), hsum(sum_d2), n)
 }
 
-/// [`centred_sums`] before their horizontal sums: `(Σd, Σd²)` lane-wise.
+/// [`centred_sums`] before their horizontal sums: `(Σd, Σd²)` lane-wise. Specialised
+/// on `MASKED` as [`fold_lanes`] is.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> ((__m256, __m256), usize) {
+fn centred_lanes<const MASKED: bool>(
+    x: &[f32],
+    mask: Option<&[bool]>,
+    shift: f32,
+) -> ((__m256, __m256), usize) {
+    let mask = mask.filter(|_| MASKED);
     let shift = _mm256_set1_ps(shift);
     let zero = _mm256_setzero_ps();
     let step = |(acc, acc2), v, keep| {
@@ -319,7 +334,7 @@ fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> ((__m256, __m2
         (_mm256_add_ps(acc, d), _mm256_fmadd_ps(d, d, acc2))
     };
     let merge = |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2));
-    if mask.is_none() {
+    if !MASKED {
         return (fold_blocks(x, None, (zero, zero), step, merge), x.len());
     }
     let (sums, count) = fold_blocks(

@@ -63,7 +63,8 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
         (Some(m), 64) => fixed_rows::<8, true, SCALE, BIAS>(x, m, spec, out),
         (None, 128) => fixed_rows::<16, false, SCALE, BIAS>(x, &[], spec, out),
         (Some(m), 128) => fixed_rows::<16, true, SCALE, BIAS>(x, m, spec, out),
-        _ => any_rows::<SCALE, BIAS>(x, mask, features, spec, out),
+        (None, _) => any_rows::<false, SCALE, BIAS>(x, &[], features, spec, out),
+        (Some(m), _) => any_rows::<true, SCALE, BIAS>(x, m, features, spec, out),
     }
 }
 
@@ -71,9 +72,9 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
 /// is summed next to the output of row `i` of this group, so the group's reduction
 /// chain (transposing sums, division, square root) overlaps with independent work.
 #[target_feature(enable = "avx2,fma")]
-fn any_rows<const SCALE: bool, const BIAS: bool>(
+fn any_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
-    mask: Option<&[bool]>,
+    mask: &[bool],
     features: usize,
     spec: &NormSpec,
     out: &mut [f32],
@@ -84,15 +85,16 @@ fn any_rows<const SCALE: bool, const BIAS: bool>(
     );
     let rows = x.len() / features;
     let span = |r: usize| r * features..(r + 1) * features;
-    let row_mask = |r: usize| mask.map(|m| &m[span(r)]);
+    let row_mask = |r: usize| MASKED.then(|| &mask[span(r)]);
     let mut sums = GroupSums::new();
     for r in 0..GROUP.min(rows) {
-        sums.add_any_row(r, &x[span(r)], row_mask(r), spec.kind);
+        sums.add_any_row::<MASKED>(r, &x[span(r)], row_mask(r), spec.kind);
     }
     for start in (0..rows).step_by(GROUP) {
         let group = start..(start + GROUP).min(rows);
-        let resum =
-            |i: usize, shift| centred_lanes(&x[span(start + i)], row_mask(start + i), shift).0;
+        let resum = |i: usize, shift| {
+            centred_lanes::<MASKED>(&x[span(start + i)], row_mask(start + i), shift).0
+        };
         let stats = sums.finish(spec, resum);
         if rows - group.end < GROUP {
             // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
@@ -103,7 +105,7 @@ fn any_rows<const SCALE: bool, const BIAS: bool>(
         for (i, r) in group.enumerate() {
             let next = r + GROUP;
             if next < rows {
-                sums.add_any_row(i, &x[span(next)], row_mask(next), spec.kind);
+                sums.add_any_row::<MASKED>(i, &x[span(next)], row_mask(next), spec.kind);
             }
             let st = stats.row(i);
             apply_with::<SCALE, BIAS>(&x[span(r)], &st, scale, bias, &mut out[span(r)]);
@@ -232,20 +234,29 @@ impl GroupSums {
     /// Sums `row` (`mask`: its mask) into lane `i`.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    fn add_any_row(&mut self, i: usize, row: &[f32], mask: Option<&[bool]>, kind: NormKind) {
+    fn add_any_row<const MASKED: bool>(
+        &mut self,
+        i: usize,
+        row: &[f32],
+        mask: Option<&[bool]>,
+        kind: NormKind,
+    ) {
+        let mask = mask.filter(|_| MASKED);
         let n = match kind {
             NormKind::LayerNorm => {
                 // With nothing kept the count is 0 and the statistics NaN whatever the
                 // shift.
-                let first = mask.map_or(Some(0), |m| m.iter().position(|&kept| kept));
+                let first = mask.map_or(Some(0), first_kept_index);
                 self.shift[i] = first.map_or(0.0, |j| row[j]);
                 let n;
-                ((self.sum[i], self.squares[i]), n) = centred_lanes(row, mask, self.shift[i]);
+                ((self.sum[i], self.squares[i]), n) =
+                    centred_lanes::<MASKED>(row, mask, self.shift[i]);
                 n
             }
             NormKind::RmsNorm => {
                 let n;
-                (self.squares[i], n) = fold_lanes(row, mask, |acc, v| _mm256_fmadd_ps(v, v, acc));
+                let square = |acc, v| _mm256_fmadd_ps(v, v, acc);
+                (self.squares[i], n) = fold_lanes::<MASKED>(row, mask, square);
                 n
             }
         };
@@ -363,14 +374,21 @@ fn first_kept<const W: usize, const MASKED: bool>(
     let Some(mask) = mask.filter(|_| MASKED) else {
         return row[0][0];
     };
+    first_kept_index(mask.as_flattened()).map_or(0.0, |j| row.as_flattened()[j])
+}
+
+/// The index of the first true bool, found 8 bools at a time as an integer: a loop
+/// over single bools costs a branch per element.
+#[inline]
+fn first_kept_index(mask: &[bool]) -> Option<usize> {
+    let (eights, rest) = mask.as_chunks::<8>();
     // `from_le_bytes` puts bool 0 in the lowest byte, so the first true bool is the
     // lowest set byte.
-    (0..W)
-        .find_map(|j| {
-            let bits = u64::from_le_bytes(mask[j].map(u8::from));
-            (bits != 0).then(|| row[j][bits.trailing_zeros() as usize / 8])
-        })
-        .unwrap_or(0.0)
+    let whole = eights.iter().enumerate().find_map(|(j, m)| {
+        let bits = u64::from_le_bytes(m.map(u8::from));
+        (bits != 0).then(|| 8 * j + bits.trailing_zeros() as usize / 8)
+    });
+    whole.or_else(|| Some(8 * eights.len() + rest.iter().position(|&kept| kept)?))
 }
 
 /// `v` with the lanes outside `keep` zeroed (unmasked rows keep every lane).
