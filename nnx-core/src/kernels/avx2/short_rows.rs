@@ -3,9 +3,10 @@
 //! together by one transposing reduction ([`hsum8`]), and mean, variance, square root
 //! and division run once per group in one vector, each lane seeing only its own row.
 //! Rows of a few blocks otherwise spend most of their time in those per-row chains:
-//! against one row at a time (min GiB/s of alternated runs, unmasked / masked),
-//! 8192x64 19.5 -> 40 / 12.5 -> 22, 4096x128 26 -> 41, 2048x256 34 -> 38, 4096x100
-//! 9.6 -> 12.7; RMSNorm 8192x64 28 -> 44.
+//! against one row at a time (min GiB/s of alternated runs, unmasked / masked, with
+//! what was added since: the unrolled widths, the masked shift looked up ahead),
+//! 8192x64 19.6 -> 40.7 / 12.6 -> 31.2, 4096x128 26.2 -> 40.2 / 17.9 -> 28.6,
+//! 2048x256 30.3 -> 40.4 / 23.8 -> 25.3; RMSNorm 8192x64 28 -> 44.
 //!
 //! Which scheme a row takes depends on its length alone, and each lane of a group's
 //! arithmetic sees only its own row, so a row's result never depends on the rows it
@@ -42,9 +43,9 @@ pub(super) fn short_rows(
 }
 
 /// [`short_rows`] specialised on the affine parameters present. Rows of 16, 32, 64 and
-/// 128 features are unrolled ([`fixed_rows`]): against [`any_rows`] (min GiB/s,
-/// alternated), 32768x16 7.4 -> 21-25, 16384x32 13.6 -> 36 (masked 5.6 -> 20.5,
-/// 9.7 -> 26).
+/// 128 features are unrolled ([`fixed_rows`]): against [`any_rows`] before it was
+/// specialised on the mask (min GiB/s, alternated), 32768x16 7.4 -> 21-25, 16384x32
+/// 13.6 -> 36 (masked 5.6 -> 20.5, 9.7 -> 26).
 /// Unrolling 256 features was slower (37 -> 28: 32 blocks spill).
 #[target_feature(enable = "avx2,fma")]
 fn rows_with<const SCALE: bool, const BIAS: bool>(
