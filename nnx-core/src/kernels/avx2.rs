@@ -246,25 +246,7 @@ fn bool_block(m: &[bool; LANES]) -> __m256 {
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m256) -> (f32, usize) {
-    let (acc, n) = match mask {
-        None => fold_lanes::<false>(x, None, step),
-        Some(_) => fold_lanes::<true>(x, mask, step),
-    };
-    (hsum(acc), n)
-}
-
-/// [`fold`] before its horizontal sum: the lane-wise accumulator. Specialised on
-/// whether `mask` is present (`MASKED`; `mask` is ignored when not), so that each
-/// version is small enough to inline into the short rows' loop.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn fold_lanes<const MASKED: bool>(
-    x: &[f32],
-    mask: Option<&[bool]>,
-    step: impl Fn(__m256, __m256) -> __m256,
-) -> (__m256, usize) {
-    let mask = mask.filter(|_| MASKED);
-    if !MASKED {
+    if mask.is_none() {
         let zero = _mm256_setzero_ps();
         let acc = fold_blocks(
             x,
@@ -273,7 +255,7 @@ fn fold_lanes<const MASKED: bool>(
             |acc, v, _| step(acc, v),
             |a, b| _mm256_add_ps(a, b),
         );
-        return (acc, x.len());
+        return (hsum(acc), x.len());
     }
     let (acc, count) = fold_blocks(
         x,
@@ -282,7 +264,7 @@ fn fold_lanes<const MASKED: bool>(
         |(acc, count), v, keep| (step(acc, v), count_kept(count, keep)),
         |(a, c), (b, d)| (_mm256_add_ps(a, b), _mm256_add_epi32(c, d)),
     );
-    (acc, count_total(count))
+    (hsum(acc), count_total(count))
 }
 
 /// Adds one to each lane of `count` that `keep` keeps (kept lanes are all ones, i.e. -1
@@ -310,41 +292,62 @@ fn count_total(count: __m256i) -> usize {
 /// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
 #[target_feature(enable = "avx2,fma")]
 fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
-    let ((sum_d, sum_d2), n) = match mask {
-        None => centred_lanes::<false>(x, None, shift),
-        Some(_) => centred_lanes::<true>(x, mask, shift),
-    };
-    (hsum(sum_d), hsum(sum_d2), n)
-}
-
-/// [`centred_sums`] before their horizontal sums: `(Σd, Σd²)` lane-wise. Specialised
-/// on `MASKED` as [`fold_lanes`] is.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn centred_lanes<const MASKED: bool>(
-    x: &[f32],
-    mask: Option<&[bool]>,
-    shift: f32,
-) -> ((__m256, __m256), usize) {
-    let mask = mask.filter(|_| MASKED);
     let shift = _mm256_set1_ps(shift);
     let zero = _mm256_setzero_ps();
-    let step = |(acc, acc2), v, keep| {
-        let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
-        (_mm256_add_ps(acc, d), _mm256_fmadd_ps(d, d, acc2))
-    };
-    let merge = |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2));
-    if !MASKED {
-        return (fold_blocks(x, None, (zero, zero), step, merge), x.len());
+    let step = |acc, v, keep| centred_step(shift, acc, v, keep);
+    if mask.is_none() {
+        let (sum_d, sum_d2) = fold_blocks(x, None, (zero, zero), step, |a, b| add_pairs(a, b));
+        return (hsum(sum_d), hsum(sum_d2), x.len());
     }
-    let (sums, count) = fold_blocks(
+    let ((sum_d, sum_d2), count) = fold_blocks(
         x,
         mask,
         ((zero, zero), _mm256_setzero_si256()),
         |(acc, count), v, keep| (step(acc, v, keep), count_kept(count, keep)),
-        |(a, c), (b, d)| (merge(a, b), _mm256_add_epi32(c, d)),
+        |(a, c), (b, d)| (add_pairs(a, b), _mm256_add_epi32(c, d)),
     );
-    (sums, count_total(count))
+    (hsum(sum_d), hsum(sum_d2), count_total(count))
+}
+
+/// [`centred_sums`] lane-wise and without the count, for callers that count the kept
+/// elements their own way (the short rows).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (__m256, __m256) {
+    let shift = _mm256_set1_ps(shift);
+    let zero = _mm256_setzero_ps();
+    let step = |acc, v, keep| centred_step(shift, acc, v, keep);
+    fold_blocks(x, mask, (zero, zero), step, |a, b| add_pairs(a, b))
+}
+
+/// `Σx²` over masked-in lanes, lane-wise and without the count, as [`centred_lanes`].
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn square_lanes(x: &[f32], mask: Option<&[bool]>) -> __m256 {
+    let step = |acc, v, _| _mm256_fmadd_ps(v, v, acc);
+    fold_blocks(x, mask, _mm256_setzero_ps(), step, |a, b| {
+        _mm256_add_ps(a, b)
+    })
+}
+
+/// One block of [`centred_sums`]: `d = x - shift` in the kept lanes added to `Σd`, and
+/// `d²` to `Σd²`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn centred_step(
+    shift: __m256,
+    (sum, squares): (__m256, __m256),
+    v: __m256,
+    keep: __m256,
+) -> (__m256, __m256) {
+    let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
+    (_mm256_add_ps(sum, d), _mm256_fmadd_ps(d, d, squares))
+}
+
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn add_pairs((a, a2): (__m256, __m256), (b, b2): (__m256, __m256)) -> (__m256, __m256) {
+    (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2))
 }
 
 /// Runs `step(acc, values, lanes)` over 8-lane blocks, rotating over [`UNROLL`]

@@ -17,7 +17,7 @@ use std::arch::x86_64::*;
 use super::super::row::{FAR_SHIFT, RowStats};
 use super::super::{NormKind, NormSpec};
 use super::{
-    Formula, LANES, apply_with, bool_block, centred_lanes, fold_lanes, load_block, store_block,
+    Formula, LANES, apply_with, bool_block, centred_lanes, load_block, square_lanes, store_block,
 };
 
 /// Rows up to this long take the grouped scheme.
@@ -87,15 +87,16 @@ fn any_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     let rows = x.len() / features;
     let span = |r: usize| r * features..(r + 1) * features;
     let row_mask = |r: usize| MASKED.then(|| &mask[span(r)]);
+    // An unmasked row's mask is empty.
+    let mask_span = |r: usize| if MASKED { span(r) } else { 0..0 };
     let mut sums = GroupSums::new();
     for r in 0..GROUP.min(rows) {
-        sums.add_any_row::<MASKED>(r, &x[span(r)], row_mask(r), spec.kind);
+        sums.add_any_row::<MASKED>(r, &x[span(r)], &mask[mask_span(r)], spec.kind);
     }
     for start in (0..rows).step_by(GROUP) {
         let group = start..(start + GROUP).min(rows);
-        let resum = |i: usize, shift| {
-            centred_lanes::<MASKED>(&x[span(start + i)], row_mask(start + i), shift).0
-        };
+        let resum =
+            |i: usize, shift| centred_lanes(&x[span(start + i)], row_mask(start + i), shift);
         let stats = sums.finish(spec, resum);
         if rows - group.end < GROUP {
             // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
@@ -106,7 +107,8 @@ fn any_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         for (i, r) in group.enumerate() {
             let next = r + GROUP;
             if next < rows {
-                sums.add_any_row::<MASKED>(i, &x[span(next)], row_mask(next), spec.kind);
+                let m = &mask[mask_span(next)];
+                sums.add_any_row::<MASKED>(i, &x[span(next)], m, spec.kind);
             }
             let st = stats.row(i);
             apply_with::<SCALE, BIAS>(&x[span(r)], &st, scale, bias, &mut out[span(r)]);
@@ -239,28 +241,22 @@ impl GroupSums {
         &mut self,
         i: usize,
         row: &[f32],
-        mask: Option<&[bool]>,
+        mask: &[bool],
         kind: NormKind,
     ) {
-        let mask = mask.filter(|_| MASKED);
-        let n = match kind {
+        // Known at compile time, so that the sums inline without the other case.
+        let mask = MASKED.then_some(mask);
+        match kind {
             NormKind::LayerNorm => {
                 // With nothing kept the count is 0 and the statistics NaN whatever the
                 // shift.
                 let first = mask.map_or(Some(0), first_kept_index);
                 self.shift[i] = first.map_or(0.0, |j| row[j]);
-                let n;
-                ((self.sum[i], self.squares[i]), n) =
-                    centred_lanes::<MASKED>(row, mask, self.shift[i]);
-                n
+                (self.sum[i], self.squares[i]) = centred_lanes(row, mask, self.shift[i]);
             }
-            NormKind::RmsNorm => {
-                let n;
-                let square = |acc, v| _mm256_fmadd_ps(v, v, acc);
-                (self.squares[i], n) = fold_lanes::<MASKED>(row, mask, square);
-                n
-            }
-        };
+            NormKind::RmsNorm => self.squares[i] = square_lanes(row, mask),
+        }
+        let n = mask.map_or(row.len(), kept_count);
         self.count[i] = n as f32;
     }
 
@@ -345,16 +341,9 @@ fn keep<const W: usize, const MASKED: bool>(mask: Option<&[[bool; LANES]; W]>) -
     match mask {
         Some(mask) if MASKED => {
             let lanes: [__m256; W] = std::array::from_fn(|j| bool_block(&mask[j]));
-            // Counted from the bools as integers, on otherwise idle integer ports:
-            // each byte of the sum stays below 256 (a row has at most 128 elements),
-            // and the multiply adds all eight bytes into the top one.
-            const { assert!(W * LANES < 256) };
-            let bytes = mask
-                .iter()
-                .fold(0u64, |sum, m| sum + u64::from_le_bytes(m.map(u8::from)));
             RowKeep {
                 lanes,
-                count: (bytes.wrapping_mul(0x0101_0101_0101_0101) >> 56) as usize,
+                count: kept_count(mask.as_flattened()),
             }
         }
         _ => RowKeep {
@@ -376,6 +365,23 @@ fn first_kept<const W: usize, const MASKED: bool>(
         return row[0][0];
     };
     first_kept_index(mask.as_flattened()).map_or(0.0, |j| row.as_flattened()[j])
+}
+
+/// How many of `mask` are true (fewer than 2048 bools), counted 8 at a time as
+/// integers on otherwise idle integer ports.
+#[inline]
+fn kept_count(mask: &[bool]) -> usize {
+    let (eights, rest) = mask.as_chunks::<8>();
+    debug_assert!(eights.len() < 256);
+    // Each byte of the sum counts one position of the eights: below 256.
+    let bytes = eights
+        .iter()
+        .fold(0u64, |sum, m| sum + u64::from_le_bytes(m.map(u8::from)));
+    // Neighbouring bytes added into four 16-bit counts, which the multiply adds into
+    // the top 16 bits.
+    let pairs = (bytes & 0x00FF_00FF_00FF_00FF) + ((bytes >> 8) & 0x00FF_00FF_00FF_00FF);
+    let whole = (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize;
+    whole + rest.iter().filter(|&&kept| kept).count()
 }
 
 /// The index of the first true bool, found 8 bools at a time as an integer: a loop
