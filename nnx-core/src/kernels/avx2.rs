@@ -20,7 +20,7 @@ use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
 use super::row::{RowStats, layer_stats, rms_stats, shifted_pass};
-use super::{NormKind, NormSpec, Stores, affine};
+use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
 const LANES: usize = 8;
 /// Independent accumulators: hides the 4-cycle add latency and lowers rounding growth.
@@ -89,8 +89,12 @@ fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
 /// and ordinary stores; only the partial lines at the very start and end of `out` take
 /// ordinary stores. Each body walks forwards or backwards, whichever keeps its loads
 /// clear of the stores just made ([`walk_backwards`]: 1.08-1.16x where forwards would
-/// alias). Each element is computed by the same formula as in [`apply`], so no bit
-/// changes.
+/// alias). Rows of [`TILED_MIN`] to [`TILED_MAX`] features are written in column tiles
+/// over [`TILE_ROWS`] rows (a row walked backwards takes its tiles in reverse order):
+/// min GiB/s of alternated runs on a noisy VM, 1024x4096 22-28 -> 28-30, 2048x2048
+/// 19-29 -> 28-33, 512x8192 22-27 -> 26-29, masked 1024x4096 18 -> 22 and 2048x2048
+/// 14-17 -> 20-21. Each element is computed by the same formula as in [`apply`], so no
+/// bit changes.
 #[target_feature(enable = "avx2,fma")]
 fn streamed_rows(
     x: &[f32],
@@ -106,42 +110,64 @@ fn streamed_rows(
     // The first index of `out` that starts a line.
     let first = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
     let rows = x.len() / features;
+    let tiled = (TILED_MIN..=TILED_MAX).contains(&features);
+    let (block_rows, tile) = if tiled {
+        (TILE_ROWS, TILE)
+    } else {
+        (1, features)
+    };
+    let tiles = features.div_ceil(tile);
     let mut prev: Option<RowStats> = None;
-    for r in 0..rows {
-        let start = r * features;
-        let (xr, mr) = (
-            &x[start..start + features],
-            mask.map(|m| &m[start..start + features]),
-        );
-        let st = row_stats(xr, mr, spec);
-        // Row `r` is `head`, whole lines up to `body_end`, then a tail.
-        let head = (first + LINE - start % LINE) % LINE;
-        let body_end = head + (features - head) / LINE * LINE;
-        match prev {
-            Some(prev) if head > 0 => {
-                let lo = LINE - head;
-                let window = start - lo..start + head;
-                shared_line(&x[window.clone()], [&prev, &st], lo, spec, &mut out[window]);
+    for first_row in (0..rows).step_by(block_rows) {
+        let block = first_row..(first_row + block_rows).min(rows);
+        // Per row of the block: statistics, body columns, direction.
+        let mut bodies: [_; TILE_ROWS] =
+            std::array::from_fn(|_| (RowStats::default(), 0..0, false));
+        for r in block.clone() {
+            let start = r * features;
+            let (xr, mr) = (
+                &x[start..start + features],
+                mask.map(|m| &m[start..start + features]),
+            );
+            let st = row_stats(xr, mr, spec);
+            // Row `r` is `head`, whole lines up to `body_end`, then a tail.
+            let head = (first + LINE - start % LINE) % LINE;
+            let body_end = head + (features - head) / LINE * LINE;
+            match prev {
+                Some(prev) if head > 0 => {
+                    let lo = LINE - head;
+                    let window = start - lo..start + head;
+                    shared_line(&x[window.clone()], [&prev, &st], lo, spec, &mut out[window]);
+                }
+                _ => apply_with_spec(xr, &st, spec, 0..head, &mut out[start..start + head]),
             }
-            _ => apply_with_spec(xr, &st, spec, 0..head, &mut out[start..start + head]),
+            if r + 1 == rows {
+                let ot = &mut out[start + body_end..start + features];
+                apply_with_spec(xr, &st, spec, body_end..features, ot);
+            }
+            let backwards = walk_backwards(
+                &out[start + head..start + body_end],
+                [
+                    &xr[head..body_end],
+                    affine(scale, head, body_end),
+                    affine(bias, head, body_end),
+                ],
+                Stores::Streaming,
+            );
+            bodies[r - first_row] = (st, head..body_end, backwards);
+            prev = Some(st);
         }
-        let body = head..body_end;
-        let ob = &mut out[start + head..start + body_end];
-        let backwards = walk_backwards(
-            ob,
-            [
-                &xr[body.clone()],
-                affine(scale, head, body_end),
-                affine(bias, head, body_end),
-            ],
-            Stores::Streaming,
-        );
-        apply_lines(xr, &st, spec, body, ob, backwards);
-        if r + 1 == rows {
-            let ot = &mut out[start + body_end..start + features];
-            apply_with_spec(xr, &st, spec, body_end..features, ot);
+        for k in 0..tiles {
+            for r in block.clone() {
+                let (st, body, backwards) = &bodies[r - first_row];
+                let t = if *backwards { tiles - 1 - k } else { k };
+                let from = (body.start + t * tile).min(body.end);
+                let cols = from..(from + tile).min(body.end);
+                let start = r * features;
+                let ob = &mut out[start + cols.start..start + cols.end];
+                apply_lines(&x[start..start + features], st, spec, cols, ob, *backwards);
+            }
         }
-        prev = Some(st);
     }
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();

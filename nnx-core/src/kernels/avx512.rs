@@ -53,7 +53,7 @@ use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
 use super::row::{ChunkMerge, FAR_SHIFT, RowStats, layer_stats, rms_stats, shifted_pass};
-use super::{NormKind, NormSpec, Stores, affine};
+use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
 const LANES: usize = 16;
 /// Independent accumulators per sum on long rows: hides the add latency and lowers
@@ -66,14 +66,6 @@ const SHORT_MAX: usize = 256;
 const GROUP: usize = 16;
 /// Elements per statistics chunk on long rows (4 KiB: stays in L1 for its second pass).
 const CHUNK: usize = 1024;
-/// Streamed rows from `TILED_MIN` to `TILED_MAX` features are written [`TILE`] columns
-/// at a time over `TILE_ROWS` rows (see [`long_rows`]). Measured on Zen 4 (32 KiB L1,
-/// 1 MiB L2): 1.1-1.25x at 2048-16384 features; slower at 1024 (the row, `scale` and
-/// `bias` fit L1 anyway) and at 65536 (four rows no longer fit L2).
-const TILED_MIN: usize = 2048;
-const TILED_MAX: usize = 16384;
-const TILE_ROWS: usize = 4;
-const TILE: usize = 512;
 
 /// Normalises every `features`-long row of `x` into `out` (see `scalar::norm_row` for the
 /// semantics). `mask`, `out` and `x` have the same length; `spec`'s slices have
