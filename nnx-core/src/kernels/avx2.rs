@@ -75,8 +75,8 @@ fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
             layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
         }
         NormKind::RmsNorm => {
-            let (sum_sq, n) = fold(x, mask, |acc, v| _mm256_fmadd_ps(v, v, acc));
-            rms_stats(sum_sq, n, spec.epsilon)
+            let n = mask.map_or(x.len(), kept_count);
+            rms_stats(hsum(square_lanes(x, mask)), n, spec.epsilon)
         }
     }
 }
@@ -266,84 +266,26 @@ fn bool_block(m: &[bool; LANES]) -> __m256 {
     bool_lanes(m)
 }
 
-/// Horizontal sum of `step`-accumulated values: `step(acc, v)` where `v` holds the
-/// block's values with masked-out and past-the-end lanes zeroed. Also returns the number
-/// of masked-in elements, counted per lane alongside the sum rather than in a separate pass.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn fold(x: &[f32], mask: Option<&[bool]>, step: impl Fn(__m256, __m256) -> __m256) -> (f32, usize) {
-    if mask.is_none() {
-        let zero = _mm256_setzero_ps();
-        let acc = fold_blocks(
-            x,
-            None,
-            zero,
-            |acc, v, _| step(acc, v),
-            |a, b| _mm256_add_ps(a, b),
-        );
-        return (hsum(acc), x.len());
-    }
-    let (acc, count) = fold_blocks(
-        x,
-        mask,
-        (_mm256_setzero_ps(), _mm256_setzero_si256()),
-        |(acc, count), v, keep| (step(acc, v), count_kept(count, keep)),
-        |(a, c), (b, d)| (_mm256_add_ps(a, b), _mm256_add_epi32(c, d)),
-    );
-    (hsum(acc), count_total(count))
-}
-
-/// Adds one to each lane of `count` that `keep` keeps (kept lanes are all ones, i.e. -1
-/// as an integer, so subtracting counts them).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn count_kept(count: __m256i, keep: __m256) -> __m256i {
-    _mm256_sub_epi32(count, _mm256_castps_si256(keep))
-}
-
-/// The sum of the lane counts of [`count_kept`].
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn count_total(count: __m256i) -> usize {
-    let count = _mm_add_epi32(
-        _mm256_castsi256_si128(count),
-        _mm256_extracti128_si256::<1>(count),
-    );
-    let count = _mm_add_epi32(count, _mm_shuffle_epi32::<0b01_00_11_10>(count));
-    let count = _mm_add_epi32(count, _mm_shuffle_epi32::<0b10_11_00_01>(count));
-    // The lane counts add up to the row length at most; exact for rows below 2³² elements.
-    _mm_cvtsi128_si32(count) as u32 as usize
-}
-
 /// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
 #[target_feature(enable = "avx2,fma")]
 fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
-    let shift = _mm256_set1_ps(shift);
-    let zero = _mm256_setzero_ps();
-    let step = |acc, v, keep| centred_step(shift, acc, v, keep);
-    if mask.is_none() {
-        let (sum_d, sum_d2) = fold_blocks(x, None, (zero, zero), step, |a, b| add_pairs(a, b));
-        return (hsum(sum_d), hsum(sum_d2), x.len());
-    }
-    let ((sum_d, sum_d2), count) = fold_blocks(
-        x,
-        mask,
-        ((zero, zero), _mm256_setzero_si256()),
-        |(acc, count), v, keep| (step(acc, v, keep), count_kept(count, keep)),
-        |(a, c), (b, d)| (add_pairs(a, b), _mm256_add_epi32(c, d)),
-    );
-    (hsum(sum_d), hsum(sum_d2), count_total(count))
+    let (sum_d, sum_d2) = centred_lanes(x, mask, shift);
+    (hsum(sum_d), hsum(sum_d2), mask.map_or(x.len(), kept_count))
 }
 
-/// [`centred_sums`] lane-wise and without the count, for callers that count the kept
-/// elements their own way (the short rows).
+/// [`centred_sums`] lane-wise and without the count (which the short rows take in
+/// their own way).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (__m256, __m256) {
     let shift = _mm256_set1_ps(shift);
     let zero = _mm256_setzero_ps();
-    let step = |acc, v, keep| centred_step(shift, acc, v, keep);
-    fold_blocks(x, mask, (zero, zero), step, |a, b| add_pairs(a, b))
+    let step = |(sum, squares), v, keep| {
+        let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
+        (_mm256_add_ps(sum, d), _mm256_fmadd_ps(d, d, squares))
+    };
+    let merge = |(a, a2), (b, b2)| (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2));
+    fold_blocks(x, mask, (zero, zero), step, merge)
 }
 
 /// `Σx²` over masked-in lanes, lane-wise and without the count, as [`centred_lanes`].
@@ -356,24 +298,23 @@ fn square_lanes(x: &[f32], mask: Option<&[bool]>) -> __m256 {
     })
 }
 
-/// One block of [`centred_sums`]: `d = x - shift` in the kept lanes added to `Σd`, and
-/// `d²` to `Σd²`.
-#[target_feature(enable = "avx2,fma")]
+/// How many of `mask` are true, counted 8 at a time as integers (on otherwise idle
+/// integer ports) rather than lane by lane alongside the sums.
 #[inline]
-fn centred_step(
-    shift: __m256,
-    (sum, squares): (__m256, __m256),
-    v: __m256,
-    keep: __m256,
-) -> (__m256, __m256) {
-    let d = _mm256_and_ps(_mm256_sub_ps(v, shift), keep);
-    (_mm256_add_ps(sum, d), _mm256_fmadd_ps(d, d, squares))
-}
-
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn add_pairs((a, a2): (__m256, __m256), (b, b2): (__m256, __m256)) -> (__m256, __m256) {
-    (_mm256_add_ps(a, b), _mm256_add_ps(a2, b2))
+fn kept_count(mask: &[bool]) -> usize {
+    let (eights, rest) = mask.as_chunks::<8>();
+    let mut total = 0;
+    // Each byte of a part's sum counts one position of its eights: at most 255.
+    for part in eights.chunks(255) {
+        let bytes = part
+            .iter()
+            .fold(0u64, |sum, m| sum + u64::from_le_bytes(m.map(u8::from)));
+        // Neighbouring bytes added into four 16-bit counts, which the multiply adds
+        // into the top 16 bits.
+        let pairs = (bytes & 0x00FF_00FF_00FF_00FF) + ((bytes >> 8) & 0x00FF_00FF_00FF_00FF);
+        total += (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize;
+    }
+    total + rest.iter().filter(|&&kept| kept).count()
 }
 
 /// Runs `step(acc, values, lanes)` over 8-lane blocks, rotating over [`UNROLL`]

@@ -17,7 +17,8 @@ use std::arch::x86_64::*;
 use super::super::row::{FAR_SHIFT, RowStats};
 use super::super::{NormKind, NormSpec};
 use super::{
-    Formula, LANES, apply_with, bool_block, centred_lanes, load_block, square_lanes, store_block,
+    Formula, LANES, apply_with, bool_block, centred_lanes, kept_count, load_block, square_lanes,
+    store_block,
 };
 
 /// Rows up to this long take the grouped scheme.
@@ -365,23 +366,6 @@ fn first_kept<const W: usize, const MASKED: bool>(
         return row[0][0];
     };
     first_kept_index(mask.as_flattened()).map_or(0.0, |j| row.as_flattened()[j])
-}
-
-/// How many of `mask` are true (fewer than 2048 bools), counted 8 at a time as
-/// integers on otherwise idle integer ports.
-#[inline]
-fn kept_count(mask: &[bool]) -> usize {
-    let (eights, rest) = mask.as_chunks::<8>();
-    debug_assert!(eights.len() < 256);
-    // Each byte of the sum counts one position of the eights: below 256.
-    let bytes = eights
-        .iter()
-        .fold(0u64, |sum, m| sum + u64::from_le_bytes(m.map(u8::from)));
-    // Neighbouring bytes added into four 16-bit counts, which the multiply adds into
-    // the top 16 bits.
-    let pairs = (bytes & 0x00FF_00FF_00FF_00FF) + ((bytes >> 8) & 0x00FF_00FF_00FF_00FF);
-    let whole = (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as usize;
-    whole + rest.iter().filter(|&&kept| kept).count()
 }
 
 /// The index of the first true bool, found 8 bools at a time as an integer: a loop
