@@ -409,10 +409,10 @@ fn chunked_long_rows_match_reference() {
     ignore = "too large for Miri; the scalar path runs under Miri in the smaller tests"
 )]
 fn streamed_long_rows_equal_rows_alone() {
-    // All > 2²¹ elements. Rows one by one (769 and 1027: one chunk and two; 16387) and
-    // in 512-column tiles over four rows (2048 and 16384, the ends of that range, and
-    // 4100): rows not a multiple of 16 nor of 4, features not a multiple of 16 nor of
-    // the tile.
+    // All > 2²¹ elements. Rows one by one (769 and 1027: one chunk and two; 16387), in
+    // 512-column tiles over four rows (2048 and 16384, the ends of that range, and
+    // 4100), and short rows in groups (16-128): rows not a multiple of 16 nor of 4,
+    // features not a multiple of 16 nor of the tile.
     for (rows, features) in [
         (2803, 769),
         (2053, 1027),
@@ -420,6 +420,10 @@ fn streamed_long_rows_equal_rows_alone() {
         (523, 4100),
         (129, 16384),
         (129, 16387),
+        // Short rows of the unrolled widths, in lines two rows share.
+        (131073, 16),
+        (32769, 64),
+        (16385, 128),
     ] {
         streamed_rows_equal_rows_alone(rows, features);
     }
