@@ -4,7 +4,8 @@
 //!
 //! Rows of up to 256 features are normalised eight at a time ([`short_rows`]); longer
 //! rows one at a time, four accumulators per sum. Large outputs of long rows are
-//! written with streaming stores ([`streamed_rows`]).
+//! written with streaming stores ([`streamed_rows`]), rows of 2048-16384 features in
+//! column tiles over [`TILE_ROWS`] rows.
 //!
 //! A partial last block (of a row, or of the piece of a row a helper is given) is read
 //! as the last 8 elements, overlapping the block before, with the lanes already summed

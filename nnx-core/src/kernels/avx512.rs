@@ -122,7 +122,8 @@ struct Params<'a, const SCALE: bool, const BIAS: bool> {
     eps: f32,
     scale: &'a [f32],
     bias: &'a [f32],
-    /// Long rows write whole lines with streaming stores (see [`Stores`]).
+    /// Long rows and the unrolled short rows ([`streamed_fixed_rows`]) write whole lines
+    /// with streaming stores (see [`Stores`]).
     stream: bool,
 }
 
@@ -537,7 +538,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     let earlier = ((1u32 << (LANES - lead)) - 1) as __mmask16;
     // SAFETY: `Line` is 16 `f32`s, so any `f32`s are a valid `Line`.
     let (head, lines, tail) = unsafe { out.align_to_mut::<Line>() };
-    assert!(head.len() == lead && lines.len() == rows * W - shared);
+    assert!(head.len() == lead && lines.len() + shared == rows * W);
     // Row 0's lines after the head, then every other row's `W` lines.
     let (first_lines, lines) = lines.split_at_mut((W - 1) * shared);
     let (row_lines, _) = lines.as_chunks_mut::<W>();
@@ -557,6 +558,8 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     for (r, row) in xr.iter().take(GROUP).enumerate() {
         sums.add_row::<W, MASKED, SCALE, BIAS>(r, row, row_mask(r), p);
     }
+    // The group loop of `fixed_rows`, repeated rather than shared through a per-row
+    // closure (see `short_rows` on what a shared driver cost).
     let mut prev = LaneStats::splat(&RowStats::default());
     for start in (0..rows).step_by(GROUP) {
         let group = start..(start + GROUP).min(rows);
@@ -797,11 +800,7 @@ impl GroupStats {
         bv: &[__m512; W],
         out: &mut [[f32; LANES]; W],
     ) {
-        let stats = LaneStats {
-            shift: _mm512_set1_ps(self.shift[r]),
-            inv: _mm512_set1_ps(self.inv[r]),
-            neg_corr: _mm512_set1_ps(self.neg_corr[r]),
-        };
+        let stats = self.lane_stats(r);
         for j in 0..W {
             let y = norm_block::<SCALE, BIAS>(load_block(&x[j]), stats, sv[j], bv[j]);
             store_block(&mut out[j], y);

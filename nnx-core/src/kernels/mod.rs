@@ -479,8 +479,9 @@ const PARALLEL_MIN_ELEMS: usize = 1 << 18;
 /// overhead, small enough to balance load.
 const TASK_ELEMS: usize = 1 << 14;
 
-/// How the output reaches memory. Only the AVX-512 and AVX2 long-row paths stream (the
-/// others ignore this); either way every value is the same.
+/// How the output reaches memory. The x86 paths stream long rows, and the AVX-512 path
+/// its unrolled short rows too (the other rows and paths ignore this); either way every
+/// value is the same.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stores {
     /// Ordinary stores: the output stays in cache for whoever reads it next.

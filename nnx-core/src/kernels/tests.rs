@@ -422,6 +422,7 @@ fn streamed_long_rows_equal_rows_alone() {
         (129, 16387),
         // Short rows of the unrolled widths, in lines two rows share.
         (131073, 16),
+        (65537, 32),
         (32769, 64),
         (16385, 128),
     ] {
@@ -481,6 +482,21 @@ fn streamed_rows_equal_rows_alone(rows: usize, features: usize) {
                         .unwrap();
                     let what = format!(
                         "{rows}x{features} {isa} {:?} mask={} delta={delta}",
+                        spec.kind,
+                        mask.is_some()
+                    );
+                    assert_bitwise(out, &alone, &what);
+                }
+                // `out` 1 and 15 elements before a 64-byte line (the placements above
+                // give whatever the allocator makes of them).
+                let line_at = (obuf.as_ptr() as usize).wrapping_neg() % 64 / 4;
+                for lead in [1, 15] {
+                    let out_at = (line_at + 16 - lead) % 16;
+                    let out = &mut obuf[out_at..out_at + x.len()];
+                    norm_rows_into_with(isa, Threads::Single, &x, mask, features, spec, out)
+                        .unwrap();
+                    let what = format!(
+                        "{rows}x{features} {isa} {:?} mask={} lead={lead}",
                         spec.kind,
                         mask.is_some()
                     );
