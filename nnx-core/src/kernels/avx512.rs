@@ -505,9 +505,12 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
 /// skips the read-for-ownership. A line two rows share (where `out` does not start a
 /// line) is written once the second row's statistics are known, each lane with its own
 /// row's, as the long rows do. Min GiB/s of alternated runs against ordinary stores,
-/// `out` 16 bytes past a line: 131072x64 19.7 -> 28.6, 65536x128 21.5 -> 28.3. (In
-/// cache, writing whole aligned lines this way measured no faster: 8192x64 +3%,
-/// 4096x128 and 32768x16 -3%.) Each element gets the same formula and statistics as in
+/// `out` 16 bytes past a line: 131072x64 19.7 -> 28.6, 65536x128 21.5 -> 28.3,
+/// 262144x32 22 -> 31.5; 524288x16 even (every line there is shared, and its blends
+/// cost what the stores save). In cache, writing whole aligned lines this way measured
+/// no faster (8192x64 +3%, 4096x128 and 32768x16 -3%). Tried for the other short widths
+/// through the long rows' `Lines`, from inside the group loop: 1.3-1.9x slower
+/// (32768x256, 65536x100). Each element gets the same formula and statistics as in
 /// [`GroupStats::write_row`], so no bit changes.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
