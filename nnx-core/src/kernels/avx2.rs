@@ -69,10 +69,15 @@ pub(super) fn norm_rows(
 fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
     match spec.kind {
         NormKind::LayerNorm => {
-            // With nothing kept, `n = 0` and the statistics are NaN, as 0/0.
+            // With nothing kept, `n = 0` and the statistics are NaN, as 0/0. The count
+            // is taken once, not again for a second pass.
+            let n = mask.map_or(x.len(), kept_count);
+            let sums = |shift| {
+                let (sum_d, sum_d2) = centred_lanes(x, mask, shift);
+                (hsum(sum_d), hsum(sum_d2), n)
+            };
             let (shift, sum_d, sum_d2, n) =
-                shifted_pass(x, mask, |shift| centred_sums(x, mask, shift))
-                    .unwrap_or((0.0, 0.0, 0.0, 0));
+                shifted_pass(x, mask, sums).unwrap_or((0.0, 0.0, 0.0, 0));
             layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
         }
         NormKind::RmsNorm => {
@@ -267,15 +272,7 @@ fn bool_block(m: &[bool; LANES]) -> __m256 {
     bool_lanes(m)
 }
 
-/// `(Σd, Σd²)` with `d = x - shift` over masked-in lanes, and their number.
-#[target_feature(enable = "avx2,fma")]
-fn centred_sums(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (f32, f32, usize) {
-    let (sum_d, sum_d2) = centred_lanes(x, mask, shift);
-    (hsum(sum_d), hsum(sum_d2), mask.map_or(x.len(), kept_count))
-}
-
-/// [`centred_sums`] lane-wise and without the count (which the short rows take in
-/// their own way).
+/// `(Σd, Σd²)` lane-wise with `d = x - shift`, over masked-in lanes.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn centred_lanes(x: &[f32], mask: Option<&[bool]>, shift: f32) -> (__m256, __m256) {
