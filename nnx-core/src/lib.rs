@@ -36,7 +36,25 @@ pub use tree::Tree;
 pub use variable::{BatchStat, Param, VarKind};
 pub use vmap::{Batch, Mappable, Slot, Stacked, VmapError};
 
-pub use nnx_macros::{call, module, vmap};
+pub use nnx_macros::{call, module};
+
+/// Vectorizes a module call or a closure over a batch axis, returning
+/// `Result<_, nnx::VmapError>`:
+///
+/// * `vmap!(ln(xs, mask = ms))`: every argument mapped on axis 0;
+/// * `vmap!(ln(xs, mask = ms), in_axes = (1, mask = None), out_axes = 1)`;
+/// * `vmap!(ensemble(xs), in_axes = (0, self = 0))` over a `Stacked` module;
+/// * `vmap!(ln(x), in_axes = None, axis_size = n)`;
+/// * `vmap!(|op: &LayerNorm, x: ArrayViewD<f32>| op(x), in_axes = (None, 0))`: a closure.
+///
+/// Works however the crate is reached (renamed in `Cargo.toml`, or re-exported by
+/// another crate): the expansion names the runtime through this macro's `$crate`.
+#[macro_export]
+macro_rules! vmap {
+    ($($input:tt)*) => {
+        $crate::__private::vmap! { $crate; $($input)* }
+    };
+}
 
 /// The array crate nnx is built on, so a user crate needs one dependency line.
 pub use ndarray;
@@ -50,6 +68,7 @@ pub mod __private {
     };
     pub use core::marker::PhantomData;
     pub use core::result::Result;
+    pub use nnx_macros::vmap;
 
     /// The receiver a vmapped `&self` method runs on.
     pub enum Receiver<'m, M> {

@@ -12,8 +12,8 @@ use syn::{Expr, ExprClosure, Ident, Pat, Type};
 use crate::invocation::{self, Axis, InAxes, Invocation, Options, VmapInput};
 use crate::valid;
 
-fn private() -> TokenStream {
-    quote!(::nnx::__private)
+fn private(runtime: &TokenStream) -> TokenStream {
+    quote!(#runtime::__private)
 }
 
 pub fn call(input: TokenStream) -> TokenStream {
@@ -73,8 +73,9 @@ fn keyword_setters<'a>(
 }
 
 pub fn vmap(input: TokenStream) -> TokenStream {
+    let (runtime, input) = invocation::split_runtime(input);
     let result = syn::parse2::<VmapInput>(input).and_then(|input| match input.target {
-        Expr::Closure(closure) => expand_vmap_closure(closure, &input.options),
+        Expr::Closure(closure) => expand_vmap_closure(closure, &input.options, &runtime),
         target => {
             let call = invocation::parse_invocation(target)?;
             let mut problems = call.problems.clone();
@@ -91,7 +92,7 @@ pub fn vmap(input: TokenStream) -> TokenStream {
             }
             Ok(with_problems(
                 problems,
-                expand_vmap_call(&call, &input.options),
+                expand_vmap_call(&call, &input.options, &runtime),
             ))
         }
     });
@@ -134,8 +135,8 @@ fn receiver_is_stacked(in_axes: Option<&InAxes>) -> bool {
 
 /// A mapped array is borrowed as a view (`vmap!(ln(x))` with an owned `x` works, and
 /// so do `&x` and `x.view()`); a broadcast argument is passed as written.
-fn slot(value: &Expr, axis: &Axis) -> TokenStream {
-    let p = private();
+fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
+    let p = private(runtime);
     match axis {
         Axis::Mapped(axis) => {
             // A `&` the user wrote is redundant here (and clippy would say so).
@@ -149,19 +150,19 @@ fn slot(value: &Expr, axis: &Axis) -> TokenStream {
     }
 }
 
-fn expand_vmap_call(call: &Invocation, options: &Options) -> TokenStream {
-    let p = private();
+fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream) -> TokenStream {
+    let p = private(runtime);
     let in_axes = options.in_axes.as_ref();
     let receiver = &call.receiver;
     let entry = entry_name("__nnx_vmap", call);
     let setters = keyword_setters(call, |value, name| {
-        slot(value, &keyword_axis(in_axes, name))
+        slot(value, &keyword_axis(in_axes, name), runtime)
     });
     let positionals = call
         .positionals
         .iter()
         .enumerate()
-        .map(|(index, value)| slot(value, &positional_axis(in_axes, index)));
+        .map(|(index, value)| slot(value, &positional_axis(in_axes, index), runtime));
     let out_axes = options
         .out_axes
         .as_ref()
@@ -208,7 +209,11 @@ struct ClosureParam {
 
 /// `vmap!(|op: &LayerNorm, x: ArrayView1<f32>| op(x), in_axes = (None, 0))`: a closure
 /// over batched arguments that runs the given closure once per example.
-fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Result<TokenStream> {
+fn expand_vmap_closure(
+    mut closure: ExprClosure,
+    options: &Options,
+    runtime: &TokenStream,
+) -> syn::Result<TokenStream> {
     let params = closure_params(&closure, options.in_axes.as_ref())?;
     let modules: Vec<Ident> = params
         .iter()
@@ -216,7 +221,7 @@ fn expand_vmap_closure(mut closure: ExprClosure, options: &Options) -> syn::Resu
         .map(|param| param.name.clone())
         .collect();
     CallRewriter { modules: &modules }.visit_expr_mut(&mut closure.body);
-    let p = private();
+    let p = private(runtime);
     let outer = params.iter().map(|param| {
         let name = &param.name;
         let ty = &param.ty;

@@ -1,7 +1,7 @@
 //! Parsing of what `call!` and `vmap!` receive: a method call with keyword arguments,
 //! and `vmap!`'s options (`in_axes`, `out_axes`, `axis_size`).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
@@ -309,6 +309,22 @@ fn parse_out_axes(value: &Expr) -> syn::Result<TokenStream> {
         }
         single => axis(single),
     }
+}
+
+/// Splits off the runtime's path: `nnx`'s `vmap!` passes its own `$crate` first
+/// (`$crate; ...`), so generated paths resolve however the user reaches the crate
+/// (renamed, or re-exported by another crate). The proc macro invoked directly, without
+/// that prefix, names `::nnx`.
+pub fn split_runtime(tokens: TokenStream) -> (TokenStream, TokenStream) {
+    let mut iter = tokens.clone().into_iter();
+    if let (Some(TokenTree::Ident(krate)), Some(TokenTree::Punct(semi))) =
+        (iter.next(), iter.next())
+        && krate == "$crate"
+        && semi.as_char() == ';'
+    {
+        return (TokenTree::Ident(krate).into(), iter.collect());
+    }
+    (quote::quote!(::nnx), tokens)
 }
 
 pub fn parse_call_input(tokens: TokenStream) -> syn::Result<Invocation> {

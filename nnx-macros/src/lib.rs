@@ -44,14 +44,8 @@ pub fn call(input: TokenStream) -> TokenStream {
     call::call(input.into()).into()
 }
 
-/// Vectorizes a module call or a closure over a batch axis, returning
-/// `Result<_, nnx::VmapError>`:
-///
-/// * `vmap!(ln(xs, mask = ms))`: every argument mapped on axis 0;
-/// * `vmap!(ln(xs, mask = ms), in_axes = (1, mask = None), out_axes = 1)`;
-/// * `vmap!(ensemble(xs), in_axes = (0, self = 0))` over a `Stacked` module;
-/// * `vmap!(ln(x), in_axes = None, axis_size = n)`;
-/// * `vmap!(|op: &LayerNorm, x: ArrayViewD<f32>| op(x), in_axes = (None, 0))`: a closure.
+/// `vmap!`'s expansion; use it through `nnx::vmap!`, which documents it and passes the
+/// runtime's path (`$crate`) first.
 #[proc_macro]
 pub fn vmap(input: TokenStream) -> TokenStream {
     call::vmap(input.into()).into()
