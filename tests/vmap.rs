@@ -208,6 +208,83 @@ fn mutating_methods_run_on_their_own_member_and_tuples_take_out_axes() {
     assert_eq!(counters[0].total.value, array![4.0, 8.0]);
 }
 
+/// The user's own error type: not a `ForwardError`, not a `VmapError`.
+#[derive(Debug, PartialEq)]
+struct Negative {
+    at: f32,
+}
+
+impl std::fmt::Display for Negative {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "negative input {}", self.at)
+    }
+}
+
+impl std::error::Error for Negative {}
+
+/// Counts the examples it has seen, and refuses negative ones.
+#[module]
+struct Guard {
+    seen: BatchStat<Array1<f32>>,
+}
+
+#[module]
+impl Guard {
+    pub fn check(&mut self, x: ArrayView1<'_, f32>) -> Result<f32, Negative> {
+        self.seen.value[0] += 1.0;
+        match x.iter().find(|&&v| v < 0.0) {
+            Some(&at) => Err(Negative { at }),
+            None => Ok(x.sum()),
+        }
+    }
+
+    /// The same check with a `String` error, as quick code often has.
+    pub fn peek(&self, x: ArrayView1<'_, f32>) -> Result<f32, String> {
+        match x.iter().find(|&&v| v < 0.0) {
+            Some(at) => Err(format!("negative input {at}")),
+            None => Ok(x.sum()),
+        }
+    }
+}
+
+#[test]
+fn user_errors_name_the_example_and_stop_the_run() {
+    let mut guards = Stacked::new(3, |_| Guard {
+        seen: BatchStat::new(array![0.0]),
+    });
+    let ok = array![[1.0f32, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    let sums = vmap!(guards.check(ok), in_axes = (0, self = 0)).unwrap();
+    assert_eq!(sums, array![3.0f32, 7.0, 11.0]);
+    // Example 1 fails: members 0 and 1 ran, member 2 did not.
+    let bad = array![[1.0f32, 2.0], [3.0, -4.0], [5.0, 6.0]];
+    let err = vmap!(guards.check(bad), in_axes = (0, self = 0)).unwrap_err();
+    assert_eq!(err.to_string(), "example 1: negative input -4");
+    let VmapError::Example { index: 1, source } = &err else {
+        panic!("{err:?}");
+    };
+    let VmapError::User(user) = &**source else {
+        panic!("{source:?}");
+    };
+    assert_eq!(user.get().downcast_ref(), Some(&Negative { at: -4.0 }));
+    let seen: Vec<f32> = guards.members().iter().map(|g| g.seen.value[0]).collect();
+    assert_eq!(seen, [2.0, 2.0, 1.0]);
+    // A `String` error, on a broadcast module.
+    let guard = Guard {
+        seen: BatchStat::new(array![0.0]),
+    };
+    let err = vmap!(guard.peek(bad)).unwrap_err();
+    assert_eq!(err.to_string(), "example 1: negative input -4");
+    assert_eq!(vmap!(guard.peek(ok)).unwrap(), array![3.0f32, 7.0, 11.0]);
+    // A closure stops at the failing example too.
+    let calls = std::cell::Cell::new(0);
+    let f = vmap!(|x: ArrayView1<f32>| {
+        calls.set(calls.get() + 1);
+        guard.peek(x)
+    });
+    assert!(f(bad.view()).is_err());
+    assert_eq!(calls.get(), 2);
+}
+
 #[test]
 fn data_errors_name_the_arguments_and_never_panic() {
     let ln = layer_norm(10, 14);

@@ -34,7 +34,7 @@ pub use signature::{MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use state::{State, Variable};
 pub use tree::Tree;
 pub use variable::{BatchStat, Param, VarKind};
-pub use vmap::{Batch, Mappable, Slot, Stacked, VmapError};
+pub use vmap::{Batch, Mappable, Slot, Stacked, UserError, VmapError};
 
 pub use nnx_macros::{call, module};
 
@@ -63,8 +63,8 @@ pub use ndarray;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::vmap::{
-        Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot, Mappable,
-        Mapped, Slot, Stacked, Unbatched, VmapError,
+        Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
+        IntoVmapError, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError,
     };
     pub use core::marker::PhantomData;
     pub use core::result::Result;

@@ -232,15 +232,17 @@ const _: () = {
                     let size = batch.finish()?;
                     let mut outputs = ::std::vec::Vec::with_capacity(size);
                     for index in 0..size {
-                        outputs
-                            .push(
-                                stack
-                                    .members()[index]
-                                    .forward(
-                                        x.example(index, "x")?,
-                                        mask.example(index, "mask")?,
-                                    ),
+                        let output = stack
+                            .members()[index]
+                            .forward(
+                                x.example(index, "x")?,
+                                mask.example(index, "mask")?,
                             );
+                        let failed = ::nnx::__private::Unbatched::is_failure(&output);
+                        outputs.push(output);
+                        if failed {
+                            break;
+                        }
                     }
                     <Result<
                         ArrayD<f32>,
@@ -385,15 +387,17 @@ const _: () = {
                     let size = batch.finish()?;
                     let mut outputs = ::std::vec::Vec::with_capacity(size);
                     for index in 0..size {
-                        outputs
-                            .push(
-                                stack
-                                    .members_mut()[index]
-                                    .update(
-                                        x.example(index, "x")?,
-                                        rate.example(index, "rate")?,
-                                    ),
+                        let output = stack
+                            .members_mut()[index]
+                            .update(
+                                x.example(index, "x")?,
+                                rate.example(index, "rate")?,
                             );
+                        let failed = ::nnx::__private::Unbatched::is_failure(&output);
+                        outputs.push(output);
+                        if failed {
+                            break;
+                        }
                     }
                     <ArrayD<f32> as ::nnx::__private::Unbatched>::stack(outputs, axes)
                 }

@@ -18,13 +18,15 @@ fn expansion() {
             let size = batch.finish()?;
             let mut outputs = ::std::vec::Vec::with_capacity(size);
             for index in 0..size {
-                outputs
-                    .push(
-                        per_example(
-                            ::core::clone::Clone::clone(&op),
-                            x.example(index, "x")?,
-                        ),
-                    );
+                let output = per_example(
+                    ::core::clone::Clone::clone(&op),
+                    x.example(index, "x")?,
+                );
+                let failed = ::nnx::__private::Unbatched::is_failure(&output);
+                outputs.push(output);
+                if failed {
+                    break;
+                }
             }
             ::nnx::__private::Unbatched::stack(
                 outputs,

@@ -239,6 +239,7 @@ fn expand_vmap_closure(
         local("index"),
         local("outputs"),
     );
+    let (output, failed) = (local("output"), local("failed"));
     let slots = params.iter().filter_map(|param| {
         let name = &param.name;
         let ty = &param.ty;
@@ -275,7 +276,12 @@ fn expand_vmap_closure(
             let #size = #batch.finish()?;
             let mut #outputs = ::std::vec::Vec::with_capacity(#size);
             for #index in 0..#size {
-                #outputs.push(#per_example(#(#examples),*));
+                let #output = #per_example(#(#examples),*);
+                let #failed = #p::Unbatched::is_failure(&#output);
+                #outputs.push(#output);
+                if #failed {
+                    break;
+                }
             }
             #p::Unbatched::stack(#outputs, #p::IntoAxes::into_axes(#out_axes))
         }

@@ -507,6 +507,7 @@ impl<'a> MethodGen<'a> {
         let (batch, size, index, axes) =
             (local("batch"), local("size"), local("index"), local("axes"));
         let (outputs, module, stack) = (local("outputs"), local("module"), local("stack"));
+        let (output_ident, failed) = (local("output"), local("failed"));
         let output = &self.output;
         let method = &self.method.ident;
         let (method_generics, _, method_where) = self.method.generics.split_for_impl();
@@ -540,7 +541,12 @@ impl<'a> MethodGen<'a> {
             quote! {
                 let mut #outputs = ::std::vec::Vec::with_capacity(#size);
                 for #index in 0..#size {
-                    #outputs.push(#receiver.#method(#(#examples),*));
+                    let #output_ident = #receiver.#method(#(#examples),*);
+                    let #failed = #p::Unbatched::is_failure(&#output_ident);
+                    #outputs.push(#output_ident);
+                    if #failed {
+                        break;
+                    }
                 }
                 <#output as #p::Unbatched>::stack(#outputs, #axes)
             }

@@ -1,3 +1,7 @@
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
 use crate::ForwardError;
 
 /// What only the data can reveal when vectorizing. Every message names the argument.
@@ -36,4 +40,68 @@ pub enum VmapError {
     },
     #[error(transparent)]
     Forward(#[from] ForwardError),
+    /// An example's error of the user's own type.
+    #[error(transparent)]
+    User(UserError),
+}
+
+/// An error of a vmapped user method, kept as the method returned it: reach it with
+/// [`UserError::get`] and downcast, or through [`Error::source`].
+#[derive(Clone)]
+pub struct UserError(Arc<dyn Error + Send + Sync>);
+
+impl UserError {
+    pub fn get(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.0
+    }
+}
+
+/// The same error (one `UserError` cloned), not merely an equal message.
+impl PartialEq for UserError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.0, f)
+    }
+}
+
+impl Error for UserError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.0.source()
+    }
+}
+
+/// What a vmapped method's error becomes. Any error type works (anything that
+/// converts into `Box<dyn Error + Send + Sync>`: `std::error::Error` types, `String`,
+/// `&str`, boxed errors): `VmapError` and `ForwardError` keep their own variants, the
+/// others become [`VmapError::User`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error of a vmapped method",
+    note = "vmap! reports per-example errors as `VmapError`: use an error type that implements `std::error::Error + Send + Sync` (or a `String`), or mark the method `#[no_vmap]` if it is never vmapped"
+)]
+pub trait IntoVmapError {
+    fn into_vmap_error(self) -> VmapError;
+}
+
+impl<E: Into<Box<dyn Error + Send + Sync>>> IntoVmapError for E {
+    fn into_vmap_error(self) -> VmapError {
+        let boxed: Box<dyn Error + Send + Sync> = self.into();
+        match boxed.downcast::<VmapError>() {
+            Ok(own) => *own,
+            Err(other) => match other.downcast::<ForwardError>() {
+                Ok(forward) => VmapError::Forward(*forward),
+                Err(other) => VmapError::User(UserError(other.into())),
+            },
+        }
+    }
 }

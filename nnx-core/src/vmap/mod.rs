@@ -11,7 +11,7 @@ mod stacked;
 
 pub use arg::{BatchView, Broadcast, IntoArg, IntoSlot, Mapped, Slot};
 pub use batch::{Batch, BatchSize, DefaultAxes, IntoAxes};
-pub use error::VmapError;
+pub use error::{IntoVmapError, UserError, VmapError};
 pub use mappable::{Mappable, NotMappable};
 pub use stack::Unbatched;
 pub use stacked::Stacked;

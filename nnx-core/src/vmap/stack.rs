@@ -1,12 +1,12 @@
 use ndarray::{Array, Array1, ArrayView, Axis, Dimension, IxDyn};
 
-use super::VmapError;
+use super::{IntoVmapError, VmapError};
 use crate::axis::resolve_axis;
 
 /// A per-example output that `vmap!` knows how to stack into a batched output.
 #[diagnostic::on_unimplemented(
     message = "vmap! cannot stack outputs of type `{Self}`",
-    note = "vmapped methods return arrays, scalars, pairs of those, or a `Result` of them whose error converts into `VmapError`; mark a method `#[no_vmap]` if it is only called, never vmapped"
+    note = "vmapped methods return arrays, scalars, pairs of those, or a `Result` of them whose error is a `std::error::Error + Send + Sync` (or a `String`); mark a method `#[no_vmap]` if it is only called, never vmapped"
 )]
 pub trait Unbatched: Sized {
     type Batched;
@@ -14,6 +14,12 @@ pub trait Unbatched: Sized {
     type Axes: Copy;
 
     fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError>;
+
+    /// Whether this example failed: the examples after it are not run (a stacked
+    /// `&mut self` method stops mutating members at the first failure).
+    fn is_failure(&self) -> bool {
+        false
+    }
 }
 
 /// Where the batch axis goes in an output whose examples have `rank` axes.
@@ -78,7 +84,7 @@ impl Unbatched for () {
     }
 }
 
-impl<T: Unbatched, E: Into<VmapError>> Unbatched for Result<T, E> {
+impl<T: Unbatched, E: IntoVmapError> Unbatched for Result<T, E> {
     type Batched = T::Batched;
     type Axes = T::Axes;
 
@@ -90,12 +96,16 @@ impl<T: Unbatched, E: Into<VmapError>> Unbatched for Result<T, E> {
                 Err(err) => {
                     return Err(VmapError::Example {
                         index,
-                        source: Box::new(err.into()),
+                        source: Box::new(err.into_vmap_error()),
                     });
                 }
             }
         }
         T::stack(oks, axes)
+    }
+
+    fn is_failure(&self) -> bool {
+        self.is_err()
     }
 }
 
@@ -106,5 +116,9 @@ impl<T1: Unbatched, T2: Unbatched> Unbatched for (T1, T2) {
     fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError> {
         let (first, second): (Vec<T1>, Vec<T2>) = items.into_iter().unzip();
         Ok((T1::stack(first, axes.0)?, T2::stack(second, axes.1)?))
+    }
+
+    fn is_failure(&self) -> bool {
+        self.0.is_failure() || self.1.is_failure()
     }
 }
