@@ -5,7 +5,7 @@ use ndarray::{ArrayView, Axis, Dimension};
 /// views; implement it for your own parameter types to map them.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a parameter of a vmapped method",
-    note = "vmap! maps array views (`ArrayView`, `Option<ArrayView>`) and broadcasts scalars; implement `nnx::Mappable` for other types, or mark the method `#[no_vmap]` if it is only called, never vmapped"
+    note = "vmap! maps array views (`ArrayView`, `Option<ArrayView>`); give anything else (a scalar, a module) `None` in `in_axes` to broadcast it, implement `nnx::Mappable` for your own types, or mark the method `#[no_vmap]` if it is only called, never vmapped"
 )]
 pub trait Mappable: Sized {
     /// What the caller passes when the parameter is mapped: the same thing with a batch axis.
