@@ -325,6 +325,18 @@ fn axis_size_repeats_a_broadcast_call() {
     for row in y.outer_iter() {
         assert_eq!(row, direct);
     }
+    let xs = random((4, 5), 20);
+    let err = vmap!(ln(xs), axis_size = 3).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch sizes disagree: `axis_size` is 3 but `x` has 4"
+    );
+    let mut ensemble = Stacked::new(3, |i| layer_norm(5, 21 + i as u64));
+    let err = vmap!(ensemble(xs), in_axes = (0, self = 0)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "batch sizes disagree: `x` has 4 along its mapped axis but the stacked module has 3 members"
+    );
 }
 
 #[test]

@@ -8,7 +8,9 @@ use crate::ForwardError;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VmapError {
     #[error(
-        "batch sizes disagree: `{first}` has {first_size} along its mapped axis but `{second}` has {second_size}"
+        "batch sizes disagree: {} but {}",
+        sized(.first, *.first_size, " along its mapped axis"),
+        sized(.second, *.second_size, "")
     )]
     BatchSize {
         first: &'static str,
@@ -43,6 +45,16 @@ pub enum VmapError {
     /// An example's error of the user's own type.
     #[error(transparent)]
     User(UserError),
+}
+
+/// One side of a batch-size disagreement, in the words of what set it: an argument
+/// (`where_` says where its size was read), `axis_size`, or a stacked module.
+fn sized(name: &str, size: usize, where_: &str) -> String {
+    match name {
+        "axis_size" => format!("`axis_size` is {size}"),
+        "self" => format!("the stacked module has {size} members"),
+        arg => format!("`{arg}` has {size}{where_}"),
+    }
 }
 
 /// An error of a vmapped user method, kept as the method returned it: reach it with
