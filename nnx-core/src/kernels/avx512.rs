@@ -916,14 +916,17 @@ fn layer_group_stats(
 ) -> (__m512, __m512) {
     let zero = _mm512_setzero_ps();
     // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
+    // Also returns the lanes whose `Σd²` overflowed (see `row::shift_is_far`).
     let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
         let corr = _mm512_div_ps(hsum16(sum), n);
-        let var = _mm512_sub_ps(_mm512_div_ps(hsum16(squares), n), _mm512_mul_ps(corr, corr));
-        (corr, _mm512_max_ps(zero, var))
+        let squares = hsum16(squares);
+        let var = _mm512_sub_ps(_mm512_div_ps(squares, n), _mm512_mul_ps(corr, corr));
+        let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, _mm512_set1_ps(f32::INFINITY));
+        (corr, _mm512_max_ps(zero, var), overflow)
     };
-    let (corr, var) = finish(sum, squares);
+    let (corr, var, overflow) = finish(sum, squares);
     let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
-    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
+    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit) | overflow;
     if far == 0 {
         return (corr, var);
     }
@@ -938,7 +941,7 @@ fn layer_group_stats(
             (sum[r], squares[r]) = (halve(s), halve(s2));
         }
     }
-    let (corr2, var2) = finish(&sum, &squares);
+    let (corr2, var2, _) = finish(&sum, &squares);
     (
         _mm512_mask_blend_ps(far, corr, corr2),
         _mm512_mask_blend_ps(far, var, var2),

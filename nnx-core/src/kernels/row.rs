@@ -48,13 +48,16 @@ pub(super) fn layer_stats(shift: f32, sum_d: f32, sum_d2: f32, n: usize, eps: f3
 pub(super) const FAR_SHIFT: f32 = 15.0;
 
 /// Whether shifted sums over `n` elements call for a second pass (see [`FAR_SHIFT`]).
-/// False when they are NaN (or `n == 0`): the row is NaN either way.
+/// Also true when `Σd²` overflowed: deviations from the shift can overflow where those
+/// from the mean do not (and the variance would come out as `inf - inf`), so the
+/// second pass gives what the two-pass scalar path gives. False when the sums are
+/// NaN (or `n == 0`): the row is NaN either way.
 #[inline]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths shift
 fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
     let n = n as f32;
     let corr = sum_d / n;
-    corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr)
+    corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr) || sum_d2 == f32::INFINITY
 }
 
 /// The shifted single pass over one row (or chunk) `x`: `sums(k)` gives `(Σd, Σd², n)`

@@ -784,6 +784,54 @@ fn ieee_special_values_propagate() {
     }
 }
 
+/// Rows whose squares overflow `f32`: every path gives the scalar path's result, and
+/// where the deviations from the mean do not overflow (only those from the first
+/// element, the shift of the single-pass paths), the f64 reference's.
+#[test]
+fn overflowing_squares_agree_across_paths() {
+    for features in [4, 16, 40, 64, 100, 300, 1024, 2000] {
+        // Row 0: ±2e19, whose squares overflow around any centre (every f32 path gives
+        // the bias). Row 1: only the deviations from the first element overflow.
+        // Row 2: an ordinary row beside them.
+        let mut x = vec![0.0f32; 3 * features];
+        for (j, v) in x[..features].iter_mut().enumerate() {
+            *v = if j % 2 == 0 { 2e19 } else { -2e19 };
+        }
+        x[features] = 1.3e19;
+        x[features + 1] = -1.3e19;
+        for (j, v) in x[2 * features..].iter_mut().enumerate() {
+            *v = (j % 7) as f32 - 3.0;
+        }
+        let scale: Vec<f32> = (0..features).map(|j| 1.0 + (j % 3) as f32).collect();
+        let bias: Vec<f32> = (0..features).map(|j| (j % 5) as f32 - 2.0).collect();
+        let spec = NormSpec {
+            scale: Some(&scale),
+            bias: Some(&bias),
+            ..NormSpec::layer_norm(EPS)
+        };
+        let mut want = vec![0.0; x.len()];
+        norm_rows_into_with(
+            Isa::Scalar,
+            Threads::Single,
+            &x,
+            None,
+            features,
+            &spec,
+            &mut want,
+        )
+        .unwrap();
+        assert_eq!(&want[..features], &bias[..], "{features}: the scalar path");
+        let exact = reference(&x, None, features, &spec);
+        for isa in Isa::all_available() {
+            let mut got = vec![0.0; x.len()];
+            norm_rows_into_with(isa, Threads::Single, &x, None, features, &spec, &mut got).unwrap();
+            let what = format!("{isa}, {features} features");
+            assert_eq!(&got[..features], &bias[..], "{what}: row 0");
+            assert_close_to_ref(&got[features..], &exact[features..], REF_TOL, &what);
+        }
+    }
+}
+
 fn norm_row_with(isa: Isa, x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> Vec<f32> {
     let mut out = vec![0.0; x.len()];
     norm_rows_into_with(isa, Threads::Single, x, mask, x.len(), spec, &mut out).unwrap();

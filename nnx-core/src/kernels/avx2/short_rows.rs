@@ -437,14 +437,20 @@ fn layer_group_stats(
 ) -> (__m256, __m256) {
     let zero = _mm256_setzero_ps();
     // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
+    // Also returns the lanes whose `Σd²` overflowed (see `row::shift_is_far`).
     let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
         let corr = _mm256_div_ps(hsum8(sum), n);
-        let var = _mm256_sub_ps(_mm256_div_ps(hsum8(squares), n), _mm256_mul_ps(corr, corr));
-        (corr, _mm256_max_ps(zero, var))
+        let squares = hsum8(squares);
+        let var = _mm256_sub_ps(_mm256_div_ps(squares, n), _mm256_mul_ps(corr, corr));
+        let overflow = _mm256_cmp_ps::<_CMP_EQ_OQ>(squares, _mm256_set1_ps(f32::INFINITY));
+        (corr, _mm256_max_ps(zero, var), overflow)
     };
-    let (corr, var) = finish(sum, squares);
+    let (corr, var, overflow) = finish(sum, squares);
     let far_limit = _mm256_mul_ps(_mm256_set1_ps(FAR_SHIFT), var);
-    let far = _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_mul_ps(corr, corr), far_limit);
+    let far = _mm256_or_ps(
+        _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_mul_ps(corr, corr), far_limit),
+        overflow,
+    );
     let far_rows = _mm256_movemask_ps(far);
     if far_rows == 0 {
         return (corr, var);
@@ -458,7 +464,7 @@ fn layer_group_stats(
             (sum[i], squares[i]) = resum(i, shift[i]);
         }
     }
-    let (corr2, var2) = finish(&sum, &squares);
+    let (corr2, var2, _) = finish(&sum, &squares);
     (
         _mm256_blendv_ps(corr, corr2, far),
         _mm256_blendv_ps(var, var2, far),
