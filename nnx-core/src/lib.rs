@@ -64,7 +64,7 @@ pub use ndarray;
 pub mod __private {
     pub use crate::vmap::{
         Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
-        IntoVmapError, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError,
+        IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError,
     };
     pub use core::marker::PhantomData;
     pub use core::result::Result;

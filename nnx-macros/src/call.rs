@@ -144,14 +144,15 @@ fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
                 Expr::Reference(reference) if reference.mutability.is_none() => &*reference.expr,
                 other => other,
             };
-            quote_spanned!(value.span()=> #p::Mapped((#value).__nnx_batch_view(), #axis))
+            // A method call (`MapArg`, imported by `expand_vmap_call`): the expression
+            // is the argument's own span, so errors point at it.
+            quote_spanned!(value.span()=> (&(#value), #axis).__nnx_mapped())
         }
         Axis::Broadcast => quote_spanned!(value.span()=> #p::Broadcast(#value)),
     }
 }
 
 fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream) -> TokenStream {
-    let p = private(runtime);
     let in_axes = options.in_axes.as_ref();
     let receiver = &call.receiver;
     let entry = entry_name("__nnx_vmap", call);
@@ -179,10 +180,11 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
     let tail = quote! {
         #(#setters)* #out_axes #axis_size .#run(#(#positionals),*)
     };
-    let import = quote!(use #p::BatchView as _;);
     // Mixed-site hygiene: the user's own names never meet these.
     let stack = Ident::new("stack", Span::mixed_site());
     let module = Ident::new("module", Span::mixed_site());
+    let p = private(runtime);
+    let import = quote!(use #p::MapArg as _;);
     if receiver_is_stacked(in_axes) {
         quote! {{
             #import

@@ -54,15 +54,53 @@ impl<T: Mappable> Slot<T> {
 /// `in_axes` gave this argument an axis: `vmap!` wraps the user's expression in it.
 pub struct Mapped<V>(pub V, pub isize);
 
-/// How `vmap!` borrows a mapped array: by method call, so any number of references
-/// (`x`, `&x`, `&&x`, `x.view()`) auto-derefs to the array itself.
+/// How `vmap!` borrows a mapped array: `x`, `&x`, `x.view()` or any reference to them.
+/// A bound of [`MapArg`]'s method, so that mapping something else (a scalar without
+/// `None` in `in_axes`, most often) is this message, at the argument, instead of a
+/// missing method.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be mapped over a batch axis",
+    label = "mapped on axis 0 unless in_axes says otherwise",
+    note = "vmap! maps arrays; to pass a scalar or another value unchanged to every example, give it `None` in `in_axes`, e.g. `in_axes = (0, rate = None)`"
+)]
 pub trait BatchView<A, D> {
-    fn __nnx_batch_view(&self) -> ArrayView<'_, A, D>;
+    fn batch_view(&self) -> ArrayView<'_, A, D>;
 }
 
 impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
-    fn __nnx_batch_view(&self) -> ArrayView<'_, A, D> {
+    fn batch_view(&self) -> ArrayView<'_, A, D> {
         self.view()
+    }
+}
+
+impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for &V {
+    fn batch_view(&self) -> ArrayView<'_, A, D> {
+        (**self).batch_view()
+    }
+}
+
+impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for &mut V {
+    fn batch_view(&self) -> ArrayView<'_, A, D> {
+        (**self).batch_view()
+    }
+}
+
+/// What `vmap!` calls on a mapped argument and its axis: `(&x, axis).__nnx_mapped()`. A
+/// method on every such pair, so that the call resolves whatever `x` is (an untyped
+/// float literal included) and its span stays the argument's; its bound then names
+/// what cannot be mapped.
+pub trait MapArg<'v, V: ?Sized> {
+    fn __nnx_mapped<A, D>(self) -> Mapped<ArrayView<'v, A, D>>
+    where
+        V: BatchView<A, D>;
+}
+
+impl<'v, V: ?Sized> MapArg<'v, V> for (&'v V, isize) {
+    fn __nnx_mapped<A, D>(self) -> Mapped<ArrayView<'v, A, D>>
+    where
+        V: BatchView<A, D>,
+    {
+        Mapped(self.0.batch_view(), self.1)
     }
 }
 

@@ -9,7 +9,7 @@ mod mappable;
 mod stack;
 mod stacked;
 
-pub use arg::{BatchView, Broadcast, IntoArg, IntoSlot, Mapped, Slot};
+pub use arg::{BatchView, Broadcast, IntoArg, IntoSlot, MapArg, Mapped, Slot};
 pub use batch::{Batch, BatchSize, DefaultAxes, IntoAxes};
 pub use error::{IntoVmapError, UserError, VmapError};
 pub use mappable::{Mappable, NotMappable};
