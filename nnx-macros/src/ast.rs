@@ -72,23 +72,25 @@ pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
         Ok(item) => item,
         Err(error) => return error.to_compile_error(),
     };
-    let options = match attr::item_options(args) {
-        Ok(options) => options,
-        Err(error) => return with_fallback(error, strip_item(item)),
+    // A bad item option does not stop the item from being checked: its errors and the
+    // fields' or methods' come out together.
+    let (krate, option_error) = match attr::item_options(args) {
+        Ok(options) => (options.krate, None),
+        Err(error) => (syn::parse_quote!(::nnx), Some(error)),
     };
     match item {
         Item::Struct(item) => {
             let fallback = strip_item(Item::Struct(item.clone()));
-            match parse_struct(item, options.krate) {
-                Ok(parsed) => expand_struct::expand(&parsed),
-                Err(error) => with_fallback(error, fallback),
+            match (parse_struct(item, krate), option_error) {
+                (Ok(parsed), None) => expand_struct::expand(&parsed),
+                (result, option_error) => with_fallback(errors_of(option_error, result), fallback),
             }
         }
         Item::Impl(item) => {
             let fallback = strip_item(Item::Impl(item.clone()));
-            match parse_impl(item, options.krate) {
-                Ok(parsed) => expand_impl::expand(&parsed),
-                Err(error) => with_fallback(error, fallback),
+            match (parse_impl(item, krate), option_error) {
+                (Ok(parsed), None) => expand_impl::expand(&parsed),
+                (result, option_error) => with_fallback(errors_of(option_error, result), fallback),
             }
         }
         other => {
@@ -108,6 +110,19 @@ pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
             let error = syn::Error::new(item_keyword_span(&other), message);
             with_fallback(error, other.into_token_stream())
         }
+    }
+}
+
+/// The item option's error (if any) followed by the item's own (if any); at least one
+/// of them is present.
+fn errors_of<T>(option_error: Option<syn::Error>, result: syn::Result<T>) -> syn::Error {
+    match (option_error, result) {
+        (Some(mut first), Err(second)) => {
+            first.combine(second);
+            first
+        }
+        (Some(error), Ok(_)) | (None, Err(error)) => error,
+        (None, Ok(_)) => unreachable!("called only when something failed"),
     }
 }
 
@@ -236,8 +251,8 @@ fn self_type_name(ty: &Type) -> syn::Result<Ident> {
 /// A method is recorded when it is public or carries an nnx attribute, and takes
 /// `&self` or `&mut self`; anything else stays an ordinary method.
 fn parse_method(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Method> {
-    let is_call = attr::has_attr(&method.attrs, "call");
-    let no_vmap = attr::has_attr(&method.attrs, "no_vmap").is_some();
+    let is_call = attr::flag(&method.attrs, "call", errors);
+    let no_vmap = attr::flag(&method.attrs, "no_vmap", errors).is_some();
     let rule = attr::batching_rule(&method.attrs, errors);
     let mut params = Vec::new();
     let mut receiver = None;

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, Path};
 
 /// Options of `#[module(...)]` on the item itself.
@@ -89,11 +90,22 @@ pub fn batching_rule(attrs: &[Attribute], errors: &mut Errors) -> Option<Ident> 
     }
 }
 
-pub fn has_attr(attrs: &[Attribute], name: &str) -> Option<Ident> {
-    attrs
-        .iter()
-        .find(|attr| attr.path().is_ident(name))
-        .and_then(|attr| attr.path().get_ident().cloned())
+/// A bare marker attribute such as `#[call]`: its name, or `None` when absent. Arguments
+/// are an error rather than silently ignored.
+pub fn flag(attrs: &[Attribute], name: &str, errors: &mut Errors) -> Option<Ident> {
+    let attr = attrs.iter().find(|attr| attr.path().is_ident(name))?;
+    let arguments = match &attr.meta {
+        syn::Meta::Path(_) => None,
+        syn::Meta::List(list) => Some(list.delimiter.span().join()),
+        syn::Meta::NameValue(pair) => Some(pair.value.span()),
+    };
+    if let Some(span) = arguments {
+        errors.push(syn::Error::new(
+            span,
+            format!("`#[{name}]` takes no arguments"),
+        ));
+    }
+    attr.path().get_ident().cloned()
 }
 
 /// Removes nnx's helper attributes so the emitted item compiles without them.

@@ -1,7 +1,7 @@
 use ndarray::Array1;
 use nnx::prelude::*;
 
-// Both mistakes are reported in one build.
+// Every mistake here is reported in one build.
 #[module]
 struct Block {
     #[module(skp)]
@@ -13,6 +13,21 @@ struct Block {
 #[module(crate = ::nnx, strict)]
 struct Other {
     norm: LayerNorm,
+    #[module(skp)]
+    label: String,
+}
+
+#[module(strict)]
+impl Other {
+    #[call(fast)]
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> ArrayD<f32> {
+        x.to_owned()
+    }
+
+    #[no_vmap = true]
+    pub fn describe(&self) -> String {
+        self.label.clone()
+    }
 }
 
 fn main() {}
