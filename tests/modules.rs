@@ -129,6 +129,14 @@ fn tree_lists_every_variable_with_totals() {
         text.ends_with("total: 26 params (104 B), 2 batch stats (8 B)"),
         "{text}"
     );
+    let ensemble = Stacked::new(3, |_| block());
+    let text = ensemble.tree().to_string();
+    assert!(text.starts_with("Stacked<Block> (3 members)\n"), "{text}");
+    assert!(text.contains("2.proj.kernel  Param"), "{text}");
+    assert!(
+        text.ends_with("total: 78 params (312 B), 6 batch stats (24 B)"),
+        "{text}"
+    );
 }
 
 /// A module whose forward differs in training: it updates a running mean.

@@ -1,5 +1,6 @@
 //! The readable summary `Module::tree` prints, like `nnx.display`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::{State, VarKind};
@@ -7,13 +8,16 @@ use crate::{State, VarKind};
 /// A module's variables with their totals; `Display` prints a table.
 #[derive(Clone, Debug)]
 pub struct Tree {
-    name: &'static str,
+    name: Cow<'static, str>,
     state: State,
 }
 
 impl Tree {
-    pub(crate) fn new(name: &'static str, state: State) -> Self {
-        Self { name, state }
+    pub(crate) fn new(name: impl Into<Cow<'static, str>>, state: State) -> Self {
+        Self {
+            name: name.into(),
+            state,
+        }
     }
 
     pub fn state(&self) -> &State {

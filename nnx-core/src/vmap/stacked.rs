@@ -1,6 +1,6 @@
 use std::ops::{Index, IndexMut};
 
-use crate::{Module, Node, Path, Visit, VisitMut};
+use crate::{Module, Node, Path, Tree, Visit, VisitMut};
 
 /// An ensemble: `n` modules of one type that `vmap!(.., in_axes = (self = 0, ..))` maps
 /// over, example `i` using member `i` (as `nnx.vmap` over a module with stacked params).
@@ -83,4 +83,10 @@ impl<M: Node> Node for Stacked<M> {
 
 impl<M: Module> Module for Stacked<M> {
     const NAME: &'static str = "Stacked";
+
+    /// Headed `Stacked<Block> (4 members)`: the member type, not only "Stacked".
+    fn tree(&self) -> Tree {
+        let name = format!("Stacked<{}> ({} members)", M::NAME, self.len());
+        Tree::new(name, self.state())
+    }
 }
