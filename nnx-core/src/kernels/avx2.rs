@@ -20,7 +20,7 @@ mod short_rows;
 use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
-use super::row::{RowStats, layer_stats, rms_stats, shifted_pass};
+use super::row::{RowStats, guarded, layer_stats, rms_stats, shifted_pass};
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
 const LANES: usize = 8;
@@ -67,7 +67,7 @@ pub(super) fn norm_rows(
 #[target_feature(enable = "avx2,fma")]
 #[inline]
 fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
-    match spec.kind {
+    let st = match spec.kind {
         NormKind::LayerNorm => {
             // With nothing kept, `n = 0` and the statistics are NaN, as 0/0. The count
             // is taken once, not again for a second pass.
@@ -84,7 +84,8 @@ fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
             let n = mask.map_or(x.len(), kept_count);
             rms_stats(hsum(square_lanes(x, mask)), n, spec.epsilon)
         }
-    }
+    };
+    guarded(st, x, mask, spec.kind, spec.epsilon)
 }
 
 /// Rows of at least [`STREAM_MIN`] features into an output that will not stay in cache:

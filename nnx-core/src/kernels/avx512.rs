@@ -54,7 +54,9 @@
 use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
-use super::row::{ChunkMerge, FAR_SHIFT, RowStats, layer_stats, rms_stats, shifted_pass};
+use super::row::{
+    ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass, wide_stats,
+};
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
 const LANES: usize = 16;
@@ -423,6 +425,7 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         let resum =
             |r: usize, shift| centred::<MASKED, 2>(row(start + r), row_mask(start + r), shift).0;
         let stats = sums.finish(p, resum);
+        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
         if rows - group.end < GROUP {
             // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
             // zero sums (see `GroupSums::new`).
@@ -485,6 +488,7 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
             shifted_sums(&xr[rows.start + r], &keep.lanes, shift)
         };
         let stats = sums.finish(p, resum);
+        let stats = stats.guard(x, MASKED.then_some(mask), W * LANES, rows.start, p);
         if xr.len() - rows.end < GROUP {
             // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
             // zero sums (see `GroupSums::new`).
@@ -571,6 +575,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
             shifted_sums(&xr[start + i], &keep.lanes, shift)
         };
         let stats = sums.finish(p, resum);
+        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
         if rows - group.end < GROUP {
             // See `fixed_rows`.
             sums = GroupSums::new();
@@ -656,6 +661,9 @@ struct GroupStats {
     /// 256x64 in cache; the output pass is not bound by its operation count, though:
     /// see the README's performance section).
     neg_corr: [f32; GROUP],
+    /// Bit `r`: row `r`'s variance overflowed `f32` (`1/sqrt(inf) = 0` with a finite
+    /// `eps`); [`GroupStats::guard`] replaces its statistics.
+    overflowed: __mmask16,
 }
 
 impl GroupSums {
@@ -729,7 +737,9 @@ impl GroupSums {
             NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&self.squares), n)),
         };
         let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
+        let zero_inv = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(inv, zero);
         GroupStats {
+            overflowed: if p.eps.is_finite() { zero_inv } else { 0 },
             shift: self.shift,
             corr: to_array(corr),
             inv: to_array(inv),
@@ -772,6 +782,50 @@ impl GroupSums {
 }
 
 impl GroupStats {
+    /// The statistics, with those of rows whose variance overflowed `f32` computed again
+    /// in `f64` (`row::wide_stats`, as `row::guarded` does for single rows); the group's
+    /// rows start at row `start` of `x`.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+    #[inline]
+    fn guard<const SCALE: bool, const BIAS: bool>(
+        self,
+        x: &[f32],
+        mask: Option<&[bool]>,
+        features: usize,
+        start: usize,
+        p: &Params<SCALE, BIAS>,
+    ) -> Self {
+        if self.overflowed == 0 {
+            return self;
+        }
+        self.replace_overflowed(x, mask, features, start, p.kind, p.eps)
+    }
+
+    /// [`GroupStats::guard`]'s rare part, out of line and by value so that the group
+    /// loops keep their registers (inlined into `short_rows` it cost 15% at 4096x100).
+    #[cold]
+    #[inline(never)]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+    fn replace_overflowed(
+        mut self,
+        x: &[f32],
+        mask: Option<&[bool]>,
+        features: usize,
+        start: usize,
+        kind: NormKind,
+        eps: f32,
+    ) -> Self {
+        // Lanes past the last row of a short group never get here: their variance is 0.
+        for r in (0..GROUP).filter(|&r| self.overflowed & (1 << r) != 0) {
+            let span = (start + r) * features..(start + r + 1) * features;
+            let m = mask.map(|m| &m[span.clone()]);
+            let st = wide_stats(&x[span], m, kind, eps);
+            (self.shift[r], self.corr[r], self.inv[r]) = (st.shift, st.corr, st.inv_std);
+        }
+        self.neg_corr = to_array(neg_corr(load_block(&self.corr), load_block(&self.inv)));
+        self
+    }
+
     /// Row `r`'s statistics in every lane.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
@@ -921,7 +975,10 @@ fn layer_group_stats(
         let corr = _mm512_div_ps(hsum16(sum), n);
         let squares = hsum16(squares);
         let var = _mm512_sub_ps(_mm512_div_ps(squares, n), _mm512_mul_ps(corr, corr));
-        let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, _mm512_set1_ps(f32::INFINITY));
+        let inf = _mm512_set1_ps(f32::INFINITY);
+        let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, inf);
+        // Infinite, not `inf - inf`, as in `row::layer_stats`.
+        let var = _mm512_mask_blend_ps(overflow, var, inf);
         (corr, _mm512_max_ps(zero, var), overflow)
     };
     let (corr, var, overflow) = finish(sum, squares);
@@ -1026,6 +1083,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
                     NormKind::RmsNorm => merge.rms_stats(p.eps),
                 }
             };
+            let st = guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps);
             let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
         }
@@ -1111,7 +1169,16 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
     };
     let (sb, _) = p.scale.as_chunks::<LANES>();
     let (bb, _) = p.bias.as_chunks::<LANES>();
-    let mut st = chunk_sums::<MASKED>(&x[..features], row_mask(0), p.kind).row_stats(p.eps);
+    // Every row's statistics pass the overflow guard (`row::guarded`).
+    let guard = |st, xr: &[f32], mr: &[bool]| guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps);
+    let stats_of = |xr: &[f32], mr: &[bool]| {
+        guard(
+            chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps),
+            xr,
+            mr,
+        )
+    };
+    let mut st = stats_of(&x[..features], row_mask(0));
     for (r, (xr, or)) in x
         .chunks_exact(features)
         .zip(out.chunks_exact_mut(features))
@@ -1123,7 +1190,7 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
             if next < rows {
                 let xn = &x[next * features..(next + 1) * features];
-                st = chunk_sums::<MASKED>(xn, row_mask(next), p.kind).row_stats(p.eps);
+                st = stats_of(xn, row_mask(next));
             }
             continue;
         }
@@ -1201,7 +1268,7 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
         let (sum_d, sum_d2) = pairwise(acc, |a, b| add_pairs(a, b));
         let kept = if MASKED { kept as usize } else { features };
         if !LAYER {
-            st = rms_stats(_mm512_reduce_add_ps(sum_d2), kept, p.eps);
+            st = guard(rms_stats(_mm512_reduce_add_ps(sum_d2), kept, p.eps), xn, mn);
             continue;
         }
         let mut first = Some((
@@ -1216,7 +1283,7 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
             })
         };
         let centred = shifted_pass(xn, MASKED.then_some(mn), sums);
-        st = ChunkSums::Centred(centred).row_stats(p.eps);
+        st = guard(ChunkSums::Centred(centred).row_stats(p.eps), xn, mn);
     }
 }
 
@@ -1356,6 +1423,18 @@ impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASK
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    xr: &[f32],
+    mr: &[bool],
+    p: &Params<SCALE, BIAS>,
+) -> RowStats {
+    let st = unguarded_long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
+    guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps)
+}
+
+/// [`long_stats`] before the overflow guard.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn unguarded_long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     xr: &[f32],
     mr: &[bool],
     p: &Params<SCALE, BIAS>,

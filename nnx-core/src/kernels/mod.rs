@@ -36,6 +36,14 @@
 //! squares) exactly in `f64` (Chan et al.). Tests hold every path to the same `f64`
 //! tolerance, lone outliers as `k` included.
 //!
+//! Finite inputs can still overflow `f32` in the squares (|x| from about 1e19): the
+//! variance becomes infinite and `1/sqrt(inf) = 0` would turn the row into its bias
+//! (which is what Flax's `f32` code gives). Every path notices that (`inv_std == 0`
+//! with a finite `eps`) and computes such a row's statistics again by two passes in
+//! `f64`, which holds the squares of any `f32`; the single-pass paths first try their
+//! second pass around the mean, since their squares around `k` can overflow where
+//! those around the mean do not. Other rows never take these branches.
+//!
 //! # Instruction sets
 //! [`norm_rows_into`] picks the best available path once per process: AVX-512
 //! (F+BW+VL), AVX2+FMA, NEON, or the portable scalar code. Set the environment variable

@@ -8,7 +8,7 @@
 
 use std::arch::aarch64::*;
 
-use super::row::{RowStats, first_mean, layer_stats, rms_stats};
+use super::row::{RowStats, first_mean, guarded, layer_stats, rms_stats};
 use super::scalar::count_true;
 use super::{NormKind, NormSpec};
 
@@ -52,6 +52,7 @@ fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) 
             rms_stats(sum_sq, n, spec.epsilon)
         }
     };
+    let stats = guarded(stats, x, mask, spec.kind, spec.epsilon);
     apply(x, &stats, spec.scale, spec.bias, out);
 }
 

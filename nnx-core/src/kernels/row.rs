@@ -1,6 +1,8 @@
 //! Turning per-row (or per-chunk) sums into the statistics every path applies; shared
 //! by all paths so they differ only in how the sums are accumulated.
 
+use super::NormKind;
+
 /// What the output pass needs: `y = ((x - shift) - corr) * (inv_std [* scale]) [+ bias]`.
 ///
 /// For LayerNorm `shift + corr` is the mean: `shift` is the first-pass mean and `corr`
@@ -31,7 +33,13 @@ pub(super) fn first_mean(sum: f32, n: usize) -> f32 {
 pub(super) fn layer_stats(shift: f32, sum_d: f32, sum_d2: f32, n: usize, eps: f32) -> RowStats {
     let n = n as f32;
     let corr = sum_d / n;
-    let var = sum_d2 / n - corr * corr;
+    // An overflowed `Σd²` keeps the variance infinite, not `inf - inf` when `corr²`
+    // overflows too, so that `guarded` sees it.
+    let var = if sum_d2 == f32::INFINITY {
+        f32::INFINITY
+    } else {
+        sum_d2 / n - corr * corr
+    };
     let var = if var < 0.0 { 0.0 } else { var };
     RowStats {
         shift,
@@ -88,6 +96,60 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
         shift: 0.0,
         corr: 0.0,
         inv_std: inv_std(sum_sq / n as f32, eps),
+    }
+}
+
+/// Whether `st` comes from a variance that overflowed `f32`: finite inputs whose squares
+/// sum past `f32::MAX` (|x| around 1e19 and up) give `1/sqrt(inf) = 0`, which would
+/// turn the row into its bias, as Flax's `f32` code does. NaN or infinite inputs give
+/// NaN statistics instead, and an infinite `eps` a legitimate 0.
+#[inline]
+fn overflowed(st: &RowStats, eps: f32) -> bool {
+    st.inv_std == 0.0 && eps.is_finite()
+}
+
+/// `st`, or, when its variance overflowed ([`overflowed`]), the row's statistics
+/// computed again in `f64` ([`wide_stats`]). Every path guards its rows this way, so
+/// they agree on such rows and match the `f64` reference; other rows are untouched.
+#[inline]
+pub(super) fn guarded(
+    st: RowStats,
+    x: &[f32],
+    mask: Option<&[bool]>,
+    kind: NormKind,
+    eps: f32,
+) -> RowStats {
+    if overflowed(&st, eps) {
+        wide_stats(x, mask, kind, eps)
+    } else {
+        st
+    }
+}
+
+/// A row's statistics by two passes in `f64`, for the rare rows whose `f32` variance
+/// overflows: `f64` holds the squares of any `f32`, and `1/sqrt(var + eps)` of such a
+/// variance is a normal `f32` again. `shift + corr` carries the mean as in
+/// [`ChunkMerge::layer_stats`].
+#[cold]
+#[inline(never)]
+pub(super) fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
+    let kept = || {
+        x.iter()
+            .enumerate()
+            .filter(move |&(i, _)| mask.is_none_or(|m| m[i]))
+            .map(|(_, &v)| f64::from(v))
+    };
+    let n = kept().count() as f64;
+    let mean = match kind {
+        NormKind::LayerNorm => kept().sum::<f64>() / n,
+        NormKind::RmsNorm => 0.0,
+    };
+    let var = kept().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    let shift = mean as f32;
+    RowStats {
+        shift,
+        corr: (mean - f64::from(shift)) as f32,
+        inv_std: (1.0 / (var + f64::from(eps)).sqrt()) as f32,
     }
 }
 

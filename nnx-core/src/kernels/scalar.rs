@@ -2,7 +2,7 @@
 //! vectorise the loops without reassociating floating-point additions, and so that
 //! rounding error grows with `len / LANES` rather than `len`.
 
-use super::row::{RowStats, first_mean, layer_stats, rms_stats};
+use super::row::{RowStats, first_mean, guarded, layer_stats, rms_stats};
 use super::{NormKind, NormSpec};
 
 const LANES: usize = 16;
@@ -38,6 +38,7 @@ fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) 
         }
         NormKind::RmsNorm => rms_stats(lane_sum(x, mask, |v| v * v), n, spec.epsilon),
     };
+    let stats = guarded(stats, x, mask, spec.kind, spec.epsilon);
     apply(x, &stats, spec.scale, spec.bias, out);
 }
 

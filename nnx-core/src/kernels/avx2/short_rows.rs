@@ -14,7 +14,7 @@
 
 use std::arch::x86_64::*;
 
-use super::super::row::{FAR_SHIFT, RowStats};
+use super::super::row::{FAR_SHIFT, RowStats, wide_stats};
 use super::super::{NormKind, NormSpec};
 use super::{
     Formula, LANES, apply_with, bool_block, centred_lanes, kept_count, load_block, square_lanes,
@@ -99,6 +99,7 @@ fn any_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         let resum =
             |i: usize, shift| centred_lanes(&x[span(start + i)], row_mask(start + i), shift);
         let stats = sums.finish(spec, resum);
+        let stats = stats.guard(x, MASKED.then_some(mask), features, start, spec);
         if rows - group.end < GROUP {
             // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
             // this group's sums: such a lane could look far, and its re-sum would read
@@ -166,6 +167,7 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
             shifted_sums::<W, MASKED>(&xr[start + i], &keep.lanes, shift)
         };
         let stats = sums.finish(spec, resum);
+        let stats = stats.guard(x, MASKED.then_some(mask), W * LANES, start, spec);
         if xr.len() - group.end < GROUP {
             // Fewer than `GROUP` rows remain. The lanes they leave unused must not keep
             // this group's sums: such a lane could look far, and its re-sum would read
@@ -218,6 +220,9 @@ struct GroupStats {
     shift: [f32; GROUP],
     corr: [f32; GROUP],
     inv: [f32; GROUP],
+    /// Bit `i`: row `i`'s variance overflowed `f32` (`1/sqrt(inf) = 0` with a finite
+    /// `eps`); [`GroupStats::guard`] replaces its statistics.
+    overflowed: i32,
 }
 
 impl GroupSums {
@@ -292,7 +297,9 @@ impl GroupSums {
     }
 
     /// The group's statistics. `resum(i, shift)` sums row `i` again around `shift`
-    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass.
+    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass; `wide(i)` gives
+    /// row `i`'s `f64` statistics, for the rows whose variance overflowed `f32` (see
+    /// `row::guarded`).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     fn finish(
@@ -309,15 +316,61 @@ impl GroupSums {
         };
         let var_eps = _mm256_add_ps(var, _mm256_set1_ps(spec.epsilon));
         let inv = _mm256_div_ps(_mm256_set1_ps(1.0), _mm256_sqrt_ps(var_eps));
+        let zero_inv = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_EQ_OQ>(inv, _mm256_setzero_ps()));
         GroupStats {
             shift: self.shift,
             corr: to_array(corr),
             inv: to_array(inv),
+            overflowed: if spec.epsilon.is_finite() {
+                zero_inv
+            } else {
+                0
+            },
         }
     }
 }
 
 impl GroupStats {
+    /// The statistics, with those of rows whose variance overflowed `f32` computed again
+    /// in `f64` (`row::wide_stats`); the group's rows start at row `start` of `x`.
+    #[inline]
+    fn guard(
+        self,
+        x: &[f32],
+        mask: Option<&[bool]>,
+        features: usize,
+        start: usize,
+        spec: &NormSpec,
+    ) -> Self {
+        if self.overflowed == 0 {
+            return self;
+        }
+        self.replace_overflowed(x, mask, features, start, spec.kind, spec.epsilon)
+    }
+
+    /// [`GroupStats::guard`]'s rare part, out of line so that the group loop keeps its
+    /// registers.
+    #[cold]
+    #[inline(never)]
+    fn replace_overflowed(
+        mut self,
+        x: &[f32],
+        mask: Option<&[bool]>,
+        features: usize,
+        start: usize,
+        kind: NormKind,
+        eps: f32,
+    ) -> Self {
+        // Lanes past the last row of a short group never get here: their variance is 0.
+        for i in (0..GROUP).filter(|&i| self.overflowed & (1 << i) != 0) {
+            let span = (start + i) * features..(start + i + 1) * features;
+            let m = mask.map(|m| &m[span.clone()]);
+            let st = wide_stats(&x[span], m, kind, eps);
+            (self.shift[i], self.corr[i], self.inv[i]) = (st.shift, st.corr, st.inv_std);
+        }
+        self
+    }
+
     /// Row `i`'s statistics.
     fn row(&self, i: usize) -> RowStats {
         RowStats {
@@ -442,7 +495,10 @@ fn layer_group_stats(
         let corr = _mm256_div_ps(hsum8(sum), n);
         let squares = hsum8(squares);
         let var = _mm256_sub_ps(_mm256_div_ps(squares, n), _mm256_mul_ps(corr, corr));
-        let overflow = _mm256_cmp_ps::<_CMP_EQ_OQ>(squares, _mm256_set1_ps(f32::INFINITY));
+        let inf = _mm256_set1_ps(f32::INFINITY);
+        let overflow = _mm256_cmp_ps::<_CMP_EQ_OQ>(squares, inf);
+        // Infinite, not `inf - inf`, as in `row::layer_stats`.
+        let var = _mm256_blendv_ps(var, inf, overflow);
         (corr, _mm256_max_ps(zero, var), overflow)
     };
     let (corr, var, overflow) = finish(sum, squares);
