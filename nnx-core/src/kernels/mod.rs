@@ -212,11 +212,13 @@ pub fn default_isa() -> Result<Isa, KernelError> {
 /// `NNX_ISA` value → path; unset or blank means "detect".
 fn isa_from_env(value: Option<&str>) -> Result<Isa, KernelError> {
     match value {
-        Some(name) if !name.trim().is_empty() => {
-            let isa: Isa = name.parse()?;
-            CheckedIsa::new(isa)?;
-            Ok(isa)
-        }
+        Some(name) if !name.trim().is_empty() => name
+            .parse()
+            .and_then(|isa| CheckedIsa::new(isa).map(|_| isa))
+            .map_err(|reason| KernelError::Env {
+                value: name.to_owned(),
+                reason: Box::new(reason),
+            }),
         _ => Ok(Isa::detect()),
     }
 }
@@ -282,6 +284,15 @@ pub enum KernelError {
     /// `NNX_ISA` (or a parsed string) names no instruction set.
     #[error("unknown instruction set {name:?}; expected scalar, avx2, avx512 or neon")]
     UnknownIsa { name: String },
+    /// The `NNX_ISA` environment variable asks for a path that cannot be used; every call
+    /// of the default path reports it.
+    #[error(
+        "the environment variable NNX_ISA={value:?} cannot be used: {reason}; unset it to detect the best path"
+    )]
+    Env {
+        value: String,
+        reason: Box<KernelError>,
+    },
 }
 
 /// Normalises every row of `x` into `out` with the default path ([`default_isa`]) and

@@ -957,13 +957,22 @@ fn unavailable_or_unknown_isa_is_an_error() {
     let spec = NormSpec::layer_norm(EPS);
     let r = norm_rows_into_with(missing, Threads::Single, &[1.0], None, 1, &spec, &mut [0.0]);
     assert_eq!(r, Err(KernelError::IsaUnavailable { isa: missing }));
+    let err = isa_from_env(Some(missing.name())).unwrap_err();
+    let KernelError::Env { reason, .. } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(**reason, KernelError::IsaUnavailable { isa: missing });
     assert_eq!(
-        isa_from_env(Some(missing.name())),
-        Err(KernelError::IsaUnavailable { isa: missing })
+        err.to_string(),
+        format!(
+            "the environment variable NNX_ISA={:?} cannot be used: instruction set `{missing}` \
+             is not available on this CPU; unset it to detect the best path",
+            missing.name()
+        )
     );
     assert!(matches!(
         isa_from_env(Some("sse9")),
-        Err(KernelError::UnknownIsa { .. })
+        Err(KernelError::Env { reason, .. }) if matches!(*reason, KernelError::UnknownIsa { .. })
     ));
     assert_eq!(isa_from_env(Some(" Scalar ")), Ok(Isa::Scalar));
     assert_eq!(isa_from_env(None), Ok(Isa::detect()));
