@@ -301,3 +301,36 @@ fn impls_for_two_instantiations_coexist() {
     );
     let _ = (&double.tag, &negate.tag);
 }
+
+/// Raw identifiers are named without their `r#` in paths, signatures and messages.
+#[module]
+struct Keywordy {
+    r#type: Param<Array1<f32>>,
+}
+
+#[module]
+impl Keywordy {
+    pub fn r#in(&self, x: ArrayViewD<'_, f32>, #[kw(default = 1.0)] r#as: f32) -> ArrayD<f32> {
+        (&x + &self.r#type.value) * r#as
+    }
+}
+
+#[test]
+fn raw_identifiers_lose_their_prefix() {
+    let mut m = Keywordy {
+        r#type: Param::new(array![1.0f32, 2.0]),
+    };
+    let paths: Vec<String> = m.state().iter().map(|(path, _)| path.to_string()).collect();
+    assert_eq!(paths, ["type"]);
+    let mut state = State::new();
+    state.insert("type", VarKind::Param, ArrayD::zeros(IxDyn(&[2])));
+    m.update(&state).unwrap();
+    assert_eq!(m.r#type.value, array![0.0f32, 0.0]);
+    let sig = Keywordy::signature("in").expect("recorded under its plain name");
+    assert_eq!(
+        sig.to_string(),
+        "Keywordy::in(&self, x: ArrayViewD<'_, f32>, *, as: f32 = 1.0) -> ArrayD<f32>"
+    );
+    let y = call!(m.r#in(array![1.0f32, 1.0].view().into_dyn(), r#as = 2.0));
+    assert_eq!(y, array![2.0f32, 2.0].into_dyn());
+}

@@ -7,6 +7,7 @@ use syn::{FnArg, Ident, ImplItem, Item, ItemImpl, ItemStruct, Member, Pat, Path,
 
 use crate::attr::{self, Errors, Keyword};
 use crate::{expand_impl, expand_struct, valid};
+use syn::ext::IdentExt;
 
 /// A `#[module]` struct: its fields as the walk sees them.
 pub struct Struct {
@@ -181,7 +182,7 @@ fn parse_struct(mut item: ItemStruct, krate: Path) -> syn::Result<Struct> {
         .enumerate()
         .map(|(index, field)| {
             let (member, name) = match &field.ident {
-                Some(ident) => (Member::Named(ident.clone()), ident.to_string()),
+                Some(ident) => (Member::Named(ident.clone()), ident.unraw().to_string()),
                 None => (Member::Unnamed(index.into()), index.to_string()),
             };
             Field {

@@ -245,7 +245,7 @@ fn expand_vmap_closure(
     let slots = params.iter().filter_map(|param| {
         let name = &param.name;
         let ty = &param.ty;
-        let text = name.to_string();
+        let text = name.unraw().to_string();
         match &param.axis {
             Axis::Mapped(axis) => Some(quote! {
                 let mut #name = #p::Slot::<#ty>::Mapped { batched: #name, axis: #axis };
@@ -256,7 +256,7 @@ fn expand_vmap_closure(
     });
     let examples = params.iter().map(|param| {
         let name = &param.name;
-        let text = name.to_string();
+        let text = name.unraw().to_string();
         match param.axis {
             Axis::Mapped(_) => quote!(#name.example(#index, #text)?),
             Axis::Broadcast => quote!(::core::clone::Clone::clone(&#name)),

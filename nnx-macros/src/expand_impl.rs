@@ -525,14 +525,14 @@ impl<'a> MethodGen<'a> {
         });
         let checks = self.params().map(|(param, _)| {
             let name = &param.ident;
-            let text = name.to_string();
+            let text = name.unraw().to_string();
             quote!(#batch.add(#text, #name.check(#text)?)?;)
         });
         let examples: Vec<TokenStream> = self
             .params()
             .map(|(param, _)| {
                 let name = &param.ident;
-                let text = name.to_string();
+                let text = name.unraw().to_string();
                 quote!(#name.example(#index, #text)?)
             })
             .collect();

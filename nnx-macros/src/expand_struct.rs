@@ -7,12 +7,13 @@ use syn::spanned::Spanned;
 
 use crate::ast::{Field, Struct};
 use crate::mentions::{first_mention, type_param_names};
+use syn::ext::IdentExt;
 
 pub fn expand(input: &Struct) -> TokenStream {
     let item = &input.item;
     let krate = &input.krate;
     let name = &item.ident;
-    let name_text = name.to_string();
+    let name_text = name.unraw().to_string();
     let (impl_generics, ty_generics, _) = item.generics.split_for_impl();
     let where_clause = where_clause(input);
     let state_fields: Vec<&Field> = input.fields.iter().filter(|f| !f.skip).collect();

@@ -5,6 +5,7 @@ use quote::{ToTokens, quote};
 
 use crate::ast::{Impl, Method};
 use crate::attr::Keyword;
+use syn::ext::IdentExt;
 
 pub fn expand(input: &Impl) -> TokenStream {
     let krate = &input.krate;
@@ -24,14 +25,14 @@ pub fn expand(input: &Impl) -> TokenStream {
 
 fn method_signature(input: &Impl, method: &Method) -> TokenStream {
     let krate = &input.krate;
-    let module = input.self_name.to_string();
-    let name = method.ident.to_string();
+    let module = input.self_name.unraw().to_string();
+    let name = method.ident.unraw().to_string();
     let is_call = method.is_call.is_some();
     let mutates = method.mutable;
     let batched = method.rule.is_some();
     let output = pretty(&method.output);
     let params = method.params.iter().map(|param| {
-        let name = param.ident.to_string();
+        let name = param.ident.unraw().to_string();
         let ty = pretty(&param.ty);
         let (kind, default) = match &param.keyword {
             Keyword::Positional => (quote!(Positional), quote!(::core::option::Option::None)),
