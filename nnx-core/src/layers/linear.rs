@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
 
-use crate::init::{Initializer, lecun_normal};
+use crate::init::{Initializer, lecun_normal, zeros};
 use crate::{ForwardError, Param, Rngs, module};
 
 /// A dense layer. `kernel` is `[in_features, out_features]` (lecun_normal), `bias` is
@@ -29,13 +29,34 @@ impl Linear {
         use_bias: bool,
         rngs: &mut Rngs,
     ) -> Self {
-        let kernel = lecun_normal()
+        let bias_init = use_bias.then_some(zeros());
+        Self::with_init(in_features, out_features, lecun_normal(), bias_init, rngs)
+    }
+
+    /// With other initializers, as Flax's `kernel_init` and `bias_init` (`None`: no
+    /// bias), e.g. `Linear::with_init(3, 4, nnx::init::normal(0.02), Some(nnx::init::zeros()), &mut rngs)`.
+    /// Both draw from the `params` stream, kernel first.
+    pub fn with_init(
+        in_features: usize,
+        out_features: usize,
+        kernel_init: impl Initializer,
+        bias_init: Option<impl Initializer>,
+        rngs: &mut Rngs,
+    ) -> Self {
+        let kernel = kernel_init
             .init(&mut rngs.params(), &[in_features, out_features])
             .into_dimensionality::<Ix2>()
-            .expect("the initializer returns the requested rank");
+            .expect("an initializer returns the requested rank");
+        let bias = bias_init.map(|init| {
+            let bias = init.init(&mut rngs.params(), &[out_features]);
+            Param::new(
+                bias.into_dimensionality()
+                    .expect("an initializer returns the requested rank"),
+            )
+        });
         Self {
             kernel: Param::new(kernel),
-            bias: use_bias.then(|| Param::new(Array1::zeros(out_features))),
+            bias,
             in_features,
             out_features,
         }
