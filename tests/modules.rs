@@ -120,6 +120,40 @@ fn update_refuses_bad_states_and_changes_nothing() {
 }
 
 #[test]
+fn split_states_merge_back_and_update() {
+    let mut model = block();
+    let (mut params, batch_stats) = model.state().split();
+    assert_eq!(params.len() + batch_stats.len(), model.state().len());
+    assert!(params.iter().all(|(_, var)| var.kind == VarKind::Param));
+    // A functional step on the params alone, then the whole state back in one update.
+    for (_, var) in params.iter_mut() {
+        var.value.mapv_inplace(|v| v * 2.0);
+    }
+    let merged = params.clone().merge(batch_stats.clone());
+    let paths: Vec<&str> = merged.paths().collect();
+    let before = model.state();
+    assert_eq!(paths.len(), before.len());
+    model.update(&merged).unwrap();
+    for (path, var) in &model.state() {
+        let old = &before.get(path).unwrap().value;
+        let factor = if var.kind == VarKind::Param { 2.0 } else { 1.0 };
+        assert_eq!(var.value, old * factor, "{path}");
+    }
+    // Merging a path already present replaces its variable in place.
+    let mut override_gate = State::new();
+    override_gate.insert("gate", VarKind::Param, ArrayD::zeros(IxDyn(&[3])));
+    let replaced = merged.merge(override_gate);
+    assert_eq!(replaced.len(), before.len());
+    assert_eq!(
+        replaced.get("gate").unwrap().value,
+        ArrayD::zeros(IxDyn(&[3]))
+    );
+    // Owned iteration and collecting give the same state back.
+    let rebuilt: State = replaced.clone().into_iter().collect();
+    assert_eq!(rebuilt, replaced);
+}
+
+#[test]
 fn tree_lists_every_variable_with_totals() {
     let text = block().tree().to_string();
     assert!(text.starts_with("Block\n"), "{text}");

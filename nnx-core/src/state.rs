@@ -79,6 +79,19 @@ impl State {
         self.filter(VarKind::BatchStat)
     }
 
+    /// `(params, batch_stats)`, like `nnx.split(model, nnx.Param, nnx.BatchStat)`'s
+    /// states; [`State::merge`] puts them back together.
+    pub fn split(&self) -> (State, State) {
+        (self.params(), self.batch_stats())
+    }
+
+    /// `self` with `other`'s variables added, like `nnx.merge_state`: a path present in
+    /// both takes `other`'s variable (in `self`'s position), new paths come last.
+    pub fn merge(mut self, other: State) -> State {
+        self.extend(other);
+        self
+    }
+
     /// The number of scalars held, over all variables.
     pub fn count(&self) -> usize {
         self.entries.values().map(|var| var.value.len()).sum()
@@ -89,12 +102,40 @@ impl State {
     }
 }
 
+/// The same items as [`State::iter`].
 impl<'a> IntoIterator for &'a State {
-    type Item = (&'a String, &'a Variable);
-    type IntoIter = indexmap::map::Iter<'a, String, Variable>;
+    type Item = (&'a str, &'a Variable);
+    type IntoIter = std::iter::Map<
+        indexmap::map::Iter<'a, String, Variable>,
+        fn((&'a String, &'a Variable)) -> (&'a str, &'a Variable),
+    >;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter()
+        self.entries.iter().map(|(path, var)| (path.as_str(), var))
+    }
+}
+
+impl IntoIterator for State {
+    type Item = (String, Variable);
+    type IntoIter = indexmap::map::IntoIter<String, Variable>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.into_iter()
+    }
+}
+
+/// A path already present keeps its position and takes the new variable.
+impl Extend<(String, Variable)> for State {
+    fn extend<I: IntoIterator<Item = (String, Variable)>>(&mut self, items: I) {
+        self.entries.extend(items);
+    }
+}
+
+impl FromIterator<(String, Variable)> for State {
+    fn from_iter<I: IntoIterator<Item = (String, Variable)>>(items: I) -> Self {
+        State {
+            entries: items.into_iter().collect(),
+        }
     }
 }
 
