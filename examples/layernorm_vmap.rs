@@ -4,8 +4,8 @@
 //!
 //! Run with `cargo run --example layernorm_vmap`.
 
-use ndarray::{Array2, ArrayD, ArrayViewD, Axis};
 use nnx::init::{Initializer, normal};
+use nnx::ndarray::{self, Array2, ArrayD, ArrayViewD, Axis};
 use nnx::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
