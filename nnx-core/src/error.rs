@@ -50,6 +50,11 @@ pub enum ForwardError {
         axis: isize,
         rank: usize,
     },
-    #[error(transparent)]
-    Kernel(#[from] KernelError),
+    /// The normalisation kernel refused the call (an unusable `NNX_ISA`, say).
+    #[error("{module}: {source}")]
+    Kernel {
+        module: &'static str,
+        #[source]
+        source: KernelError,
+    },
 }

@@ -109,7 +109,11 @@ impl Normalize<'_> {
             mask_rows.as_ref().map(|m| contiguous(m)),
             row_len,
             &spec,
-        )?;
+        )
+        .map_err(|source| ForwardError::Kernel {
+            module: self.module,
+            source,
+        })?;
         let out = ArrayD::from_shape_vec(x_rows.raw_dim(), out)
             .expect("the kernel returns one element per element of x");
         let mut out = out.permuted_axes(IxDyn(&inverse(&order)));
