@@ -315,6 +315,24 @@ fn data_errors_name_the_arguments_and_never_panic() {
     assert!(err.to_string().starts_with("out_axes: axis 3"), "{err}");
 }
 
+/// Modules reached through `&mut` and `Box`, as in `fn step(model: &mut M, ..)`: method
+/// resolution looks through them to the generated entries.
+#[test]
+fn receivers_behind_references_and_boxes() {
+    fn through_mut(ln: &mut LayerNorm, xs: &Array2<f32>) -> (ArrayD<f32>, ArrayD<f32>) {
+        (call!(ln(xs)).unwrap(), vmap!(ln(xs)).unwrap())
+    }
+    let mut ln = layer_norm(6, 30);
+    let xs = random((3, 6), 31);
+    let want = call!(ln(&xs)).unwrap();
+    let (called, mapped) = through_mut(&mut ln, &xs);
+    assert_eq!(called, want);
+    assert_eq!(mapped, want);
+    let boxed = Box::new(ln);
+    assert_eq!(call!(boxed(&xs)).unwrap(), want);
+    assert_eq!(vmap!(boxed(xs)).unwrap(), want);
+}
+
 #[test]
 fn axis_size_repeats_a_broadcast_call() {
     let ln = layer_norm(5, 18);

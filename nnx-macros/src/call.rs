@@ -43,7 +43,8 @@ fn diverging_error(error: syn::Error) -> TokenStream {
 }
 
 /// `(ln).__nnx_call().mask(m).call(x)`: the setter carries the user's `mask` token,
-/// `call` the argument list's parentheses, so rustc's errors land on them.
+/// `call` the argument list's parentheses, so rustc's errors land on them. No path to
+/// the runtime appears, so a renamed crate needs nothing more.
 pub fn expand_call(call: &Invocation) -> TokenStream {
     let receiver = &call.receiver;
     let entry = entry_name("__nnx_call", call);
@@ -123,14 +124,15 @@ fn keyword_axis(in_axes: Option<&InAxes>, name: &Ident) -> Axis {
     }
 }
 
-fn receiver_is_stacked(in_axes: Option<&InAxes>) -> bool {
-    matches!(
-        in_axes,
+/// The span of `self` in `in_axes = (.., self = 0)`, when the receiver is mapped.
+fn stacked_receiver(in_axes: Option<&InAxes>) -> Option<Span> {
+    match in_axes {
         Some(InAxes::Each {
-            receiver: Some((Axis::Mapped(_), _)),
+            receiver: Some((Axis::Mapped(_), span)),
             ..
-        })
-    )
+        }) => Some(*span),
+        _ => None,
+    }
 }
 
 /// A mapped array is borrowed as a view (`vmap!(ln(x))` with an owned `x` works, and
@@ -185,11 +187,14 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
     let module = Ident::new("module", Span::mixed_site());
     let p = private(runtime);
     let import = quote!(use #p::MapArg as _;);
-    if receiver_is_stacked(in_axes) {
+    if let Some(self_span) = stacked_receiver(in_axes) {
+        // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
+        // reported there.
+        let first = Ident::new("__first", self_span);
         quote! {{
             #import
             let #stack = &mut (#receiver);
-            #stack.__first().#entry().__stacked(#stack) #tail
+            #stack.#first().#entry().__stacked(#stack) #tail
         }}
     } else {
         let broadcast = Ident::new("__broadcast", method_span);
