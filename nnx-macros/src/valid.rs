@@ -15,6 +15,7 @@ pub fn check_impl(input: &Impl) -> syn::Result<()> {
     for method in &input.methods {
         check_keyword_types(input, method, &mut errors);
         check_keyword_defaults(input, method, &mut errors);
+        check_keywords_have_defaults(input, method, &mut errors);
         check_reserved_names(method, &mut errors);
         check_batching_rule(input, method, &mut errors);
     }
@@ -69,6 +70,49 @@ fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
                 ),
             ));
         }
+    }
+}
+
+/// A `#[kw]` without `default = ..` takes `Default::default()` when omitted. Views and
+/// references have none; rustc would say so about ndarray's `DataOwned` at the
+/// `#[module]` attribute, so the common cases are caught here, at the type. (Other
+/// types without a `Default` still get rustc's message.)
+fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
+    for param in method.keywords() {
+        let crate::attr::Keyword::Keyword { default: None } = &param.keyword else {
+            continue;
+        };
+        let what = match &param.ty {
+            // `&str` and `&[T]` default to empty.
+            syn::Type::Reference(reference) if !is_str_or_slice(&reference.elem) => "a reference",
+            syn::Type::Path(path)
+                if path
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|last| last.ident.to_string().starts_with("ArrayView")) =>
+            {
+                "an array view"
+            }
+            _ => continue,
+        };
+        errors.push(syn::Error::new_spanned(
+            &param.ty,
+            format!(
+                "keyword `{}` of `{}::{}` has no default: an omitted `#[kw]` takes \
+                 `Default::default()`, and {what} has none; make it an `Option<..>` \
+                 (omitted: `None`) or give `#[kw(default = ..)]`",
+                param.ident, input.self_name, method.ident
+            ),
+        ));
+    }
+}
+
+fn is_str_or_slice(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Slice(_) => true,
+        syn::Type::Path(path) => path.path.is_ident("str"),
+        _ => false,
     }
 }
 
