@@ -55,7 +55,8 @@ use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
 use super::row::{
-    ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass, wide_stats,
+    ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass,
+    wide_group_stats,
 };
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
@@ -816,10 +817,8 @@ impl GroupStats {
         eps: f32,
     ) -> Self {
         // Lanes past the last row of a short group never get here: their variance is 0.
-        for r in (0..GROUP).filter(|&r| self.overflowed & (1 << r) != 0) {
-            let span = (start + r) * features..(start + r + 1) * features;
-            let m = mask.map(|m| &m[span.clone()]);
-            let st = wide_stats(&x[span], m, kind, eps);
+        let overflowed = u32::from(self.overflowed);
+        for (r, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
             (self.shift[r], self.corr[r], self.inv[r]) = (st.shift, st.corr, st.inv_std);
         }
         self.neg_corr = to_array(neg_corr(load_block(&self.corr), load_block(&self.inv)));

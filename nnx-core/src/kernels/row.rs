@@ -132,7 +132,7 @@ pub(super) fn guarded(
 /// [`ChunkMerge::layer_stats`].
 #[cold]
 #[inline(never)]
-pub(super) fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
+fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
     let kept = || {
         x.iter()
             .enumerate()
@@ -151,6 +151,28 @@ pub(super) fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: 
         corr: (mean - f64::from(shift)) as f32,
         inv_std: (1.0 / (var + f64::from(eps)).sqrt()) as f32,
     }
+}
+
+/// [`wide_stats`] of the rows of a group whose bit is set in `overflowed` (bit `i`: row
+/// `start + i` of `x`, rows of `features` elements), as `(i, stats)`; the grouped short
+/// rows of the SIMD paths use it where a lane's variance overflowed.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths group
+pub(super) fn wide_group_stats<'a>(
+    overflowed: u32,
+    x: &'a [f32],
+    mask: Option<&'a [bool]>,
+    features: usize,
+    start: usize,
+    kind: NormKind,
+    eps: f32,
+) -> impl Iterator<Item = (usize, RowStats)> + 'a {
+    (0..u32::BITS as usize)
+        .filter(move |&i| overflowed & (1 << i) != 0)
+        .map(move |i| {
+            let span = (start + i) * features..(start + i + 1) * features;
+            let m = mask.map(|m| &m[span.clone()]);
+            (i, wide_stats(&x[span], m, kind, eps))
+        })
 }
 
 /// Full-precision `1/sqrt(var + eps)` (no approximate rsqrt instruction).

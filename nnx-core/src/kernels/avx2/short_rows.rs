@@ -14,7 +14,7 @@
 
 use std::arch::x86_64::*;
 
-use super::super::row::{FAR_SHIFT, RowStats, wide_stats};
+use super::super::row::{FAR_SHIFT, RowStats, wide_group_stats};
 use super::super::{NormKind, NormSpec};
 use super::{
     Formula, LANES, apply_with, bool_block, centred_lanes, kept_count, load_block, square_lanes,
@@ -362,10 +362,8 @@ impl GroupStats {
         eps: f32,
     ) -> Self {
         // Lanes past the last row of a short group never get here: their variance is 0.
-        for i in (0..GROUP).filter(|&i| self.overflowed & (1 << i) != 0) {
-            let span = (start + i) * features..(start + i + 1) * features;
-            let m = mask.map(|m| &m[span.clone()]);
-            let st = wide_stats(&x[span], m, kind, eps);
+        let overflowed = self.overflowed as u32;
+        for (i, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
             (self.shift[i], self.corr[i], self.inv[i]) = (st.shift, st.corr, st.inv_std);
         }
         self
