@@ -816,7 +816,8 @@ impl GroupStats {
         kind: NormKind,
         eps: f32,
     ) -> Self {
-        // Lanes past the last row of a short group never get here: their variance is 0.
+        // Lanes past the last row of a short group are never marked: their sums are 0,
+        // so their `inv` is `1/sqrt(eps)`, not 0.
         let overflowed = u32::from(self.overflowed);
         for (r, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
             (self.shift[r], self.corr[r], self.inv[r]) = (st.shift, st.corr, st.inv_std);
@@ -969,20 +970,20 @@ fn layer_group_stats(
 ) -> (__m512, __m512) {
     let zero = _mm512_setzero_ps();
     // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-    // Also returns the lanes whose `Σd²` overflowed (see `row::shift_is_far`).
     let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
         let corr = _mm512_div_ps(hsum16(sum), n);
         let squares = hsum16(squares);
         let var = _mm512_sub_ps(_mm512_div_ps(squares, n), _mm512_mul_ps(corr, corr));
+        // An overflowed `Σd²` keeps the variance infinite, not `inf - inf`, as in
+        // `row::layer_stats`, so that `GroupStats::guard` sees it.
         let inf = _mm512_set1_ps(f32::INFINITY);
         let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, inf);
-        // Infinite, not `inf - inf`, as in `row::layer_stats`.
         let var = _mm512_mask_blend_ps(overflow, var, inf);
-        (corr, _mm512_max_ps(zero, var), overflow)
+        (corr, _mm512_max_ps(zero, var))
     };
-    let (corr, var, overflow) = finish(sum, squares);
+    let (corr, var) = finish(sum, squares);
     let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
-    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit) | overflow;
+    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
     if far == 0 {
         return (corr, var);
     }
@@ -997,7 +998,7 @@ fn layer_group_stats(
             (sum[r], squares[r]) = (halve(s), halve(s2));
         }
     }
-    let (corr2, var2, _) = finish(&sum, &squares);
+    let (corr2, var2) = finish(&sum, &squares);
     (
         _mm512_mask_blend_ps(far, corr, corr2),
         _mm512_mask_blend_ps(far, var, var2),

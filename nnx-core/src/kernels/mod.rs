@@ -36,13 +36,15 @@
 //! squares) exactly in `f64` (Chan et al.). Tests hold every path to the same `f64`
 //! tolerance, lone outliers as `k` included.
 //!
-//! Finite inputs can still overflow `f32` in the squares (|x| from about 1e19): the
-//! variance becomes infinite and `1/sqrt(inf) = 0` would turn the row into its bias
-//! (which is what Flax's `f32` code gives). Every path notices that (`inv_std == 0`
-//! with a finite `eps`) and computes such a row's statistics again by two passes in
-//! `f64`, which holds the squares of any `f32`; the single-pass paths first try their
-//! second pass around the mean, since their squares around `k` can overflow where
-//! those around the mean do not. Other rows never take these branches.
+//! Finite inputs can still overflow `f32` in the squares (deviations from about
+//! 1.8e19/√n): the variance becomes infinite and `1/sqrt(inf) = 0` would turn the row
+//! into its bias (which is what Flax's `f32` code gives). Every path notices that
+//! (`inv_std == 0` with a finite `eps`) and computes such a row's statistics again by
+//! two passes in `f64`, which holds the squares of any `f32`; the single-pass paths
+//! first try their second pass around the mean, since their squares around `k` can
+//! overflow where those around the mean do not. Other rows never take these branches.
+//! Rows whose `f32` sums themselves overflow (|x| near `f32::MAX`, mixed signs) still
+//! come out NaN.
 //!
 //! # Instruction sets
 //! [`norm_rows_into`] picks the best available path once per process: AVX-512

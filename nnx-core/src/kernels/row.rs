@@ -56,16 +56,14 @@ pub(super) fn layer_stats(shift: f32, sum_d: f32, sum_d2: f32, n: usize, eps: f3
 pub(super) const FAR_SHIFT: f32 = 15.0;
 
 /// Whether shifted sums over `n` elements call for a second pass (see [`FAR_SHIFT`]).
-/// Also true when `Σd²` overflowed: deviations from the shift can overflow where those
-/// from the mean do not (and the variance would come out as `inf - inf`), so the
-/// second pass gives what the two-pass scalar path gives. False when the sums are
-/// NaN (or `n == 0`): the row is NaN either way.
+/// False when the sums are NaN (or `n == 0`): the row is NaN either way; and when
+/// `Σd²` overflowed, which [`guarded`] handles.
 #[inline]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // only the x86 paths shift
 fn shift_is_far(sum_d: f32, sum_d2: f32, n: usize) -> bool {
     let n = n as f32;
     let corr = sum_d / n;
-    corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr) || sum_d2 == f32::INFINITY
+    corr * corr > FAR_SHIFT * (sum_d2 / n - corr * corr)
 }
 
 /// The shifted single pass over one row (or chunk) `x`: `sums(k)` gives `(Σd, Σd², n)`
@@ -100,9 +98,11 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
 }
 
 /// Whether `st` comes from a variance that overflowed `f32`: finite inputs whose squares
-/// sum past `f32::MAX` (|x| around 1e19 and up) give `1/sqrt(inf) = 0`, which would
-/// turn the row into its bias, as Flax's `f32` code does. NaN or infinite inputs give
-/// NaN statistics instead, and an infinite `eps` a legitimate 0.
+/// sum past `f32::MAX` (deviations of about 1.8e19/√n and up) give `1/sqrt(inf) = 0`,
+/// which would turn the row into its bias, as Flax's `f32` code does. An infinite
+/// `eps` gives a legitimate 0. Infinite inputs can land here too (RMSNorm) and get the
+/// same result from [`wide_stats`]; rows whose `f32` sums themselves overflow (|x|
+/// near `f32::MAX`) come out NaN and are left so.
 #[inline]
 fn overflowed(st: &RowStats, eps: f32) -> bool {
     st.inv_std == 0.0 && eps.is_finite()
@@ -128,8 +128,8 @@ pub(super) fn guarded(
 
 /// A row's statistics by two passes in `f64`, for the rare rows whose `f32` variance
 /// overflows: `f64` holds the squares of any `f32`, and `1/sqrt(var + eps)` of such a
-/// variance is a normal `f32` again. `shift + corr` carries the mean as in
-/// [`ChunkMerge::layer_stats`].
+/// variance fits an `f32` again (subnormal beyond a standard deviation of ~8.5e37).
+/// `shift + corr` carries the mean as in [`ChunkMerge::layer_stats`].
 #[cold]
 #[inline(never)]
 fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {

@@ -297,9 +297,8 @@ impl GroupSums {
     }
 
     /// The group's statistics. `resum(i, shift)` sums row `i` again around `shift`
-    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass; `wide(i)` gives
-    /// row `i`'s `f64` statistics, for the rows whose variance overflowed `f32` (see
-    /// `row::guarded`).
+    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass. Rows whose
+    /// variance overflowed `f32` are marked in `overflowed` for [`GroupStats::guard`].
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     fn finish(
@@ -361,7 +360,8 @@ impl GroupStats {
         kind: NormKind,
         eps: f32,
     ) -> Self {
-        // Lanes past the last row of a short group never get here: their variance is 0.
+        // Lanes past the last row of a short group are never marked: their sums are 0,
+        // so their `inv` is `1/sqrt(eps)`, not 0.
         let overflowed = self.overflowed as u32;
         for (i, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
             (self.shift[i], self.corr[i], self.inv[i]) = (st.shift, st.corr, st.inv_std);
@@ -488,23 +488,20 @@ fn layer_group_stats(
 ) -> (__m256, __m256) {
     let zero = _mm256_setzero_ps();
     // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-    // Also returns the lanes whose `Σd²` overflowed (see `row::shift_is_far`).
     let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
         let corr = _mm256_div_ps(hsum8(sum), n);
         let squares = hsum8(squares);
         let var = _mm256_sub_ps(_mm256_div_ps(squares, n), _mm256_mul_ps(corr, corr));
+        // An overflowed `Σd²` keeps the variance infinite, not `inf - inf`, as in
+        // `row::layer_stats`, so that `GroupStats::guard` sees it.
         let inf = _mm256_set1_ps(f32::INFINITY);
         let overflow = _mm256_cmp_ps::<_CMP_EQ_OQ>(squares, inf);
-        // Infinite, not `inf - inf`, as in `row::layer_stats`.
         let var = _mm256_blendv_ps(var, inf, overflow);
-        (corr, _mm256_max_ps(zero, var), overflow)
+        (corr, _mm256_max_ps(zero, var))
     };
-    let (corr, var, overflow) = finish(sum, squares);
+    let (corr, var) = finish(sum, squares);
     let far_limit = _mm256_mul_ps(_mm256_set1_ps(FAR_SHIFT), var);
-    let far = _mm256_or_ps(
-        _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_mul_ps(corr, corr), far_limit),
-        overflow,
-    );
+    let far = _mm256_cmp_ps::<_CMP_GT_OQ>(_mm256_mul_ps(corr, corr), far_limit);
     let far_rows = _mm256_movemask_ps(far);
     if far_rows == 0 {
         return (corr, var);
@@ -518,7 +515,7 @@ fn layer_group_stats(
             (sum[i], squares[i]) = resum(i, shift[i]);
         }
     }
-    let (corr2, var2, _) = finish(&sum, &squares);
+    let (corr2, var2) = finish(&sum, &squares);
     (
         _mm256_blendv_ps(corr, corr2, far),
         _mm256_blendv_ps(var, var2, far),
