@@ -331,6 +331,15 @@ fn receivers_behind_references_and_boxes() {
     let boxed = Box::new(ln);
     assert_eq!(call!(boxed(&xs)).unwrap(), want);
     assert_eq!(vmap!(boxed(xs)).unwrap(), want);
+    // Mapped arrays behind owning pointers, too.
+    let (b, r, a) = (
+        Box::new(xs.clone()),
+        std::rc::Rc::new(xs.clone()),
+        std::sync::Arc::new(xs.clone()),
+    );
+    assert_eq!(vmap!(boxed(b)).unwrap(), want);
+    assert_eq!(vmap!(boxed(r)).unwrap(), want);
+    assert_eq!(vmap!(boxed(a)).unwrap(), want);
 }
 
 #[test]

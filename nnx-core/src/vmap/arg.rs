@@ -64,43 +64,74 @@ pub struct Mapped<V>(pub V, pub isize);
     note = "vmap! maps arrays; to pass a scalar or another value unchanged to every example, give it `None` in `in_axes`, e.g. `in_axes = (0, rate = None)`"
 )]
 pub trait BatchView<A, D> {
+    /// `Mapped<ArrayView<'v, A, D>>` in every implementation. [`MapArg`] names its
+    /// result through this projection: where the bound fails, the result is then an
+    /// error type, and rustc reports nothing more about the call.
+    type Mapped<'v>
+    where
+        Self: 'v,
+        A: 'v;
+
     fn batch_view(&self) -> ArrayView<'_, A, D>;
+
+    fn mapped(&self, axis: isize) -> Self::Mapped<'_>;
 }
 
 impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
+    type Mapped<'v>
+        = Mapped<ArrayView<'v, A, D>>
+    where
+        Self: 'v,
+        A: 'v;
+
     fn batch_view(&self) -> ArrayView<'_, A, D> {
         self.view()
     }
-}
 
-impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for &V {
-    fn batch_view(&self) -> ArrayView<'_, A, D> {
-        (**self).batch_view()
+    fn mapped(&self, axis: isize) -> Self::Mapped<'_> {
+        Mapped(self.view(), axis)
     }
 }
 
-impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for &mut V {
-    fn batch_view(&self) -> ArrayView<'_, A, D> {
-        (**self).batch_view()
-    }
+/// References and owning pointers look through to the array, as method calls did.
+macro_rules! through_pointer {
+    ($($ptr:ty),*) => {$(
+        impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for $ptr {
+            type Mapped<'v>
+                = Mapped<ArrayView<'v, A, D>>
+            where
+                Self: 'v,
+                A: 'v;
+
+            fn batch_view(&self) -> ArrayView<'_, A, D> {
+                (**self).batch_view()
+            }
+
+            fn mapped(&self, axis: isize) -> Self::Mapped<'_> {
+                Mapped(self.batch_view(), axis)
+            }
+        }
+    )*};
 }
+
+through_pointer!(&V, &mut V, Box<V>, std::rc::Rc<V>, std::sync::Arc<V>);
 
 /// What `vmap!` calls on a mapped argument and its axis: `(&x, axis).__nnx_mapped()`. A
 /// method on every such pair, so that the call resolves whatever `x` is (an untyped
 /// float literal included) and its span stays the argument's; its bound then names
 /// what cannot be mapped.
 pub trait MapArg<'v, V: ?Sized> {
-    fn __nnx_mapped<A, D>(self) -> Mapped<ArrayView<'v, A, D>>
+    fn __nnx_mapped<A, D>(self) -> V::Mapped<'v>
     where
         V: BatchView<A, D>;
 }
 
 impl<'v, V: ?Sized> MapArg<'v, V> for (&'v V, isize) {
-    fn __nnx_mapped<A, D>(self) -> Mapped<ArrayView<'v, A, D>>
+    fn __nnx_mapped<A, D>(self) -> V::Mapped<'v>
     where
         V: BatchView<A, D>,
     {
-        Mapped(self.0.batch_view(), self.1)
+        self.0.mapped(self.1)
     }
 }
 
