@@ -289,22 +289,22 @@ fn generic_modules_walk_and_call() {
 fn linear_takes_flax_style_initializers() {
     use nnx::init;
     let mut rngs = Rngs::new(7);
-    let ones = Linear::with_init(3, 2, init::ones(), Some(init::uniform(0.5)), &mut rngs);
+    let ones = Linear::with_init(3, 2, &init::ones(), Some(&init::uniform(0.5)), &mut rngs);
     assert_eq!(ones.kernel.value, Array2::<f32>::ones((3, 2)));
     let bias = &ones.bias.as_ref().expect("a bias was asked for").value;
     assert!(bias.iter().all(|&b| (0.0..0.5).contains(&b)), "{bias}");
     assert_ne!(bias[0], bias[1]);
     let y = call!(ones(&array![1.0f32, 2.0, 3.0])).unwrap();
     assert_eq!(y, (array![6.0f32, 6.0] + bias).into_dyn());
-    let no_bias = Linear::with_init(3, 2, init::zeros(), None::<init::Zeros>, &mut rngs);
+    let no_bias = Linear::with_init(3, 2, &init::zeros(), None, &mut rngs);
     assert!(no_bias.bias.is_none());
     // The default constructor is `with_init(lecun_normal, zeros)`.
     let a = Linear::new(5, 4, &mut Rngs::new(3));
     let b = Linear::with_init(
         5,
         4,
-        init::lecun_normal(),
-        Some(init::zeros()),
+        &init::lecun_normal(),
+        Some(&init::zeros()),
         &mut Rngs::new(3),
     );
     assert_eq!(a, b);

@@ -50,11 +50,11 @@ pub enum ForwardError {
         axis: isize,
         rank: usize,
     },
-    /// The normalisation kernel refused the call (an unusable `NNX_ISA`, say).
-    #[error("{module}: {source}")]
+    /// The normalisation kernel refused the call (an unusable `NNX_ISA`, say). The
+    /// message includes the kernel's, so it is not also given as the `source`.
+    #[error("{module}: {error}")]
     Kernel {
         module: &'static str,
-        #[source]
-        source: KernelError,
+        error: KernelError,
     },
 }

@@ -2,6 +2,7 @@
 //! message about generated code instead of the user's.
 
 use syn::Ident;
+use syn::ext::IdentExt;
 
 use crate::ast::{Impl, Method};
 use crate::attr::Errors;
@@ -73,48 +74,59 @@ fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     }
 }
 
-/// A `#[kw]` without `default = ..` takes `Default::default()` when omitted. Views and
-/// references have none; rustc would say so about ndarray's `DataOwned` at the
-/// `#[module]` attribute, so the common cases are caught here, at the type. (Other
-/// types without a `Default` still get rustc's message.)
+/// A `#[kw]` without `default = ..` takes `Default::default()` when omitted. ndarray's
+/// views have none; rustc would say so about ndarray's `DataOwned` at the `#[module]`
+/// attribute, so they are caught here, at the type, by their names (other types
+/// without a `Default` still get rustc's message).
 fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     for param in method.keywords() {
         let crate::attr::Keyword::Keyword { default: None } = &param.keyword else {
             continue;
         };
-        let what = match &param.ty {
-            // `&str` and `&[T]` default to empty.
-            syn::Type::Reference(reference) if !is_str_or_slice(&reference.elem) => "a reference",
-            syn::Type::Path(path)
-                if path
-                    .path
-                    .segments
-                    .last()
-                    .is_some_and(|last| last.ident.to_string().starts_with("ArrayView")) =>
-            {
-                "an array view"
-            }
-            _ => continue,
+        let syn::Type::Path(path) = &param.ty else {
+            continue;
         };
+        let Some(last) = path.path.segments.last() else {
+            continue;
+        };
+        if !VIEW_TYPES.contains(&last.ident.to_string().as_str()) {
+            continue;
+        }
         errors.push(syn::Error::new_spanned(
             &param.ty,
             format!(
                 "keyword `{}` of `{}::{}` has no default: an omitted `#[kw]` takes \
-                 `Default::default()`, and {what} has none; make it an `Option<..>` \
+                 `Default::default()`, and an array view has none; make it an `Option<..>` \
                  (omitted: `None`) or give `#[kw(default = ..)]`",
-                param.ident, input.self_name, method.ident
+                param.ident.unraw(),
+                input.self_name.unraw(),
+                method.ident.unraw()
             ),
         ));
     }
 }
 
-fn is_str_or_slice(ty: &syn::Type) -> bool {
-    match ty {
-        syn::Type::Slice(_) => true,
-        syn::Type::Path(path) => path.path.is_ident("str"),
-        _ => false,
-    }
-}
+/// ndarray's view types and aliases.
+const VIEW_TYPES: [&str; 18] = [
+    "ArrayView",
+    "ArrayView0",
+    "ArrayView1",
+    "ArrayView2",
+    "ArrayView3",
+    "ArrayView4",
+    "ArrayView5",
+    "ArrayView6",
+    "ArrayViewD",
+    "ArrayViewMut",
+    "ArrayViewMut0",
+    "ArrayViewMut1",
+    "ArrayViewMut2",
+    "ArrayViewMut3",
+    "ArrayViewMut4",
+    "ArrayViewMut5",
+    "ArrayViewMut6",
+    "ArrayViewMutD",
+];
 
 /// A batching rule runs with one shared module, which a `&mut self` method cannot have.
 fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {

@@ -8,14 +8,10 @@ struct Gate {
 
 #[module]
 impl Gate {
-    // Omitted keywords take `Default::default()`, which views and references lack.
+    // Omitted keywords take `Default::default()`, which views lack.
     #[call]
     pub fn forward(&self, x: ArrayView1<'_, f32>, #[kw] y: ArrayView1<'_, f32>) -> Array1<f32> {
         &x * &y + &self.w.value
-    }
-
-    pub fn scaled(&self, x: ArrayView1<'_, f32>, #[kw] factor: &f32) -> Array1<f32> {
-        &x * *factor
     }
 
     // These are fine: an `Option` defaults to `None`, and a default can be given.

@@ -29,18 +29,19 @@ impl Linear {
         use_bias: bool,
         rngs: &mut Rngs,
     ) -> Self {
-        let bias_init = use_bias.then_some(zeros());
-        Self::with_init(in_features, out_features, lecun_normal(), bias_init, rngs)
+        let zeros = zeros();
+        let bias_init: Option<&dyn Initializer> = use_bias.then_some(&zeros);
+        Self::with_init(in_features, out_features, &lecun_normal(), bias_init, rngs)
     }
 
     /// With other initializers, as Flax's `kernel_init` and `bias_init` (`None`: no
-    /// bias), e.g. `Linear::with_init(3, 4, nnx::init::normal(0.02), Some(nnx::init::zeros()), &mut rngs)`.
-    /// Both draw from the `params` stream, kernel first.
+    /// bias), e.g. `Linear::with_init(3, 4, &init::normal(0.02), Some(&init::zeros()), rngs)`.
+    /// Both draw from the `params` stream, kernel first, as `flax.nnx.Linear` does.
     pub fn with_init(
         in_features: usize,
         out_features: usize,
-        kernel_init: impl Initializer,
-        bias_init: Option<impl Initializer>,
+        kernel_init: &dyn Initializer,
+        bias_init: Option<&dyn Initializer>,
         rngs: &mut Rngs,
     ) -> Self {
         let kernel = kernel_init

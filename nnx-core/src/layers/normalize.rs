@@ -110,9 +110,9 @@ impl Normalize<'_> {
             row_len,
             &spec,
         )
-        .map_err(|source| ForwardError::Kernel {
+        .map_err(|error| ForwardError::Kernel {
             module: self.module,
-            source,
+            error,
         })?;
         let out = ArrayD::from_shape_vec(x_rows.raw_dim(), out)
             .expect("the kernel returns one element per element of x");

@@ -1,5 +1,8 @@
 use super::VmapError;
 
+/// The name `BatchSize` records for `axis_size = n`.
+pub(crate) const AXIS_SIZE: &str = "(axis_size)";
+
 /// Agrees the batch size over all mapped arguments (and `axis_size`, and a stacked
 /// module), naming the first two that disagree.
 #[derive(Debug)]
@@ -10,7 +13,8 @@ pub struct BatchSize {
 impl BatchSize {
     pub fn new(axis_size: Option<usize>) -> Self {
         Self {
-            found: axis_size.map(|size| ("axis_size", size)),
+            // Not an identifier, so no argument can be taken for it.
+            found: axis_size.map(|size| (AXIS_SIZE, size)),
         }
     }
 

@@ -51,14 +51,16 @@ pub enum VmapError {
 /// (`where_` says where its size was read), `axis_size`, or a stacked module.
 fn sized(name: &str, size: usize, where_: &str) -> String {
     match name {
-        "axis_size" => format!("`axis_size` is {size}"),
+        super::batch::AXIS_SIZE => format!("`axis_size` is {size}"),
+        // `self` is a keyword: no argument has that name.
         "self" => format!("the stacked module has {size} members"),
         arg => format!("`{arg}` has {size}{where_}"),
     }
 }
 
 /// An error of a vmapped user method, kept as the method returned it: reach it with
-/// [`UserError::get`] and downcast, or through [`Error::source`].
+/// [`UserError::get`] and `downcast_ref`. (Its `Display` and `source` are the user
+/// error's own.)
 #[derive(Clone)]
 pub struct UserError(Arc<dyn Error + Send + Sync>);
 

@@ -105,7 +105,10 @@ impl<T: Unbatched, E: IntoVmapError> Unbatched for Result<T, E> {
     }
 
     fn is_failure(&self) -> bool {
-        self.is_err()
+        match self {
+            Ok(ok) => ok.is_failure(),
+            Err(_) => true,
+        }
     }
 }
 

@@ -86,7 +86,9 @@ impl<M: Module> Module for Stacked<M> {
 
     /// Headed `Stacked<Block> (4 members)`: the member type, not only "Stacked".
     fn tree(&self) -> Tree {
-        let name = format!("Stacked<{}> ({} members)", M::NAME, self.len());
+        let n = self.len();
+        let members = if n == 1 { "member" } else { "members" };
+        let name = format!("Stacked<{}> ({n} {members})", M::NAME);
         Tree::new(name, self.state())
     }
 }
