@@ -5,6 +5,7 @@ use crate::kernels::KernelError;
 
 /// Why [`Module::update`](crate::Module::update) refused a state. Nothing was written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StateError {
     #[error("the state has `{path}` but the module has no variable at that path")]
     UnknownPath { path: String },
@@ -29,6 +30,7 @@ pub enum StateError {
 
 /// Why a layer's forward pass refused its inputs.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForwardError {
     #[error("{module}: `{arg}` has shape {found:?}; {expected}")]
     Shape {

@@ -17,7 +17,7 @@ mod node;
 mod path;
 mod rngs;
 mod signature;
-mod state;
+pub mod state;
 mod tree;
 mod variable;
 pub mod vmap;

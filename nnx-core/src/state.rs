@@ -46,8 +46,8 @@ impl State {
         self.entries.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Variable)> {
-        self.entries.iter().map(|(path, var)| (path.as_str(), var))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter(self.entries.iter())
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Variable)> {
@@ -102,25 +102,56 @@ impl State {
     }
 }
 
+/// The variables of a [`State`] by reference, in order: `(path, variable)`.
+pub struct Iter<'a>(indexmap::map::Iter<'a, String, Variable>);
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a str, &'a Variable);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(path, var)| (path.as_str(), var))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
+
+/// The variables of a [`State`] by value, in order: `(path, variable)`.
+pub struct IntoIter(indexmap::map::IntoIter<String, Variable>);
+
+impl Iterator for IntoIter {
+    type Item = (String, Variable);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for IntoIter {}
+
 /// The same items as [`State::iter`].
 impl<'a> IntoIterator for &'a State {
     type Item = (&'a str, &'a Variable);
-    type IntoIter = std::iter::Map<
-        indexmap::map::Iter<'a, String, Variable>,
-        fn((&'a String, &'a Variable)) -> (&'a str, &'a Variable),
-    >;
+    type IntoIter = Iter<'a>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(path, var)| (path.as_str(), var))
+    fn into_iter(self) -> Iter<'a> {
+        Iter(self.entries.iter())
     }
 }
 
 impl IntoIterator for State {
     type Item = (String, Variable);
-    type IntoIter = indexmap::map::IntoIter<String, Variable>;
+    type IntoIter = IntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    fn into_iter(self) -> IntoIter {
+        IntoIter(self.entries.into_iter())
     }
 }
 

@@ -259,6 +259,7 @@ impl fmt::Display for Operand {
 
 /// Why a kernel call was rejected. Nothing is written to `out` when an error is returned.
 #[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KernelError {
     /// `mask` or `out` does not have as many elements as `x`.
     #[error("`{operand}` has {len} elements but `x` has {x_len}")]

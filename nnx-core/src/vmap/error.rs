@@ -6,6 +6,7 @@ use crate::ForwardError;
 
 /// What only the data can reveal when vectorizing. Every message names the argument.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum VmapError {
     #[error(
         "batch sizes disagree: {} but {}",
