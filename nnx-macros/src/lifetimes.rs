@@ -7,8 +7,9 @@ use proc_macro2::Span;
 use syn::visit_mut::{self, VisitMut};
 use syn::{GenericArgument, Lifetime, PathArguments, Type, TypePath};
 
-/// Aliases whose first generic parameter is a lifetime that is usually left out.
-const VIEW_ALIASES: &[&str] = &[
+/// ndarray's view aliases: their first generic parameter is a lifetime that is usually
+/// left out, and (unlike `CowArray`, which shares that) they have no `Default`.
+pub const VIEW_ALIASES: &[&str] = &[
     "ArrayView",
     "ArrayView0",
     "ArrayView1",
@@ -27,8 +28,12 @@ const VIEW_ALIASES: &[&str] = &[
     "ArrayViewMut5",
     "ArrayViewMut6",
     "ArrayViewMutD",
-    "CowArray",
 ];
+
+/// Whether a type named `name` has a lifetime first parameter that is usually left out.
+fn hides_lifetime(name: &str) -> bool {
+    VIEW_ALIASES.contains(&name) || name == "CowArray"
+}
 
 pub fn data_lifetime() -> Lifetime {
     Lifetime::new("'__a", Span::call_site())
@@ -75,7 +80,7 @@ impl VisitMut for Namer<'_> {
 
     fn visit_type_path_mut(&mut self, path: &mut TypePath) {
         if let Some(last) = path.path.segments.last_mut()
-            && VIEW_ALIASES.contains(&last.ident.to_string().as_str())
+            && hides_lifetime(&last.ident.to_string())
         {
             add_lifetime_argument(&mut last.arguments, self.lifetime);
         }

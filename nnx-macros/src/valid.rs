@@ -7,6 +7,7 @@ use syn::ext::IdentExt;
 use crate::ast::{Impl, Method};
 use crate::attr::Errors;
 use crate::invocation::{Axis, InAxes, Invocation};
+use crate::lifetimes::VIEW_ALIASES;
 use crate::mentions::{first_mention, type_param_names};
 
 pub fn check_impl(input: &Impl) -> syn::Result<()> {
@@ -89,7 +90,7 @@ fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Erro
         let Some(last) = path.path.segments.last() else {
             continue;
         };
-        if !VIEW_TYPES.contains(&last.ident.to_string().as_str()) {
+        if !VIEW_ALIASES.contains(&last.ident.to_string().as_str()) {
             continue;
         }
         errors.push(syn::Error::new_spanned(
@@ -105,28 +106,6 @@ fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Erro
         ));
     }
 }
-
-/// ndarray's view types and aliases.
-const VIEW_TYPES: [&str; 18] = [
-    "ArrayView",
-    "ArrayView0",
-    "ArrayView1",
-    "ArrayView2",
-    "ArrayView3",
-    "ArrayView4",
-    "ArrayView5",
-    "ArrayView6",
-    "ArrayViewD",
-    "ArrayViewMut",
-    "ArrayViewMut0",
-    "ArrayViewMut1",
-    "ArrayViewMut2",
-    "ArrayViewMut3",
-    "ArrayViewMut4",
-    "ArrayViewMut5",
-    "ArrayViewMut6",
-    "ArrayViewMutD",
-];
 
 /// A batching rule runs with one shared module, which a `&mut self` method cannot have.
 fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {
