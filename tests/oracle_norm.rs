@@ -1,5 +1,5 @@
 //! LayerNorm and RMSNorm through the public module API against the real Flax's outputs
-//! (`../shared/oracle/vectors`) and against an f64 reference.
+//! (vendored in `tests/data/flax/vectors`) and against an f64 reference.
 
 mod common;
 

@@ -1,5 +1,5 @@
-//! Reader for the vectors the real Flax produced (`../shared/oracle/`, schema in its
-//! README). A missing folder fails the test: these checks must never be skipped.
+//! Reader for the vectors the real Flax produced, vendored in `tests/data/flax/` (schema
+//! in its README). A missing folder fails the test: these checks must never be skipped.
 
 use std::path::PathBuf;
 
@@ -7,10 +7,10 @@ use ndarray::{ArrayD, IxDyn};
 use serde_json::Value;
 
 pub fn vectors_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/oracle/vectors");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/flax/vectors");
     assert!(
         dir.is_dir(),
-        "the Flax oracle vectors are missing: expected {} (the shared/ folder beside the repository)",
+        "the Flax reference vectors are missing: expected {}",
         dir.display()
     );
     dir
