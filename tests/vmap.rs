@@ -368,7 +368,7 @@ fn axis_size_repeats_a_broadcast_call() {
 
 #[test]
 fn signatures_are_visible_at_run_time() {
-    let forward = LayerNorm::call_signature().unwrap();
+    let forward = LayerNorm::call_signature();
     assert_eq!(forward.method, "forward");
     assert!(forward.batched && !forward.mutates);
     let mask = forward.param("mask").unwrap();
@@ -433,4 +433,86 @@ fn generated_names_never_capture_the_users() {
         in_axes = (0, None)
     );
     assert_eq!(f(x.view().into_dyn(), 0.5).unwrap(), (&x + 0.5).into_dyn());
+}
+
+/// A user module without a batching rule: `vmap!` runs it once per example.
+#[module]
+struct Affine {
+    w: Param<Array2<f32>>,
+}
+
+#[module]
+impl Affine {
+    #[call]
+    pub fn forward(&self, x: ArrayView1<'_, f32>) -> Array1<f32> {
+        x.dot(&*self.w)
+    }
+}
+
+#[test]
+fn linear_runs_the_whole_batch_as_one_product() {
+    let mut rngs = Rngs::new(3);
+    let lin = Linear::new(8, 3, &mut rngs);
+    let xs = Array3::from_shape_fn((4, 5, 8), |(i, j, k)| {
+        (i * 40 + j * 8 + k) as f32 * 0.01 - 0.7
+    });
+    // Per example, by direct calls: example i is xs[.., i, ..] when mapped on axis 1.
+    let loop_over = |axis: usize| -> Vec<ArrayD<f32>> {
+        (0..xs.len_of(Axis(axis)))
+            .map(|i| {
+                lin.forward(xs.index_axis(Axis(axis), i).into_dyn())
+                    .unwrap()
+            })
+            .collect()
+    };
+    let stacked = |outputs: Vec<ArrayD<f32>>, axis: usize| {
+        let views: Vec<_> = outputs.iter().map(|y| y.view()).collect();
+        ndarray::stack(Axis(axis), &views).unwrap()
+    };
+    assert_eq!(vmap!(lin(xs)).unwrap(), stacked(loop_over(0), 0));
+    assert_eq!(
+        vmap!(lin(xs), in_axes = 1, out_axes = -1).unwrap(),
+        stacked(loop_over(1), 2)
+    );
+    let one = xs.slice(s![0, .., ..]);
+    let repeated = vmap!(lin(one), in_axes = None, axis_size = 2).unwrap();
+    assert_eq!(
+        repeated,
+        stacked(vec![lin.forward(one.into_dyn()).unwrap(); 2], 0)
+    );
+}
+
+#[test]
+fn empty_batches_have_their_shape_or_a_clear_error() {
+    // A batching rule knows the output's shape without running an example (JAX: [0, 3]).
+    let lin = Linear::new(8, 3, &mut Rngs::new(0));
+    let empty = Array2::<f32>::zeros((0, 8));
+    assert_eq!(vmap!(lin(empty)).unwrap().shape(), [0, 3]);
+    assert_eq!(vmap!(lin(empty), out_axes = 1).unwrap().shape(), [3, 0]);
+    let wrong = Array2::<f32>::zeros((0, 7));
+    assert!(matches!(
+        vmap!(lin(wrong)),
+        Err(VmapError::Forward(ForwardError::Shape { arg: "x", .. }))
+    ));
+    // A scalar example must not pass its batch axis off as the feature axis.
+    let scalars = Array1::<f32>::zeros(8);
+    assert!(matches!(
+        vmap!(lin(scalars)),
+        Err(VmapError::Forward(ForwardError::Shape { ref found, .. })) if found.is_empty()
+    ));
+
+    // Without a rule no example runs, so nothing tells the shape: an error, never [0].
+    let affine = Affine {
+        w: Param::new(Array2::ones((8, 3))),
+    };
+    let err = vmap!(affine(empty)).unwrap_err();
+    assert_eq!(err, VmapError::EmptyBatch);
+    assert!(err.to_string().starts_with("the batch is empty"), "{err}");
+    assert_eq!(
+        vmap!(affine(Array2::<f32>::ones((1, 8)))).unwrap(),
+        array![[8.0, 8.0, 8.0]]
+    );
+    // Scalar outputs stack into a vector, whose empty shape is known.
+    let sums = vmap!(|x: ArrayView1<f32>| x.sum())(empty.view()).unwrap();
+    assert_eq!(sums.shape(), [0]);
 }

@@ -239,14 +239,12 @@ fn expand_vmap_closure(
     });
     // Mixed-site hygiene: a parameter named `size` or `index` is never shadowed.
     let local = |name: &str| Ident::new(name, Span::mixed_site());
-    let (per_example, batch, size, index, outputs) = (
+    let (per_example, batch, size, index) = (
         local("per_example"),
         local("batch"),
         local("size"),
         local("index"),
-        local("outputs"),
     );
-    let (output, failed) = (local("output"), local("failed"));
     let slots = params.iter().filter_map(|param| {
         let name = &param.name;
         let ty = &param.ty;
@@ -281,16 +279,9 @@ fn expand_vmap_closure(
             let mut #batch = #p::BatchSize::new(#axis_size);
             #(#slots)*
             let #size = #batch.finish()?;
-            let mut #outputs = ::std::vec::Vec::with_capacity(#size);
-            for #index in 0..#size {
-                let #output = #per_example(#(#examples),*);
-                let #failed = #p::Unbatched::is_failure(&#output);
-                #outputs.push(#output);
-                if #failed {
-                    break;
-                }
-            }
-            #p::Unbatched::stack(#outputs, #p::IntoAxes::into_axes(#out_axes))
+            #p::map_examples(#size, #p::IntoAxes::into_axes(#out_axes), |#index| {
+                #p::Result::Ok(#per_example(#(#examples),*))
+            })
         }
     }})
 }

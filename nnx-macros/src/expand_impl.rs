@@ -506,8 +506,7 @@ impl<'a> MethodGen<'a> {
         let local = |name: &str| Ident::new(name, Span::mixed_site());
         let (batch, size, index, axes) =
             (local("batch"), local("size"), local("index"), local("axes"));
-        let (outputs, module, stack) = (local("outputs"), local("module"), local("stack"));
-        let (output_ident, failed) = (local("output"), local("failed"));
+        let (module, stack) = (local("module"), local("stack"));
         let output = &self.output;
         let method = &self.method.ident;
         let (method_generics, _, method_where) = self.method.generics.split_for_impl();
@@ -539,16 +538,9 @@ impl<'a> MethodGen<'a> {
         let names: Vec<&Ident> = self.params().map(|(p, _)| &p.ident).collect();
         let per_example = |receiver: TokenStream| {
             quote! {
-                let mut #outputs = ::std::vec::Vec::with_capacity(#size);
-                for #index in 0..#size {
-                    let #output_ident = #receiver.#method(#(#examples),*);
-                    let #failed = #p::Unbatched::is_failure(&#output_ident);
-                    #outputs.push(#output_ident);
-                    if #failed {
-                        break;
-                    }
-                }
-                <#output as #p::Unbatched>::stack(#outputs, #axes)
+                #p::map_examples::<#output>(#size, #axes, |#index| {
+                    #p::Result::Ok(#receiver.#method(#(#examples),*))
+                })
             }
         };
         let broadcast_body = match &self.method.rule {

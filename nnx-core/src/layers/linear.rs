@@ -3,6 +3,8 @@
 use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
 
 use crate::init::{Initializer, lecun_normal, zeros};
+use crate::layers::batching::{move_axis_to_front, move_batch_axis, repeat};
+use crate::vmap::{Batch, Slot, VmapError};
 use crate::{ForwardError, Param, Rngs, module};
 
 /// A dense layer. `kernel` is `[in_features, out_features]` (lecun_normal), `bias` is
@@ -68,7 +70,9 @@ impl Linear {
 impl Linear {
     /// `x` of shape `[.., in_features]` to `[.., out_features]`, through one matrix
     /// product over all leading axes (a copy of `x` only if it is not contiguous).
+    /// Under `vmap!` the whole batch goes through that one product.
     #[call]
+    #[batched(forward_batched)]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
         // The kernel and bias are public: their own shapes are the truth, not the
         // configuration fields, and a mismatch is an error rather than a panic.
@@ -82,15 +86,15 @@ impl Linear {
             });
         }
         let Some((&last, leading)) = x.shape().split_last() else {
-            return Err(self.shape_error(&x));
+            return Err(self.shape_error(x.shape()));
         };
         if last != in_features {
-            return Err(self.shape_error(&x));
+            return Err(self.shape_error(x.shape()));
         }
         let rows: usize = leading.iter().product();
         let matrix = x
             .to_shape((rows, in_features))
-            .map_err(|_| self.shape_error(&x))?;
+            .map_err(|_| self.shape_error(x.shape()))?;
         let mut y = matrix.dot(&*self.kernel);
         if let Some(bias) = &self.bias {
             y += &**bias;
@@ -98,16 +102,37 @@ impl Linear {
         let mut shape = leading.to_vec();
         shape.push(out_features);
         y.into_shape_with_order(IxDyn(&shape))
-            .map_err(|_| self.shape_error(&x))
+            .map_err(|_| self.shape_error(x.shape()))
     }
 }
 
 impl Linear {
-    fn shape_error(&self, x: &ArrayViewD<'_, f32>) -> ForwardError {
+    /// The batching rule: every example's rows in one matrix product, so an empty batch
+    /// still has its output's shape (`[0, out_features]`) and its input's checked.
+    fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        let y = match x {
+            Slot::Broadcast(example) => repeat(self.forward(example)?.view(), batch.size),
+            Slot::Mapped { batched, axis } => {
+                let x = move_axis_to_front(batched, axis as usize);
+                // The batch axis must not pass for the feature axis of a scalar example.
+                if x.ndim() < 2 {
+                    return Err(self.shape_error(&x.shape()[1..]).into());
+                }
+                self.forward(x)?
+            }
+        };
+        move_batch_axis(y, batch.out_axes)
+    }
+
+    fn shape_error(&self, x: &[usize]) -> ForwardError {
         ForwardError::Shape {
             module: "Linear",
             arg: "x",
-            found: x.shape().to_vec(),
+            found: x.to_vec(),
             expected: format!("Linear expects [.., {}] (in_features)", self.kernel.nrows()),
         }
     }

@@ -1,5 +1,6 @@
 //! The first layers: `Linear`, `LayerNorm` and `RmsNorm`, as in Flax NNX.
 
+mod batching;
 mod linear;
 mod norm;
 mod normalize;

@@ -7,6 +7,7 @@ use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, Dimension, IxDyn};
 use crate::ForwardError;
 use crate::axis::resolve_axis;
 use crate::kernels::{self, NormKind, NormSpec};
+use crate::layers::batching::{batch_first, move_axis_to_front, move_batch_axis, repeat};
 use crate::vmap::{Batch, Slot, VmapError};
 
 /// A norm layer's configuration as the numerics need it.
@@ -218,36 +219,6 @@ fn broadcast_mask<'a>(
     }
 }
 
-/// `example` repeated along a new leading axis of length `size`. Only a broadcast `x`
-/// or mask needs this, and the kernel wants one element per element of `x`.
-fn repeat<T: Clone>(example: ArrayViewD<'_, T>, size: usize) -> ArrayD<T> {
-    let mut shape = vec![size];
-    shape.extend_from_slice(example.shape());
-    let example = example.insert_axis(Axis(0));
-    example
-        .broadcast(IxDyn(&shape))
-        .expect("an axis of length 1 broadcasts to any length")
-        .to_owned()
-}
-
-/// A batch-first `x`: the mapped axis moved to the front (a view), or a broadcast
-/// example repeated `size` times.
-fn batch_first(x: Slot<ArrayViewD<'_, f32>>, size: usize) -> CowArray<'_, f32, IxDyn> {
-    match x {
-        Slot::Mapped { batched, axis } => {
-            CowArray::from(move_axis_to_front(batched, axis as usize))
-        }
-        Slot::Broadcast(example) => CowArray::from(repeat(example, size)),
-    }
-}
-
-fn move_axis_to_front<T>(view: ArrayViewD<'_, T>, axis: usize) -> ArrayViewD<'_, T> {
-    let order: Vec<usize> = std::iter::once(axis)
-        .chain((0..view.ndim()).filter(|&a| a != axis))
-        .collect();
-    view.permuted_axes(IxDyn(&order))
-}
-
 /// A mapped mask as `[batch, ..x's example shape]`: its batch axis first, then its
 /// example part broadcast like numpy would against the example of `x`.
 fn batched_mask<'a>(
@@ -277,16 +248,4 @@ fn batched_mask<'a>(
         Some(view) => Ok(CowArray::from(view.to_owned())),
         None => Err(error()),
     }
-}
-
-/// The batch axis, computed first, moved to `out_axis` (a permutation: no copy).
-fn move_batch_axis(y: ArrayD<f32>, out_axis: isize) -> Result<ArrayD<f32>, VmapError> {
-    let rank = y.ndim();
-    let axis = resolve_axis(out_axis, rank).ok_or(VmapError::OutAxis {
-        axis: out_axis,
-        rank,
-    })?;
-    let mut order: Vec<usize> = (1..rank).collect();
-    order.insert(axis, 0);
-    Ok(y.permuted_axes(IxDyn(&order)))
 }

@@ -33,6 +33,12 @@ pub enum VmapError {
         "nothing is mapped: every argument is broadcast (None in in_axes) and no `axis_size` was given"
     )]
     NothingMapped,
+    #[error(
+        "the batch is empty: vmap! runs this method once per example, so no example tells \
+         the shape of the output; skip empty batches, or give the module a batching rule \
+         (`#[batched(..)]`) that knows it"
+    )]
+    EmptyBatch,
     #[error("`{arg}`: {message}")]
     Rank { arg: &'static str, message: String },
     #[error("example {index}: {source}")]

@@ -13,5 +13,5 @@ pub use arg::{BatchView, Broadcast, IntoArg, IntoSlot, MapArg, Mapped, Slot};
 pub use batch::{Batch, BatchSize, DefaultAxes, IntoAxes};
 pub use error::{IntoVmapError, UserError, VmapError};
 pub use mappable::{Mappable, NotMappable};
-pub use stack::Unbatched;
+pub use stack::{Unbatched, map_examples};
 pub use stacked::Stacked;

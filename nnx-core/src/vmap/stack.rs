@@ -1,4 +1,4 @@
-use ndarray::{Array, Array1, ArrayView, Axis, Dimension, IxDyn};
+use ndarray::{Array, Array1, ArrayView, Axis, Dimension};
 
 use super::{IntoVmapError, VmapError};
 use crate::axis::resolve_axis;
@@ -22,6 +22,26 @@ pub trait Unbatched: Sized {
     }
 }
 
+/// The loop `vmap!` runs where no batching rule applies: `example(index)` for every
+/// index below `size`, stopping after the first failure (so a stacked `&mut self`
+/// method leaves the later members untouched), then the outputs stacked along `axes`.
+pub fn map_examples<O: Unbatched>(
+    size: usize,
+    axes: O::Axes,
+    mut example: impl FnMut(usize) -> Result<O, VmapError>,
+) -> Result<O::Batched, VmapError> {
+    let mut outputs = Vec::with_capacity(size);
+    for index in 0..size {
+        let output = example(index)?;
+        let failed = output.is_failure();
+        outputs.push(output);
+        if failed {
+            break;
+        }
+    }
+    O::stack(outputs, axes)
+}
+
 /// Where the batch axis goes in an output whose examples have `rank` axes.
 fn insert_axis(axis: isize, rank: usize) -> Result<usize, VmapError> {
     resolve_axis(axis, rank + 1).ok_or(VmapError::OutAxis {
@@ -39,17 +59,11 @@ impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
             .first()
             .map_or(D::NDIM.unwrap_or(0), |item| item.ndim());
         let axis = insert_axis(axis, rank)?;
-        let views: Vec<ArrayView<'_, A, D>> = items.iter().map(|item| item.view()).collect();
-        if views.is_empty() {
-            // An empty batch: the per-example shape is unknown, so every axis is empty.
-            let shape = IxDyn(&vec![0; rank + 1]);
-            return Array::from_shape_vec(shape, Vec::new())
-                .and_then(|empty| empty.into_dimensionality())
-                .map_err(|err| VmapError::Rank {
-                    arg: "output",
-                    message: err.to_string(),
-                });
+        if items.is_empty() {
+            // No example ran, so nothing tells the shape of one: an error, not a guess.
+            return Err(VmapError::EmptyBatch);
         }
+        let views: Vec<ArrayView<'_, A, D>> = items.iter().map(|item| item.view()).collect();
         ndarray::stack(Axis(axis), &views).map_err(|err| VmapError::Rank {
             arg: "output",
             message: format!("examples have different shapes: {err}"),

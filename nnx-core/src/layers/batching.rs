@@ -1,0 +1,49 @@
+//! What batching rules share: moving the batch axis first for the computation and to
+//! `out_axes` after it, as views wherever the layout allows.
+
+use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
+
+use crate::axis::resolve_axis;
+use crate::vmap::{Slot, VmapError};
+
+/// `example` repeated along a new leading axis of length `size`: a broadcast argument
+/// (or output) made batch-first for a rule that wants one element per example's element.
+pub(crate) fn repeat<T: Clone>(example: ArrayViewD<'_, T>, size: usize) -> ArrayD<T> {
+    let mut shape = vec![size];
+    shape.extend_from_slice(example.shape());
+    let example = example.insert_axis(Axis(0));
+    example
+        .broadcast(IxDyn(&shape))
+        .expect("an axis of length 1 broadcasts to any length")
+        .to_owned()
+}
+
+/// A batch-first `x`: the mapped axis moved to the front (a view), or a broadcast
+/// example repeated `size` times.
+pub(crate) fn batch_first(x: Slot<ArrayViewD<'_, f32>>, size: usize) -> CowArray<'_, f32, IxDyn> {
+    match x {
+        Slot::Mapped { batched, axis } => {
+            CowArray::from(move_axis_to_front(batched, axis as usize))
+        }
+        Slot::Broadcast(example) => CowArray::from(repeat(example, size)),
+    }
+}
+
+pub(crate) fn move_axis_to_front<T>(view: ArrayViewD<'_, T>, axis: usize) -> ArrayViewD<'_, T> {
+    let order: Vec<usize> = std::iter::once(axis)
+        .chain((0..view.ndim()).filter(|&a| a != axis))
+        .collect();
+    view.permuted_axes(IxDyn(&order))
+}
+
+/// The batch axis, computed first, moved to `out_axis` (a permutation: no copy).
+pub(crate) fn move_batch_axis(y: ArrayD<f32>, out_axis: isize) -> Result<ArrayD<f32>, VmapError> {
+    let rank = y.ndim();
+    let axis = resolve_axis(out_axis, rank).ok_or(VmapError::OutAxis {
+        axis: out_axis,
+        rank,
+    })?;
+    let mut order: Vec<usize> = (1..rank).collect();
+    order.insert(axis, 0);
+    Ok(y.permuted_axes(IxDyn(&order)))
+}
