@@ -76,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!(
         "\nLayerNorm's recorded signature: {}",
-        LayerNorm::call_signature().expect("#[call]")
+        LayerNorm::call_signature()
     );
     Ok(())
 }

@@ -30,13 +30,58 @@ pub use module::Module;
 pub use node::{Node, Visit, VisitMut};
 pub use path::{Path, Segment};
 pub use rngs::{Key, RngStream, Rngs};
-pub use signature::{MethodSignature, ParamInfo, ParamKind, Signatures};
+pub use signature::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use state::{State, Variable};
 pub use tree::Tree;
-pub use variable::{BatchStat, Param, VarKind};
+pub use variable::{BatchStat, Param, ParseVarKindError, VarKind};
 pub use vmap::{Batch, Mappable, Slot, Stacked, UserError, VmapError};
 
-pub use nnx_macros::{call, module};
+/// Derives the module machinery on a struct and records forward methods' signatures on
+/// an impl block. The macro's own reference follows this example.
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// #[module]                                  // state walk, update, train/eval, tree
+/// struct Scaler {
+///     scale: Param<Array1<f32>>,
+///     #[module(skip)]                        // configuration, never state
+///     name: &'static str,
+/// }
+///
+/// #[module]                                  // signatures and keyword support
+/// impl Scaler {
+///     #[call]                                // what `call!(s(x))` and `vmap!(s(xs))` run
+///     pub fn forward(&self, x: ArrayView1<'_, f32>, #[kw(default = 1.0)] gain: f32) -> Array1<f32> {
+///         &x * &*self.scale * gain
+///     }
+/// }
+///
+/// let s = Scaler { scale: Param::new(Array1::from(vec![1.0, 2.0])), name: "s" };
+/// assert_eq!(s.state().get("scale").map(|v| v.kind), Some(VarKind::Param));
+/// let x = Array1::from(vec![3.0f32, 4.0]);
+/// assert_eq!(call!(s(&x, gain = 2.0)), Array1::from(vec![6.0, 16.0]));
+/// ```
+pub use nnx_macros::module;
+
+/// Calls a module's method with keyword arguments, resolved when the code compiles. The
+/// macro's own reference follows this example.
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// let ln = LayerNorm::new(4);
+/// let x = Array2::<f32>::from_shape_fn((2, 4), |(i, j)| (i * 4 + j) as f32);
+/// let m = Array2::from_shape_fn((2, 4), |(_, j)| j != 3);
+///
+/// let y = call!(ln(&x))?;                     // the #[call] method; `mask` is None
+/// let y_masked = call!(ln(&x, mask = &m))?;   // keywords by name, after positionals
+/// let same = call!(ln.forward(&x, mask = &m))?; // a method by name
+/// assert_eq!(y_masked, same);
+/// assert_ne!(y, y_masked);                   // the mask changed the statistics
+/// # Ok::<(), nnx::ForwardError>(())
+/// ```
+pub use nnx_macros::call;
 
 /// Vectorizes a module call or a closure over a batch axis, returning
 /// `Result<_, nnx::VmapError>`:
@@ -49,6 +94,25 @@ pub use nnx_macros::{call, module};
 ///
 /// Works however the crate is reached (renamed in `Cargo.toml`, or re-exported by
 /// another crate): the expansion names the runtime through this macro's `$crate`.
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// let ln = LayerNorm::new(8);
+/// let xs = Array2::<f32>::from_shape_fn((5, 8), |(i, j)| (i * j) as f32);
+/// let ms = Array2::from_shape_fn((5, 8), |(i, j)| (i + j) % 3 != 0);
+///
+/// // The keyword Flax's nnx.vmap cannot map, resolved to its slot at compile time.
+/// let ys = vmap!(ln(xs, mask = ms))?;
+/// assert_eq!(ys.index_axis(Axis(0), 2), call!(ln(xs.row(2), mask = ms.row(2)))?);
+///
+/// // Examples along axis 1, outputs' batch axis last, one mask broadcast to all.
+/// let xt = xs.t();
+/// let m = ms.row(0);
+/// let yt = vmap!(ln(xt, mask = m), in_axes = (1, mask = None), out_axes = -1)?;
+/// assert_eq!(yt.index_axis(Axis(1), 4), call!(ln(xs.row(4), mask = m))?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[macro_export]
 macro_rules! vmap {
     ($($input:tt)*) => {
@@ -58,13 +122,19 @@ macro_rules! vmap {
 
 /// The array crate nnx is built on, so a user crate needs one dependency line.
 pub use ndarray;
+/// The traits [`Key`] implements (`Rng` for raw numbers, `SeedableRng`), at the version
+/// nnx uses, so a layer of your own draws from an [`Rngs`] stream without a second
+/// dependency to keep in step.
+pub use rand_chacha::rand_core;
+/// Distributions to sample with a [`Key`] (`StandardNormal`, `Bernoulli`, ...).
+pub use rand_distr;
 
 /// What generated code names; not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::vmap::{
         Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
-        IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError,
+        IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError, map_examples,
     };
     pub use core::marker::PhantomData;
     pub use core::result::Result;
@@ -95,7 +165,7 @@ pub mod prelude {
     };
 
     pub use crate::{
-        BatchStat, ForwardError, LayerNorm, Linear, Mode, Module, Node, NormConfig, Param, RmsNorm,
-        Rngs, Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
+        BatchStat, Callable, ForwardError, LayerNorm, Linear, Mode, Module, Node, NormConfig,
+        Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
     };
 }

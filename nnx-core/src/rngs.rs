@@ -35,6 +35,23 @@ impl RngStream {
 
 /// Streams by name. A stream that was not seeded explicitly derives its seed from the
 /// default seed and its name, so `Rngs::new(0)` serves `params`, `dropout` or any other.
+///
+/// ```
+/// use nnx::prelude::*;
+/// use nnx::rand_core::Rng;                       // the traits a Key implements
+/// use nnx::rand_distr::{Bernoulli, Distribution};
+///
+/// let mut rngs = Rngs::new(0).with_stream("dropout", 7);
+/// let a = Linear::new(3, 2, &mut rngs);            // draws from the `params` stream
+/// let b = Linear::new(3, 2, &mut Rngs::new(0));
+/// assert_eq!(a, b);                                // the same seed builds the same model
+///
+/// // A random layer of your own: a new key per call, as `rngs.dropout()` in Flax.
+/// let mut key = rngs.dropout();
+/// let keep: Vec<bool> = (0..8).map(|_| Bernoulli::new(0.9).unwrap().sample(&mut key)).collect();
+/// assert_eq!(keep.len(), 8);
+/// let _raw = key.next_u64();
+/// ```
 #[derive(Clone, Debug)]
 pub struct Rngs {
     default_seed: u64,

@@ -16,6 +16,23 @@ pub struct Variable {
 }
 
 /// Variables keyed by dotted path, in declaration order (the order `walk` visits them).
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// let mut rngs = Rngs::new(0);
+/// let mut lin = Linear::new(3, 2, &mut rngs);
+/// let mut state = lin.state();                      // a copy, as nnx.state(model)
+/// assert_eq!(state.paths().collect::<Vec<_>>(), ["kernel", "bias"]);
+///
+/// state.get_mut("bias").expect("Linear has a bias").value.fill(1.0);
+/// lin.update(&state)?;                              // all or nothing
+/// assert!(lin.bias.as_ref().unwrap().iter().all(|&b| b == 1.0));
+///
+/// let (params, batch_stats) = state.split();        // as nnx.split(model, Param, ...)
+/// assert_eq!((params.len(), batch_stats.len()), (2, 0));
+/// # Ok::<(), nnx::StateError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct State {
     entries: IndexMap<String, Variable>,

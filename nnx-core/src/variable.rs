@@ -12,12 +12,48 @@ pub enum VarKind {
     BatchStat,
 }
 
-impl fmt::Display for VarKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl VarKind {
+    /// Every kind, in the order [`State`](crate::State) lists them.
+    pub const ALL: [VarKind; 2] = [VarKind::Param, VarKind::BatchStat];
+
+    /// The name it prints as and parses from: `"Param"`, `"BatchStat"` (Flax's class names).
+    pub fn name(self) -> &'static str {
+        match self {
             VarKind::Param => "Param",
             VarKind::BatchStat => "BatchStat",
-        })
+        }
+    }
+}
+
+impl fmt::Display for VarKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A name that is not a [`VarKind`]'s, kept for the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a variable kind: expected `Param` or `BatchStat`")]
+pub struct ParseVarKindError(pub String);
+
+/// Parses the name it prints as, so a kind written to a file (a checkpoint's metadata,
+/// say) reads back: `"BatchStat".parse::<VarKind>()`.
+///
+/// ```
+/// use nnx::VarKind;
+///
+/// assert_eq!("BatchStat".parse::<VarKind>(), Ok(VarKind::BatchStat));
+/// assert_eq!(VarKind::Param.to_string().parse::<VarKind>(), Ok(VarKind::Param));
+/// assert!("param".parse::<VarKind>().is_err());
+/// ```
+impl std::str::FromStr for VarKind {
+    type Err = ParseVarKindError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        VarKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| ParseVarKindError(name.to_owned()))
     }
 }
 

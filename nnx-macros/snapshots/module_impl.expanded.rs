@@ -60,6 +60,11 @@ const _: () = {
             },
         ];
     }
+    impl ::nnx::Callable for LayerNorm {
+        fn call_signature() -> &'static ::nnx::MethodSignature {
+            &<Self as ::nnx::Signatures>::METHODS[0usize]
+        }
+    }
     #[allow(private_interfaces, private_bounds)]
     impl LayerNorm {
         #[doc(hidden)]
@@ -230,24 +235,22 @@ const _: () = {
                 ::nnx::__private::Receiver::Stacked(stack) => {
                     batch.add("self", ::core::option::Option::Some(stack.len()))?;
                     let size = batch.finish()?;
-                    let mut outputs = ::std::vec::Vec::with_capacity(size);
-                    for index in 0..size {
-                        let output = stack
-                            .members()[index]
-                            .forward(
-                                x.example(index, "x")?,
-                                mask.example(index, "mask")?,
-                            );
-                        let failed = ::nnx::__private::Unbatched::is_failure(&output);
-                        outputs.push(output);
-                        if failed {
-                            break;
-                        }
-                    }
-                    <Result<
-                        ArrayD<f32>,
-                        ForwardError,
-                    > as ::nnx::__private::Unbatched>::stack(outputs, axes)
+                    ::nnx::__private::map_examples::<
+                        Result<ArrayD<f32>, ForwardError>,
+                    >(
+                        size,
+                        axes,
+                        |index| {
+                            ::nnx::__private::Result::Ok(
+                                stack
+                                    .members()[index]
+                                    .forward(
+                                        x.example(index, "x")?,
+                                        mask.example(index, "mask")?,
+                                    ),
+                            )
+                        },
+                    )
                 }
             }
         }
@@ -385,21 +388,22 @@ const _: () = {
                 ::nnx::__private::ReceiverMut::Stacked(stack) => {
                     batch.add("self", ::core::option::Option::Some(stack.len()))?;
                     let size = batch.finish()?;
-                    let mut outputs = ::std::vec::Vec::with_capacity(size);
-                    for index in 0..size {
-                        let output = stack
-                            .members_mut()[index]
-                            .update(
-                                x.example(index, "x")?,
-                                rate.example(index, "rate")?,
-                            );
-                        let failed = ::nnx::__private::Unbatched::is_failure(&output);
-                        outputs.push(output);
-                        if failed {
-                            break;
-                        }
-                    }
-                    <ArrayD<f32> as ::nnx::__private::Unbatched>::stack(outputs, axes)
+                    ::nnx::__private::map_examples::<
+                        ArrayD<f32>,
+                    >(
+                        size,
+                        axes,
+                        |index| {
+                            ::nnx::__private::Result::Ok(
+                                stack
+                                    .members_mut()[index]
+                                    .update(
+                                        x.example(index, "x")?,
+                                        rate.example(index, "rate")?,
+                                    ),
+                            )
+                        },
+                    )
                 }
             }
         }

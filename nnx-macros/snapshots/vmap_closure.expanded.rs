@@ -16,21 +16,17 @@ fn expansion() {
             };
             batch.add("x", x.check("x")?)?;
             let size = batch.finish()?;
-            let mut outputs = ::std::vec::Vec::with_capacity(size);
-            for index in 0..size {
-                let output = per_example(
-                    ::core::clone::Clone::clone(&op),
-                    x.example(index, "x")?,
-                );
-                let failed = ::nnx::__private::Unbatched::is_failure(&output);
-                outputs.push(output);
-                if failed {
-                    break;
-                }
-            }
-            ::nnx::__private::Unbatched::stack(
-                outputs,
+            ::nnx::__private::map_examples(
+                size,
                 ::nnx::__private::IntoAxes::into_axes(::nnx::__private::DefaultAxes),
+                |index| {
+                    ::nnx::__private::Result::Ok(
+                        per_example(
+                            ::core::clone::Clone::clone(&op),
+                            x.example(index, "x")?,
+                        ),
+                    )
+                },
             )
         }
     };

@@ -16,10 +16,24 @@ pub fn expand(input: &Impl) -> TokenStream {
         .methods
         .iter()
         .map(|method| method_signature(input, method));
+    let callable = input
+        .methods
+        .iter()
+        .position(|method| method.is_call.is_some())
+        .map(|index| {
+            quote! {
+                impl #impl_generics #krate::Callable for #self_ty #where_clause {
+                    fn call_signature() -> &'static #krate::MethodSignature {
+                        &<Self as #krate::Signatures>::METHODS[#index]
+                    }
+                }
+            }
+        });
     quote! {
         impl #impl_generics #krate::Signatures for #self_ty #where_clause {
             const METHODS: &'static [#krate::MethodSignature] = &[#(#methods),*];
         }
+        #callable
     }
 }
 

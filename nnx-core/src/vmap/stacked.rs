@@ -5,6 +5,20 @@ use crate::{Module, Node, Path, Tree, Visit, VisitMut};
 /// An ensemble: `n` modules of one type that `vmap!(.., in_axes = (self = 0, ..))` maps
 /// over, example `i` using member `i` (as `nnx.vmap` over a module with stacked params).
 /// Its state names members by index: `0.scale`, `1.scale`, ...
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// let mut rngs = Rngs::new(0);
+/// let mut heads = Stacked::new(3, |_| Linear::new(4, 2, &mut rngs));
+/// assert!(heads.state().get("2.kernel").is_some());
+///
+/// let xs = Array2::<f32>::ones((3, 4));                 // example i goes to head i
+/// let ys = vmap!(heads(xs), in_axes = (0, self = 0))?;
+/// assert_eq!(ys.shape(), [3, 2]);
+/// assert_eq!(ys.index_axis(Axis(0), 1), call!((heads[1])(xs.row(1)))?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stacked<M> {
     members: Vec<M>,
