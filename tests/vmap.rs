@@ -259,11 +259,15 @@ fn user_errors_name_the_example_and_stop_the_run() {
     let bad = array![[1.0f32, 2.0], [3.0, -4.0], [5.0, 6.0]];
     let err = vmap!(guards.check(bad), in_axes = (0, self = 0)).unwrap_err();
     assert_eq!(err.to_string(), "example 1: negative input -4");
-    let VmapError::Example { index: 1, source } = &err else {
+    let VmapError::Example { index: 1, error } = &err else {
         panic!("{err:?}");
     };
-    let VmapError::User(user) = &**source else {
-        panic!("{source:?}");
+    assert!(
+        std::error::Error::source(&err).is_none(),
+        "the message holds it"
+    );
+    let VmapError::User(user) = &**error else {
+        panic!("{error:?}");
     };
     assert_eq!(user.get().downcast_ref(), Some(&Negative { at: -4.0 }));
     let seen: Vec<f32> = guards.members().iter().map(|g| g.seen.value[0]).collect();

@@ -2,6 +2,9 @@
 //! normalisation kernels. Users depend on the `nnx` facade, which re-exports all of this
 //! together with the macros.
 
+// All `unsafe` code is in `kernels`; the compiler holds the rest of the crate to that.
+#![deny(unsafe_code)]
+
 // The macros generate `::nnx::...` paths; this makes them resolve inside this crate too,
 // where the layers are themselves `#[module]`s.
 extern crate self as nnx;
@@ -9,12 +12,14 @@ extern crate self as nnx;
 mod axis;
 pub mod error;
 pub mod init;
+#[allow(unsafe_code)]
 pub mod kernels;
 pub mod layers;
 mod mode;
 mod module;
 mod node;
 mod path;
+mod private;
 mod rngs;
 mod signature;
 pub mod state;
@@ -129,32 +134,10 @@ pub use rand_chacha::rand_core;
 /// Distributions to sample with a [`Key`] (`StandardNormal`, `Bernoulli`, ...).
 pub use rand_distr;
 
-/// What generated code names; not a public API.
+/// What generated code names; not a public API (see `private.rs`).
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::vmap::{
-        Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
-        IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError, map_examples,
-    };
-    pub use core::marker::PhantomData;
-    pub use core::result::Result;
-    pub use nnx_macros::vmap;
-
-    /// The receiver a vmapped `&self` method runs on.
-    pub enum Receiver<'m, M> {
-        Broadcast(&'m M),
-        Stacked(&'m Stacked<M>),
-    }
-
-    /// The receiver a vmapped `&mut self` method runs on: only a stack, since examples
-    /// that mutate one shared module would race (NNX finds this at run time).
-    pub enum ReceiverMut<'m, M> {
-        Stacked(&'m mut Stacked<M>),
-    }
-
-    /// Satisfied by every type: the guard of `&self` methods, which may be broadcast.
-    pub trait MayBroadcast {}
-    impl<T: ?Sized> MayBroadcast for T {}
+    pub use crate::private::*;
 }
 
 /// `use nnx::prelude::*;` brings the macros, the traits whose methods you call, the

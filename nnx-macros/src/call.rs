@@ -42,7 +42,7 @@ fn diverging_error(error: syn::Error) -> TokenStream {
     quote!({ #error loop {} })
 }
 
-/// `(ln).__nnx_call().mask(m).call(x)`: the setter carries the user's `mask` token,
+/// `(ln).__nnx_call().mask(m).__call(x)`: the setter carries the user's `mask` token,
 /// `call` the argument list's parentheses, so rustc's errors land on them. No path to
 /// the runtime appears, so a renamed crate needs nothing more.
 pub fn expand_call(call: &Invocation) -> TokenStream {
@@ -190,9 +190,12 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
     if let Some(self_span) = stacked_receiver(in_axes) {
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
-        let first = Ident::new("__first", self_span);
+        // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
+        // reported there.
+        let first = Ident::new("__nnx_first", self_span);
         quote! {{
             #import
+            use #p::StackedReceiver as _;
             let #stack = &mut (#receiver);
             #stack.#first().#entry().__stacked(#stack) #tail
         }}

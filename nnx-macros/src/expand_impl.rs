@@ -247,7 +247,7 @@ impl<'a> MethodGen<'a> {
     }
 
     /// The struct `call!` fills: the receiver and every keyword (defaults first), then
-    /// `.call(positionals)` makes the real call.
+    /// `.__call(positionals)` makes the real call.
     fn call_builder(&self) -> TokenStream {
         let krate = self.krate();
         let self_ty = self.self_ty();

@@ -41,12 +41,10 @@ pub enum VmapError {
     EmptyBatch,
     #[error("`{arg}`: {message}")]
     Rank { arg: &'static str, message: String },
-    #[error("example {index}: {source}")]
-    Example {
-        index: usize,
-        #[source]
-        source: Box<VmapError>,
-    },
+    /// Example `index` failed; the runs after it did not happen. The message includes
+    /// `error`'s, so it is not also given as the `source` (a chain printer would repeat it).
+    #[error("example {index}: {error}")]
+    Example { index: usize, error: Box<VmapError> },
     #[error(transparent)]
     Forward(#[from] ForwardError),
     /// An example's error of the user's own type.

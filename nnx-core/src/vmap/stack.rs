@@ -110,7 +110,7 @@ impl<T: Unbatched, E: IntoVmapError> Unbatched for Result<T, E> {
                 Err(err) => {
                     return Err(VmapError::Example {
                         index,
-                        source: Box::new(err.into_vmap_error()),
+                        error: Box::new(err.into_vmap_error()),
                     });
                 }
             }

@@ -60,11 +60,6 @@ impl<M> Stacked<M> {
     pub fn into_vec(self) -> Vec<M> {
         self.members
     }
-
-    #[doc(hidden)]
-    pub fn __first(&self) -> &M {
-        &self.members[0]
-    }
 }
 
 impl<M> Index<usize> for Stacked<M> {

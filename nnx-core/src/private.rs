@@ -1,0 +1,44 @@
+//! What `#[module]`, `call!` and `vmap!` expansions name, through `nnx::__private`. Not
+//! a public API: it changes with the macros, which is why the crates pin each other's
+//! exact versions.
+
+pub use crate::vmap::{
+    Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
+    IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError, map_examples,
+};
+pub use core::marker::PhantomData;
+pub use core::result::Result;
+pub use nnx_macros::vmap;
+
+/// The receiver a vmapped `&self` method runs on.
+pub enum Receiver<'m, M> {
+    Broadcast(&'m M),
+    Stacked(&'m Stacked<M>),
+}
+
+/// The receiver a vmapped `&mut self` method runs on: only a stack, since examples
+/// that mutate one shared module would race (NNX finds this at run time).
+pub enum ReceiverMut<'m, M> {
+    Stacked(&'m mut Stacked<M>),
+}
+
+/// Satisfied by every type: the guard of `&self` methods, which may be broadcast.
+pub trait MayBroadcast {}
+impl<T: ?Sized> MayBroadcast for T {}
+
+/// What `self = 0` in `in_axes` calls on the receiver: a [`Stacked`] module's first
+/// member fixes the method's types for the expansion. (A method, so that another
+/// receiver is one error at `self`.)
+pub trait StackedReceiver {
+    type Member;
+
+    fn __nnx_first(&self) -> &Self::Member;
+}
+
+impl<M> StackedReceiver for Stacked<M> {
+    type Member = M;
+
+    fn __nnx_first(&self) -> &M {
+        &self.members()[0]
+    }
+}
