@@ -9,7 +9,9 @@
 // where the layers are themselves `#[module]`s.
 extern crate self as nnx;
 
+mod arg;
 mod axis;
+pub mod batching;
 pub mod error;
 pub mod init;
 #[allow(unsafe_code)]
@@ -25,8 +27,9 @@ mod signature;
 pub mod state;
 mod tree;
 mod variable;
-pub mod vmap;
 
+pub use arg::IntoArg;
+pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapError};
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
 pub use layers::{LayerNorm, Linear, NormConfig, RmsNorm};
@@ -39,7 +42,6 @@ pub use signature::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures}
 pub use state::{State, Variable};
 pub use tree::Tree;
 pub use variable::{BatchStat, Param, ParseVarKindError, VarKind};
-pub use vmap::{Batch, Mappable, Slot, Stacked, UserError, VmapError};
 
 /// Derives the module machinery on a struct and records forward methods' signatures on
 /// an impl block. The macro's own reference follows this example.

@@ -2,9 +2,10 @@
 //! a public API: it changes with the macros, which is why the crates pin each other's
 //! exact versions.
 
-pub use crate::vmap::{
-    Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoArg, IntoAxes, IntoSlot,
-    IntoVmapError, MapArg, Mappable, Mapped, Slot, Stacked, Unbatched, VmapError, map_examples,
+pub use crate::arg::IntoArg;
+pub use crate::batching::{
+    Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoAxes, IntoSlot, IntoVmapError, MapArg,
+    Mappable, Mapped, Slot, Stackable, Stacked, VmapError, map_examples,
 };
 pub use core::marker::PhantomData;
 pub use core::result::Result;

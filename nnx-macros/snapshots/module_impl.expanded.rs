@@ -204,13 +204,13 @@ const _: () = {
             self,
             x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
         ) -> ::nnx::__private::Result<
-            <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Unbatched>::Batched,
+            <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Stackable>::Batched,
             ::nnx::__private::VmapError,
         >
         where
-            Result<ArrayD<f32>, ForwardError>: ::nnx::__private::Unbatched,
+            Result<ArrayD<f32>, ForwardError>: ::nnx::__private::Stackable,
             __O: ::nnx::__private::IntoAxes<
-                <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Unbatched>::Axes,
+                <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Stackable>::Axes,
             >,
         {
             let mut x = ::nnx::__private::IntoSlot::into_slot(x);
@@ -369,13 +369,13 @@ const _: () = {
             self,
             x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
         ) -> ::nnx::__private::Result<
-            <ArrayD<f32> as ::nnx::__private::Unbatched>::Batched,
+            <ArrayD<f32> as ::nnx::__private::Stackable>::Batched,
             ::nnx::__private::VmapError,
         >
         where
-            ArrayD<f32>: ::nnx::__private::Unbatched,
+            ArrayD<f32>: ::nnx::__private::Stackable,
             __O: ::nnx::__private::IntoAxes<
-                <ArrayD<f32> as ::nnx::__private::Unbatched>::Axes,
+                <ArrayD<f32> as ::nnx::__private::Stackable>::Axes,
             >,
         {
             let mut x = ::nnx::__private::IntoSlot::into_slot(x);

@@ -576,7 +576,7 @@ impl<'a> MethodGen<'a> {
                 }
             }
         };
-        let out_bound = quote_spanned!(self.method.output.span()=> #output: #p::Unbatched);
+        let out_bound = quote_spanned!(self.method.output.span()=> #output: #p::Stackable);
         let method_predicates = method_where.map(|clause| {
             let predicates = &clause.predicates;
             quote!(#predicates)
@@ -585,10 +585,10 @@ impl<'a> MethodGen<'a> {
         quote! {
             #[inline]
             pub fn #run #method_generics (self, #(#run_params),*)
-                -> #p::Result<<#output as #p::Unbatched>::Batched, #p::VmapError>
+                -> #p::Result<<#output as #p::Stackable>::Batched, #p::VmapError>
             where
                 #out_bound,
-                __O: #p::IntoAxes<<#output as #p::Unbatched>::Axes>,
+                __O: #p::IntoAxes<<#output as #p::Stackable>::Axes>,
                 #method_predicates
             {
                 #(#take_positionals)*

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
 
+use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
-use crate::layers::batching::{move_axis_to_front, move_batch_axis, repeat};
-use crate::vmap::{Batch, Slot, VmapError};
+use crate::layers::batch_axis::{move_axis_to_front, move_batch_axis, repeat};
 use crate::{ForwardError, Param, Rngs, module};
 
 /// A dense layer. `kernel` is `[in_features, out_features]` (lecun_normal), `bias` is

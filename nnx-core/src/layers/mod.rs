@@ -1,6 +1,6 @@
 //! The first layers: `Linear`, `LayerNorm` and `RmsNorm`, as in Flax NNX.
 
-mod batching;
+mod batch_axis;
 mod linear;
 mod norm;
 mod normalize;

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, ArrayD, ArrayViewD};
 
+use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::NormKind;
 use crate::layers::normalize::Normalize;
-use crate::vmap::{Batch, Slot, VmapError};
 use crate::{ForwardError, Param, module};
 
 /// Flax's constructor options for `LayerNorm` and `RMSNorm`, with Flax's defaults.

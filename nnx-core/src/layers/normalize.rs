@@ -6,9 +6,9 @@ use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, Dimension, IxDyn};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
+use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::{self, NormKind, NormSpec};
-use crate::layers::batching::{batch_first, move_axis_to_front, move_batch_axis, repeat};
-use crate::vmap::{Batch, Slot, VmapError};
+use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis, repeat};
 
 /// A norm layer's configuration as the numerics need it.
 pub(crate) struct Normalize<'p> {

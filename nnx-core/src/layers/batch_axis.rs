@@ -4,7 +4,7 @@
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 use crate::axis::resolve_axis;
-use crate::vmap::{Slot, VmapError};
+use crate::batching::{Slot, VmapError};
 
 /// `example` repeated along a new leading axis of length `size`: a broadcast argument
 /// (or output) made batch-first for a rule that wants one element per example's element.

@@ -8,7 +8,7 @@ use crate::axis::resolve_axis;
     message = "vmap! cannot stack outputs of type `{Self}`",
     note = "vmapped methods return arrays, scalars, pairs of those, or a `Result` of them whose error is a `std::error::Error + Send + Sync` (or a `String`); mark a method `#[no_vmap]` if it is only called, never vmapped"
 )]
-pub trait Unbatched: Sized {
+pub trait Stackable: Sized {
     type Batched;
     /// One axis per array in the output (`isize` for one array, a tuple for a tuple).
     type Axes: Copy;
@@ -25,7 +25,7 @@ pub trait Unbatched: Sized {
 /// The loop `vmap!` runs where no batching rule applies: `example(index)` for every
 /// index below `size`, stopping after the first failure (so a stacked `&mut self`
 /// method leaves the later members untouched), then the outputs stacked along `axes`.
-pub fn map_examples<O: Unbatched>(
+pub fn map_examples<O: Stackable>(
     size: usize,
     axes: O::Axes,
     mut example: impl FnMut(usize) -> Result<O, VmapError>,
@@ -50,7 +50,7 @@ fn insert_axis(axis: isize, rank: usize) -> Result<usize, VmapError> {
     })
 }
 
-impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
+impl<A: Clone, D: Dimension> Stackable for Array<A, D> {
     type Batched = Array<A, D::Larger>;
     type Axes = isize;
 
@@ -74,7 +74,7 @@ impl<A: Clone, D: Dimension> Unbatched for Array<A, D> {
 /// Scalars stack into a 1-D array.
 macro_rules! scalar_outputs {
     ($($ty:ty),*) => {$(
-        impl Unbatched for $ty {
+        impl Stackable for $ty {
             type Batched = Array1<$ty>;
             type Axes = isize;
 
@@ -89,7 +89,7 @@ macro_rules! scalar_outputs {
 scalar_outputs!(f32, f64, bool, usize, isize, u32, u64, i32, i64);
 
 /// Methods that only mutate their module return nothing per example, and nothing batched.
-impl Unbatched for () {
+impl Stackable for () {
     type Batched = ();
     type Axes = isize;
 
@@ -98,7 +98,7 @@ impl Unbatched for () {
     }
 }
 
-impl<T: Unbatched, E: IntoVmapError> Unbatched for Result<T, E> {
+impl<T: Stackable, E: IntoVmapError> Stackable for Result<T, E> {
     type Batched = T::Batched;
     type Axes = T::Axes;
 
@@ -126,7 +126,7 @@ impl<T: Unbatched, E: IntoVmapError> Unbatched for Result<T, E> {
     }
 }
 
-impl<T1: Unbatched, T2: Unbatched> Unbatched for (T1, T2) {
+impl<T1: Stackable, T2: Stackable> Stackable for (T1, T2) {
     type Batched = (T1::Batched, T2::Batched);
     type Axes = (T1::Axes, T2::Axes);
 
