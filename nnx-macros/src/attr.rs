@@ -6,6 +6,17 @@ use syn::parse::Parser;
 use syn::spanned::Spanned;
 use syn::{Attribute, Expr, Ident, Path};
 
+/// nnx's helper attributes. Parsing, stripping and the token-level fallback all name
+/// them through these, by where they go.
+pub const MODULE: &str = "module";
+pub const CALL: &str = "call";
+pub const BATCHED: &str = "batched";
+pub const NO_VMAP: &str = "no_vmap";
+pub const KW: &str = "kw";
+pub const FIELD_ATTRS: &[&str] = &[MODULE];
+pub const METHOD_ATTRS: &[&str] = &[CALL, BATCHED, NO_VMAP];
+pub const PARAM_ATTRS: &[&str] = &[KW];
+
 /// Options of `#[module(...)]` on the item itself.
 pub struct ItemOptions {
     /// Where the runtime lives in generated paths (`#[module(crate = my::nnx)]`).
@@ -31,7 +42,7 @@ pub fn item_options(args: TokenStream) -> syn::Result<ItemOptions> {
 /// `#[module(skip)]` on a field: configuration kept in the struct but never state.
 pub fn field_is_skipped(attrs: &[Attribute], errors: &mut Errors) -> bool {
     let mut skip = false;
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident("module")) {
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident(MODULE)) {
         let result = attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("skip") {
                 skip = true;
@@ -48,15 +59,16 @@ pub fn field_is_skipped(attrs: &[Attribute], errors: &mut Errors) -> bool {
     skip
 }
 
-/// `#[kw]` or `#[kw(default = expr)]` on a method parameter.
-pub enum Keyword {
+/// How a method parameter is passed: positionally, or by name when it has `#[kw]` or
+/// `#[kw(default = expr)]` (the runtime's `nnx::ParamKind`, with the default's tokens).
+pub enum ParamKind {
     Positional,
     Keyword { default: Option<Expr> },
 }
 
-pub fn keyword(attrs: &[Attribute], errors: &mut Errors) -> Keyword {
-    let mut found = Keyword::Positional;
-    for attr in attrs.iter().filter(|attr| attr.path().is_ident("kw")) {
+pub fn param_kind(attrs: &[Attribute], errors: &mut Errors) -> ParamKind {
+    let mut found = ParamKind::Positional;
+    for attr in attrs.iter().filter(|attr| attr.path().is_ident(KW)) {
         let mut default = None;
         if !matches!(attr.meta, syn::Meta::Path(_)) {
             let result = attr.parse_nested_meta(|meta| {
@@ -70,14 +82,14 @@ pub fn keyword(attrs: &[Attribute], errors: &mut Errors) -> Keyword {
             });
             errors.push_result(result);
         }
-        found = Keyword::Keyword { default };
+        found = ParamKind::Keyword { default };
     }
     found
 }
 
 /// `#[batched(rule)]` on a method: the batching rule `vmap!` calls with the whole batch.
 pub fn batching_rule(attrs: &[Attribute], errors: &mut Errors) -> Option<Ident> {
-    let attr = attrs.iter().find(|attr| attr.path().is_ident("batched"))?;
+    let attr = attrs.iter().find(|attr| attr.path().is_ident(BATCHED))?;
     match attr.parse_args::<Ident>() {
         Ok(rule) => Some(rule),
         Err(err) => {

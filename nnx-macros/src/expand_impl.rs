@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 use syn::{GenericParam, Ident, Lifetime, Type};
 
 use crate::ast::{Impl, Method, Param};
-use crate::attr::Keyword;
+use crate::attr::ParamKind;
 use crate::lifetimes::{data_lifetime, name_lifetimes, receiver_lifetime};
 use crate::mentions::{first_mention, type_param_names};
 use crate::self_type::replace_self;
@@ -138,7 +138,7 @@ impl<'a> MethodGen<'a> {
     }
 
     fn receiver(&self) -> TokenStream {
-        if self.method.mutable {
+        if self.method.mutates {
             quote!(&'__m mut)
         } else {
             quote!(&'__m)
@@ -158,8 +158,8 @@ impl<'a> MethodGen<'a> {
     }
 
     fn default_value(&self, param: &Param) -> TokenStream {
-        match &param.keyword {
-            Keyword::Keyword {
+        match &param.kind {
+            ParamKind::Keyword {
                 default: Some(expr),
                 ..
             } => quote_spanned!(expr.span()=> #expr),
@@ -196,7 +196,7 @@ impl<'a> MethodGen<'a> {
             .collect();
         let krate = self.krate();
         let vmap_entry_fns = (!self.method.no_vmap).then(|| {
-            let alias = self.method.is_call.as_ref().map(|_| {
+            let alias = self.method.call_attr.as_ref().map(|_| {
                 quote! {
                     #[doc(hidden)]
                     #[inline]
@@ -218,7 +218,7 @@ impl<'a> MethodGen<'a> {
                 #alias
             }
         });
-        let call_alias = self.method.is_call.as_ref().map(|_| {
+        let call_alias = self.method.call_attr.as_ref().map(|_| {
             quote! {
                 #[doc(hidden)]
                 #[inline]
@@ -316,7 +316,7 @@ impl<'a> MethodGen<'a> {
     /// For a `&mut self` method, the trait whose absence makes broadcasting the module a
     /// compile error that says why.
     fn mutation_guard(&self) -> Option<TokenStream> {
-        if !self.method.mutable {
+        if !self.method.mutates {
             return None;
         }
         let name = self.guard_name();
@@ -356,7 +356,7 @@ impl<'a> MethodGen<'a> {
         let args_o = self.struct_generics_with(quote!(__O));
         let args_p = self.struct_generics_with(quote!(__P));
         let where_clause = self.where_clause();
-        let receiver_ty = if self.method.mutable {
+        let receiver_ty = if self.method.mutates {
             quote!(#krate::__private::ReceiverMut<'__m, #self_ty>)
         } else {
             quote!(#krate::__private::Receiver<'__m, #self_ty>)
@@ -442,7 +442,7 @@ impl<'a> MethodGen<'a> {
         let name = &self.vmap_struct;
         let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
         let span = self.method.ident.span();
-        if self.method.mutable {
+        if self.method.mutates {
             let guard = self.guard_name();
             quote_spanned! {span=>
                 #[inline]
@@ -472,12 +472,12 @@ impl<'a> MethodGen<'a> {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
         let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
-        let receiver = if self.method.mutable {
+        let receiver = if self.method.mutates {
             quote!(#krate::__private::ReceiverMut::Stacked(stack))
         } else {
             quote!(#krate::__private::Receiver::Stacked(stack))
         };
-        let stack_ty = if self.method.mutable {
+        let stack_ty = if self.method.mutates {
             quote!(&'__m mut #krate::__private::Stacked<#self_ty>)
         } else {
             quote!(&'__m #krate::__private::Stacked<#self_ty>)
@@ -543,19 +543,19 @@ impl<'a> MethodGen<'a> {
                 })
             }
         };
-        let broadcast_body = match &self.method.rule {
+        let broadcast_body = match &self.method.batching_rule {
             Some(rule) => quote! {
                 #module.#rule(#(#names,)* #p::Batch { size: #size, out_axes: #axes })
             },
             None => per_example(quote!(#module)),
         };
-        let stacked_member = if self.method.mutable {
+        let stacked_member = if self.method.mutates {
             quote!(#stack.members_mut()[#index])
         } else {
             quote!(#stack.members()[#index])
         };
         let stacked_body = per_example(stacked_member);
-        let receiver_arms = if self.method.mutable {
+        let receiver_arms = if self.method.mutates {
             quote! {
                 #p::ReceiverMut::Stacked(#stack) => {
                     #batch.add("self", ::core::option::Option::Some(#stack.len()))?;

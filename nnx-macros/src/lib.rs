@@ -1,18 +1,21 @@
 //! Procedural macros of nnx. Use them through the `nnx` crate, which documents them.
 //!
-//! Each macro is split as in dtolnay's derive crates: `ast`/`attr` parse the input,
-//! `valid` checks what the compiler cannot, and `expand_*` generate code. Errors carry
-//! the span of the user's token and the user's item is emitted even on error, so one
-//! mistake reports once instead of cascading.
+//! Each macro is split as in dtolnay's derive crates: `module` drives `#[module]`
+//! top-down, `ast`/`attr` parse the input, `valid` checks what the compiler cannot,
+//! `expand_*` generate code, and `fallback` is what comes out on error: the user's item,
+//! so one mistake reports once instead of cascading. `call` drives `call!` and `vmap!`
+//! (parsed by `invocation`). Errors carry the span of the user's token.
 
 mod ast;
 mod attr;
 mod call;
 mod expand_impl;
 mod expand_struct;
+mod fallback;
 mod invocation;
 mod lifetimes;
 mod mentions;
+mod module;
 mod self_type;
 mod signature;
 #[cfg(test)]
@@ -32,7 +35,7 @@ use proc_macro::TokenStream;
 /// `vmap!` expand to. `#[module(crate = path)]` names the runtime if `nnx` is renamed.
 #[proc_macro_attribute]
 pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
-    ast::module(args.into(), input.into()).into()
+    module::expand(args.into(), input.into()).into()
 }
 
 /// Calls a module method with keyword arguments: `call!(ln(&x, mask = &m))` for the

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 
 use crate::ast::{Impl, Method};
-use crate::attr::Keyword;
+use crate::attr::ParamKind;
 use syn::ext::IdentExt;
 
 pub fn expand(input: &Impl) -> TokenStream {
@@ -19,7 +19,7 @@ pub fn expand(input: &Impl) -> TokenStream {
     let callable = input
         .methods
         .iter()
-        .position(|method| method.is_call.is_some())
+        .position(|method| method.call_attr.is_some())
         .map(|index| {
             quote! {
                 impl #impl_generics #krate::Callable for #self_ty #where_clause {
@@ -41,16 +41,16 @@ fn method_signature(input: &Impl, method: &Method) -> TokenStream {
     let krate = &input.krate;
     let module = input.self_name.unraw().to_string();
     let name = method.ident.unraw().to_string();
-    let is_call = method.is_call.is_some();
-    let mutates = method.mutable;
-    let batched = method.rule.is_some();
+    let is_call = method.call_attr.is_some();
+    let mutates = method.mutates;
+    let batched = method.batching_rule.is_some();
     let output = pretty(&method.output);
     let params = method.params.iter().map(|param| {
         let name = param.ident.unraw().to_string();
         let ty = pretty(&param.ty);
-        let (kind, default) = match &param.keyword {
-            Keyword::Positional => (quote!(Positional), quote!(::core::option::Option::None)),
-            Keyword::Keyword { default, .. } => {
+        let (kind, default) = match &param.kind {
+            ParamKind::Positional => (quote!(Positional), quote!(::core::option::Option::None)),
+            ParamKind::Keyword { default, .. } => {
                 let text = match default {
                     Some(expr) => pretty(expr),
                     None if ty.starts_with("Option<") => "None".to_owned(),

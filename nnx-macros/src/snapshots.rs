@@ -32,7 +32,7 @@ fn module_on_a_struct() {
     };
     check(
         expect_file!["../snapshots/module_struct.expanded.rs"],
-        pretty_item(crate::ast::module(TokenStream::new(), input)),
+        pretty_item(crate::module::expand(TokenStream::new(), input)),
     );
 }
 
@@ -57,7 +57,7 @@ fn module_on_an_impl() {
     };
     check(
         expect_file!["../snapshots/module_impl.expanded.rs"],
-        pretty_item(crate::ast::module(TokenStream::new(), input)),
+        pretty_item(crate::module::expand(TokenStream::new(), input)),
     );
 }
 

@@ -58,9 +58,9 @@ fn check_reserved_generics(generics: &syn::Generics, errors: &mut Errors) {
 /// the module, so `self` would not mean what it says.
 fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     for param in method.keywords() {
-        if let crate::attr::Keyword::Keyword {
+        if let crate::attr::ParamKind::Keyword {
             default: Some(default),
-        } = &param.keyword
+        } = &param.kind
             && first_mention(default, &["self".to_owned()]).is_some()
         {
             errors.push(syn::Error::new_spanned(
@@ -81,7 +81,7 @@ fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
 /// without a `Default` still get rustc's message).
 fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     for param in method.keywords() {
-        let crate::attr::Keyword::Keyword { default: None } = &param.keyword else {
+        let crate::attr::ParamKind::Keyword { default: None } = &param.kind else {
             continue;
         };
         let syn::Type::Path(path) = &param.ty else {
@@ -109,7 +109,7 @@ fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Erro
 
 /// A batching rule runs with one shared module, which a `&mut self` method cannot have.
 fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {
-    if let (Some(rule), true) = (&method.rule, method.mutable) {
+    if let (Some(rule), true) = (&method.batching_rule, method.mutates) {
         errors.push(syn::Error::new(
             rule.span(),
             format!(
@@ -119,7 +119,7 @@ fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {
             ),
         ));
     }
-    if let (Some(rule), true) = (&method.rule, method.no_vmap) {
+    if let (Some(rule), true) = (&method.batching_rule, method.no_vmap) {
         errors.push(syn::Error::new(
             rule.span(),
             "`#[batched]` and `#[no_vmap]` contradict each other",
@@ -132,7 +132,7 @@ fn check_single_call(input: &Impl, errors: &mut Errors) {
     let calls: Vec<&Ident> = input
         .methods
         .iter()
-        .filter_map(|m| m.is_call.as_ref())
+        .filter_map(|m| m.call_attr.as_ref())
         .collect();
     if let [first, rest @ ..] = calls.as_slice() {
         for extra in rest {
