@@ -7,7 +7,9 @@ pub use crate::batching::{
     Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoAxes, IntoSlot, IntoVmapError, MapArg,
     Mappable, Mapped, Slot, Stackable, Stacked, VmapError, map_examples,
 };
+pub use crate::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use core::marker::PhantomData;
+pub use core::option::Option;
 pub use core::result::Result;
 pub use nnx_macros::vmap;
 

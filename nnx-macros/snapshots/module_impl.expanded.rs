@@ -10,62 +10,62 @@ impl LayerNorm {
         self.step(x, rate)
     }
 }
-#[allow(dead_code)]
+#[allow(dead_code, non_camel_case_types, private_interfaces, private_bounds)]
 const _: () = {
-    impl ::nnx::Signatures for LayerNorm {
-        const METHODS: &'static [::nnx::MethodSignature] = &[
-            ::nnx::MethodSignature {
+    use ::nnx::__private as __nnx;
+    impl __nnx::Signatures for LayerNorm {
+        const METHODS: &'static [__nnx::MethodSignature] = &[
+            __nnx::MethodSignature {
                 module: "LayerNorm",
                 method: "forward",
                 is_call: true,
                 mutates: false,
                 batched: true,
                 params: &[
-                    ::nnx::ParamInfo {
+                    __nnx::ParamInfo {
                         name: "x",
-                        kind: ::nnx::ParamKind::Positional,
+                        kind: __nnx::ParamKind::Positional,
                         ty: "ArrayViewD<f32>",
-                        default: ::core::option::Option::None,
+                        default: __nnx::Option::None,
                     },
-                    ::nnx::ParamInfo {
+                    __nnx::ParamInfo {
                         name: "mask",
-                        kind: ::nnx::ParamKind::Keyword,
+                        kind: __nnx::ParamKind::Keyword,
                         ty: "Option<ArrayViewD<bool>>",
-                        default: ::core::option::Option::Some("None"),
+                        default: __nnx::Option::Some("None"),
                     },
                 ],
                 output: "Result<ArrayD<f32>, ForwardError>",
             },
-            ::nnx::MethodSignature {
+            __nnx::MethodSignature {
                 module: "LayerNorm",
                 method: "update",
                 is_call: false,
                 mutates: true,
                 batched: false,
                 params: &[
-                    ::nnx::ParamInfo {
+                    __nnx::ParamInfo {
                         name: "x",
-                        kind: ::nnx::ParamKind::Positional,
+                        kind: __nnx::ParamKind::Positional,
                         ty: "ArrayViewD<f32>",
-                        default: ::core::option::Option::None,
+                        default: __nnx::Option::None,
                     },
-                    ::nnx::ParamInfo {
+                    __nnx::ParamInfo {
                         name: "rate",
-                        kind: ::nnx::ParamKind::Keyword,
+                        kind: __nnx::ParamKind::Keyword,
                         ty: "f32",
-                        default: ::core::option::Option::Some("0.5"),
+                        default: __nnx::Option::Some("0.5"),
                     },
                 ],
                 output: "ArrayD<f32>",
             },
         ];
     }
-    impl ::nnx::Callable for LayerNorm {
-        fn call_signature() -> &'static ::nnx::MethodSignature {
-            &<Self as ::nnx::Signatures>::METHODS[0usize]
+    impl __nnx::Callable for LayerNorm {
+        fn call_signature() -> &'static __nnx::MethodSignature {
+            &<Self as __nnx::Signatures>::METHODS[0usize]
         }
     }
-    #[allow(private_interfaces, private_bounds)]
     impl LayerNorm {
         #[doc(hidden)]
         #[inline]
@@ -75,7 +75,7 @@ const _: () = {
             LayerNorm_forward_Call {
                 __recv: self,
                 mask: ::core::default::Default::default(),
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         #[doc(hidden)]
@@ -90,7 +90,7 @@ const _: () = {
             &self,
         ) -> LayerNorm_forward_VmapEntry<'__m, '__a> {
             LayerNorm_forward_VmapEntry {
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         #[doc(hidden)]
@@ -100,85 +100,75 @@ const _: () = {
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_forward_Call<'__m, '__a> {
         __recv: &'__m LayerNorm,
         mask: Option<ArrayViewD<'__a, bool>>,
-        __marker: ::nnx::__private::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'__a ()>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a> LayerNorm_forward_Call<'__m, '__a> {
         #[inline]
         pub fn mask(
             mut self,
-            mask: impl ::nnx::__private::IntoArg<Option<ArrayViewD<'__a, bool>>>,
+            mask: impl __nnx::IntoArg<Option<ArrayViewD<'__a, bool>>>,
         ) -> Self {
-            self.mask = ::nnx::__private::IntoArg::into_arg(mask);
+            self.mask = __nnx::IntoArg::into_arg(mask);
             self
         }
         #[inline]
         pub fn __call(
             self,
-            x: impl ::nnx::__private::IntoArg<ArrayViewD<'__a, f32>>,
+            x: impl __nnx::IntoArg<ArrayViewD<'__a, f32>>,
         ) -> Result<ArrayD<f32>, ForwardError> {
-            self.__recv.forward(::nnx::__private::IntoArg::into_arg(x), self.mask)
+            self.__recv.forward(__nnx::IntoArg::into_arg(x), self.mask)
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_forward_VmapEntry<'__m, '__a> {
-        __marker: ::nnx::__private::PhantomData<(&'__m LayerNorm, &'__a ())>,
+        __marker: __nnx::PhantomData<(&'__m LayerNorm, &'__a ())>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a> LayerNorm_forward_VmapEntry<'__m, '__a> {
         #[inline]
-        pub fn __broadcast<__G: ::nnx::__private::MayBroadcast>(
+        pub fn __broadcast<__G: __nnx::MayBroadcast>(
             self,
             module: &'__m LayerNorm,
-        ) -> LayerNorm_forward_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        ) -> LayerNorm_forward_Vmap<'__m, '__a, __nnx::DefaultAxes> {
             LayerNorm_forward_Vmap {
-                __recv: ::nnx::__private::Receiver::Broadcast(module),
-                mask: ::nnx::__private::Slot::Broadcast(
-                    ::core::default::Default::default(),
-                ),
-                __out_axes: ::nnx::__private::DefaultAxes,
+                __recv: __nnx::Receiver::Broadcast(module),
+                mask: __nnx::Slot::Broadcast(::core::default::Default::default()),
+                __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         #[inline]
         pub fn __stacked(
             self,
-            stack: &'__m ::nnx::__private::Stacked<LayerNorm>,
-        ) -> LayerNorm_forward_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+            stack: &'__m __nnx::Stacked<LayerNorm>,
+        ) -> LayerNorm_forward_Vmap<'__m, '__a, __nnx::DefaultAxes> {
             LayerNorm_forward_Vmap {
-                __recv: ::nnx::__private::Receiver::Stacked(stack),
-                mask: ::nnx::__private::Slot::Broadcast(
-                    ::core::default::Default::default(),
-                ),
-                __out_axes: ::nnx::__private::DefaultAxes,
+                __recv: __nnx::Receiver::Stacked(stack),
+                mask: __nnx::Slot::Broadcast(::core::default::Default::default()),
+                __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_forward_Vmap<'__m, '__a, __O> {
-        __recv: ::nnx::__private::Receiver<'__m, LayerNorm>,
-        mask: ::nnx::__private::Slot<Option<ArrayViewD<'__a, bool>>>,
+        __recv: __nnx::Receiver<'__m, LayerNorm>,
+        mask: __nnx::Slot<Option<ArrayViewD<'__a, bool>>>,
         __out_axes: __O,
         __axis_size: ::core::option::Option<usize>,
-        __marker: ::nnx::__private::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'__a ()>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a, __O> LayerNorm_forward_Vmap<'__m, '__a, __O> {
         #[inline]
         pub fn mask(
             mut self,
-            mask: impl ::nnx::__private::IntoSlot<Option<ArrayViewD<'__a, bool>>>,
+            mask: impl __nnx::IntoSlot<Option<ArrayViewD<'__a, bool>>>,
         ) -> Self {
-            self.mask = ::nnx::__private::IntoSlot::into_slot(mask);
+            self.mask = __nnx::IntoSlot::into_slot(mask);
             self
         }
         #[inline]
@@ -196,52 +186,52 @@ const _: () = {
                 mask: self.mask,
                 __out_axes: axes,
                 __axis_size: self.__axis_size,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         #[inline]
         pub fn __run(
             self,
-            x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
-        ) -> ::nnx::__private::Result<
-            <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Stackable>::Batched,
-            ::nnx::__private::VmapError,
+            x: impl __nnx::IntoSlot<ArrayViewD<'__a, f32>>,
+        ) -> __nnx::Result<
+            <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Batched,
+            __nnx::VmapError,
         >
         where
-            Result<ArrayD<f32>, ForwardError>: ::nnx::__private::Stackable,
-            __O: ::nnx::__private::IntoAxes<
-                <Result<ArrayD<f32>, ForwardError> as ::nnx::__private::Stackable>::Axes,
+            Result<ArrayD<f32>, ForwardError>: __nnx::Stackable,
+            __O: __nnx::IntoAxes<
+                <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Axes,
             >,
         {
-            let mut x = ::nnx::__private::IntoSlot::into_slot(x);
+            let mut x = __nnx::IntoSlot::into_slot(x);
             let mut mask = self.mask;
-            let mut batch = ::nnx::__private::BatchSize::new(self.__axis_size);
+            let mut batch = __nnx::BatchSize::new(self.__axis_size);
             batch.add("x", x.check("x")?)?;
             batch.add("mask", mask.check("mask")?)?;
-            let axes = ::nnx::__private::IntoAxes::into_axes(self.__out_axes);
+            let axes = __nnx::IntoAxes::into_axes(self.__out_axes);
             match self.__recv {
-                ::nnx::__private::Receiver::Broadcast(module) => {
+                __nnx::Receiver::Broadcast(module) => {
                     let size = batch.finish()?;
                     module
                         .forward_batched(
                             x,
                             mask,
-                            ::nnx::__private::Batch {
+                            __nnx::Batch {
                                 size: size,
                                 out_axes: axes,
                             },
                         )
                 }
-                ::nnx::__private::Receiver::Stacked(stack) => {
+                __nnx::Receiver::Stacked(stack) => {
                     batch.add("self", ::core::option::Option::Some(stack.len()))?;
                     let size = batch.finish()?;
-                    ::nnx::__private::map_examples::<
+                    __nnx::map_examples::<
                         Result<ArrayD<f32>, ForwardError>,
                     >(
                         size,
                         axes,
                         |index| {
-                            ::nnx::__private::Result::Ok(
+                            __nnx::Result::Ok(
                                 stack
                                     .members()[index]
                                     .forward(
@@ -255,7 +245,6 @@ const _: () = {
             }
         }
     }
-    #[allow(private_interfaces, private_bounds)]
     impl LayerNorm {
         #[doc(hidden)]
         #[inline]
@@ -265,7 +254,7 @@ const _: () = {
             LayerNorm_update_Call {
                 __recv: self,
                 rate: 0.5,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
@@ -275,75 +264,69 @@ const _: () = {
             &self,
         ) -> LayerNorm_update_VmapEntry<'__m, '__a> {
             LayerNorm_update_VmapEntry {
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_update_Call<'__m, '__a> {
         __recv: &'__m mut LayerNorm,
         rate: f32,
-        __marker: ::nnx::__private::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'__a ()>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a> LayerNorm_update_Call<'__m, '__a> {
         #[inline]
-        pub fn rate(mut self, rate: impl ::nnx::__private::IntoArg<f32>) -> Self {
-            self.rate = ::nnx::__private::IntoArg::into_arg(rate);
+        pub fn rate(mut self, rate: impl __nnx::IntoArg<f32>) -> Self {
+            self.rate = __nnx::IntoArg::into_arg(rate);
             self
         }
         #[inline]
         pub fn __call(
             self,
-            x: impl ::nnx::__private::IntoArg<ArrayViewD<'__a, f32>>,
+            x: impl __nnx::IntoArg<ArrayViewD<'__a, f32>>,
         ) -> ArrayD<f32> {
-            self.__recv.update(::nnx::__private::IntoArg::into_arg(x), self.rate)
+            self.__recv.update(__nnx::IntoArg::into_arg(x), self.rate)
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_update_VmapEntry<'__m, '__a> {
-        __marker: ::nnx::__private::PhantomData<(&'__m LayerNorm, &'__a ())>,
+        __marker: __nnx::PhantomData<(&'__m LayerNorm, &'__a ())>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a> LayerNorm_update_VmapEntry<'__m, '__a> {
         #[inline]
         #[allow(unreachable_code)]
         pub fn __broadcast<__G: LayerNorm_update_MutatesSelf>(
             self,
             _module: &'__m LayerNorm,
-        ) -> LayerNorm_update_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+        ) -> LayerNorm_update_Vmap<'__m, '__a, __nnx::DefaultAxes> {
             match <__G as LayerNorm_update_MutatesSelf>::refuse() {}
         }
         #[inline]
         pub fn __stacked(
             self,
-            stack: &'__m mut ::nnx::__private::Stacked<LayerNorm>,
-        ) -> LayerNorm_update_Vmap<'__m, '__a, ::nnx::__private::DefaultAxes> {
+            stack: &'__m mut __nnx::Stacked<LayerNorm>,
+        ) -> LayerNorm_update_Vmap<'__m, '__a, __nnx::DefaultAxes> {
             LayerNorm_update_Vmap {
-                __recv: ::nnx::__private::ReceiverMut::Stacked(stack),
-                rate: ::nnx::__private::Slot::Broadcast(0.5),
-                __out_axes: ::nnx::__private::DefaultAxes,
+                __recv: __nnx::ReceiverMut::Stacked(stack),
+                rate: __nnx::Slot::Broadcast(0.5),
+                __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     pub struct LayerNorm_update_Vmap<'__m, '__a, __O> {
-        __recv: ::nnx::__private::ReceiverMut<'__m, LayerNorm>,
-        rate: ::nnx::__private::Slot<f32>,
+        __recv: __nnx::ReceiverMut<'__m, LayerNorm>,
+        rate: __nnx::Slot<f32>,
         __out_axes: __O,
         __axis_size: ::core::option::Option<usize>,
-        __marker: ::nnx::__private::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'__a ()>,
     }
-    #[allow(private_interfaces, private_bounds)]
     impl<'__m, '__a, __O> LayerNorm_update_Vmap<'__m, '__a, __O> {
         #[inline]
-        pub fn rate(mut self, rate: impl ::nnx::__private::IntoSlot<f32>) -> Self {
-            self.rate = ::nnx::__private::IntoSlot::into_slot(rate);
+        pub fn rate(mut self, rate: impl __nnx::IntoSlot<f32>) -> Self {
+            self.rate = __nnx::IntoSlot::into_slot(rate);
             self
         }
         #[inline]
@@ -361,40 +344,35 @@ const _: () = {
                 rate: self.rate,
                 __out_axes: axes,
                 __axis_size: self.__axis_size,
-                __marker: ::nnx::__private::PhantomData,
+                __marker: __nnx::PhantomData,
             }
         }
         #[inline]
         pub fn __run(
             self,
-            x: impl ::nnx::__private::IntoSlot<ArrayViewD<'__a, f32>>,
-        ) -> ::nnx::__private::Result<
-            <ArrayD<f32> as ::nnx::__private::Stackable>::Batched,
-            ::nnx::__private::VmapError,
-        >
+            x: impl __nnx::IntoSlot<ArrayViewD<'__a, f32>>,
+        ) -> __nnx::Result<<ArrayD<f32> as __nnx::Stackable>::Batched, __nnx::VmapError>
         where
-            ArrayD<f32>: ::nnx::__private::Stackable,
-            __O: ::nnx::__private::IntoAxes<
-                <ArrayD<f32> as ::nnx::__private::Stackable>::Axes,
-            >,
+            ArrayD<f32>: __nnx::Stackable,
+            __O: __nnx::IntoAxes<<ArrayD<f32> as __nnx::Stackable>::Axes>,
         {
-            let mut x = ::nnx::__private::IntoSlot::into_slot(x);
+            let mut x = __nnx::IntoSlot::into_slot(x);
             let mut rate = self.rate;
-            let mut batch = ::nnx::__private::BatchSize::new(self.__axis_size);
+            let mut batch = __nnx::BatchSize::new(self.__axis_size);
             batch.add("x", x.check("x")?)?;
             batch.add("rate", rate.check("rate")?)?;
-            let axes = ::nnx::__private::IntoAxes::into_axes(self.__out_axes);
+            let axes = __nnx::IntoAxes::into_axes(self.__out_axes);
             match self.__recv {
-                ::nnx::__private::ReceiverMut::Stacked(stack) => {
+                __nnx::ReceiverMut::Stacked(stack) => {
                     batch.add("self", ::core::option::Option::Some(stack.len()))?;
                     let size = batch.finish()?;
-                    ::nnx::__private::map_examples::<
+                    __nnx::map_examples::<
                         ArrayD<f32>,
                     >(
                         size,
                         axes,
                         |index| {
-                            ::nnx::__private::Result::Ok(
+                            __nnx::Result::Ok(
                                 stack
                                     .members_mut()[index]
                                     .update(
@@ -409,7 +387,6 @@ const _: () = {
         }
     }
     #[doc(hidden)]
-    #[allow(non_camel_case_types, private_interfaces, private_bounds)]
     #[diagnostic::on_unimplemented(
         message = "`LayerNorm::update` takes `&mut self`, so vmap! cannot broadcast the module",
         label = "every example would mutate the same module",

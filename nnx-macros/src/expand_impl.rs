@@ -28,11 +28,16 @@ pub fn expand(input: &Impl) -> TokenStream {
     // In an anonymous const, the builders of `impl Dense<f32>` and `impl Dense<f64>` (or
     // of two modules' impls in one Rust module) cannot collide; the inherent methods
     // that return them still attach to the module type.
+    // One import of the runtime and one list of allowed lints for the whole expansion:
+    // a module need not use every setter or vmap entry it is given, the builders are
+    // named after the module (`LayerNorm_forward_Call`), and they name private types of
+    // the user's crate when the module is private.
+    let krate = &input.krate;
     quote! {
         #item
-        // A module need not use every keyword setter or vmap entry it is given.
-        #[allow(dead_code)]
+        #[allow(dead_code, non_camel_case_types, private_interfaces, private_bounds)]
         const _: () = {
+            use #krate::__private as __nnx;
             #signatures
             #(#methods)*
         };
@@ -98,10 +103,6 @@ impl<'a> MethodGen<'a> {
             #vmap
             #guard
         }
-    }
-
-    fn krate(&self) -> &syn::Path {
-        &self.input.krate
     }
 
     fn self_ty(&self) -> &Type {
@@ -194,7 +195,6 @@ impl<'a> MethodGen<'a> {
                 quote!(#name: #value)
             })
             .collect();
-        let krate = self.krate();
         let vmap_entry_fns = (!self.method.no_vmap).then(|| {
             let alias = self.method.call_attr.as_ref().map(|_| {
                 quote! {
@@ -211,7 +211,7 @@ impl<'a> MethodGen<'a> {
                 #[inline]
                 #vis fn #vmap_entry_fn<'__m, '__a>(&self) -> #vmap_entry #call_args {
                     #vmap_entry {
-                        __marker: #krate::__private::PhantomData,
+                        __marker: __nnx::PhantomData,
                     }
                 }
 
@@ -228,7 +228,6 @@ impl<'a> MethodGen<'a> {
             }
         });
         quote! {
-            #[allow(private_interfaces, private_bounds)]
             impl #impl_generics #self_ty #where_clause {
                 #[doc(hidden)]
                 #[inline]
@@ -236,7 +235,7 @@ impl<'a> MethodGen<'a> {
                     #call_struct {
                         __recv: self,
                         #(#keyword_defaults,)*
-                        __marker: #krate::__private::PhantomData,
+                        __marker: __nnx::PhantomData,
                     }
                 }
 
@@ -249,7 +248,6 @@ impl<'a> MethodGen<'a> {
     /// The struct `call!` fills: the receiver and every keyword (defaults first), then
     /// `.__call(positionals)` makes the real call.
     fn call_builder(&self) -> TokenStream {
-        let krate = self.krate();
         let self_ty = self.self_ty();
         let name = &self.call_struct;
         let (params, args) = self.struct_generics(quote!());
@@ -263,8 +261,8 @@ impl<'a> MethodGen<'a> {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: impl #krate::__private::IntoArg<#ty>) -> Self {
-                    self.#name = #krate::__private::IntoArg::into_arg(#name);
+                pub fn #name(mut self, #name: impl __nnx::IntoArg<#ty>) -> Self {
+                    self.#name = __nnx::IntoArg::into_arg(#name);
                     self
                 }
             }
@@ -274,7 +272,7 @@ impl<'a> MethodGen<'a> {
             if self.is_generic(ty) {
                 quote_spanned!(param.ident.span()=> #name: #ty)
             } else {
-                quote_spanned!(param.ident.span()=> #name: impl #krate::__private::IntoArg<#ty>)
+                quote_spanned!(param.ident.span()=> #name: impl __nnx::IntoArg<#ty>)
             }
         });
         let call_args = self.params().map(|(param, ty)| {
@@ -284,7 +282,7 @@ impl<'a> MethodGen<'a> {
             } else if self.is_generic(ty) {
                 quote!(#name)
             } else {
-                quote!(#krate::__private::IntoArg::into_arg(#name))
+                quote!(__nnx::IntoArg::into_arg(#name))
             }
         });
         let method = &self.method.ident;
@@ -294,14 +292,12 @@ impl<'a> MethodGen<'a> {
         let call = Ident::new("__call", call_span);
         quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #name #params #where_clause {
                 __recv: #receiver #self_ty,
                 #(#fields,)*
-                __marker: #krate::__private::PhantomData<&'__a ()>,
+                __marker: __nnx::PhantomData<&'__a ()>,
             }
 
-            #[allow(private_interfaces, private_bounds)]
             impl #params #name #args #where_clause {
                 #(#setters)*
 
@@ -328,7 +324,6 @@ impl<'a> MethodGen<'a> {
         let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member";
         Some(quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
             pub trait #name {
                 fn refuse() -> ::core::convert::Infallible;
@@ -347,7 +342,6 @@ impl<'a> MethodGen<'a> {
     /// The entry `vmap!` starts from (it only knows the method), then the builder that
     /// holds the receiver, each keyword's slot, `out_axes` and `axis_size`.
     fn vmap_builder(&self) -> TokenStream {
-        let krate = self.krate();
         let self_ty = self.self_ty();
         let entry = &self.vmap_entry;
         let name = &self.vmap_struct;
@@ -357,13 +351,13 @@ impl<'a> MethodGen<'a> {
         let args_p = self.struct_generics_with(quote!(__P));
         let where_clause = self.where_clause();
         let receiver_ty = if self.method.mutates {
-            quote!(#krate::__private::ReceiverMut<'__m, #self_ty>)
+            quote!(__nnx::ReceiverMut<'__m, #self_ty>)
         } else {
-            quote!(#krate::__private::Receiver<'__m, #self_ty>)
+            quote!(__nnx::Receiver<'__m, #self_ty>)
         };
         let fields = self.keywords().map(|(param, ty)| {
             let name = &param.ident;
-            quote!(#name: #krate::__private::Slot<#ty>)
+            quote!(#name: __nnx::Slot<#ty>)
         });
         let field_names: Vec<&Ident> = self.keywords().map(|(p, _)| &p.ident).collect();
         let defaults: Vec<TokenStream> = self
@@ -371,15 +365,15 @@ impl<'a> MethodGen<'a> {
             .map(|(param, _)| {
                 let name = &param.ident;
                 let value = self.default_value(param);
-                quote!(#name: #krate::__private::Slot::Broadcast(#value))
+                quote!(#name: __nnx::Slot::Broadcast(#value))
             })
             .collect();
         let setters = self.keywords().map(|(param, ty)| {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: impl #krate::__private::IntoSlot<#ty>) -> Self {
-                    self.#name = #krate::__private::IntoSlot::into_slot(#name);
+                pub fn #name(mut self, #name: impl __nnx::IntoSlot<#ty>) -> Self {
+                    self.#name = __nnx::IntoSlot::into_slot(#name);
                     self
                 }
             }
@@ -389,28 +383,24 @@ impl<'a> MethodGen<'a> {
         let run = self.run();
         quote! {
             #[doc(hidden)]
-            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #entry #params #where_clause {
-                __marker: #krate::__private::PhantomData<(&'__m #self_ty, &'__a ())>,
+                __marker: __nnx::PhantomData<(&'__m #self_ty, &'__a ())>,
             }
 
-            #[allow(private_interfaces, private_bounds)]
             impl #params #entry #args #where_clause {
                 #broadcast
                 #stacked
             }
 
             #[doc(hidden)]
-            #[allow(non_camel_case_types, private_interfaces, private_bounds)]
             pub struct #name #params_o #where_clause {
                 __recv: #receiver_ty,
                 #(#fields,)*
                 __out_axes: __O,
                 __axis_size: ::core::option::Option<usize>,
-                __marker: #krate::__private::PhantomData<&'__a ()>,
+                __marker: __nnx::PhantomData<&'__a ()>,
             }
 
-            #[allow(private_interfaces, private_bounds)]
             impl #params_o #name #args_o #where_clause {
                 #(#setters)*
 
@@ -427,7 +417,7 @@ impl<'a> MethodGen<'a> {
                         #(#field_names: self.#field_names,)*
                         __out_axes: axes,
                         __axis_size: self.__axis_size,
-                        __marker: #krate::__private::PhantomData,
+                        __marker: __nnx::PhantomData,
                     }
                 }
 
@@ -437,10 +427,9 @@ impl<'a> MethodGen<'a> {
     }
 
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
-        let krate = self.krate();
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
-        let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
+        let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
         let span = self.method.ident.span();
         if self.method.mutates {
             let guard = self.guard_name();
@@ -454,13 +443,13 @@ impl<'a> MethodGen<'a> {
         } else {
             quote_spanned! {span=>
                 #[inline]
-                pub fn __broadcast<__G: #krate::__private::MayBroadcast>(self, module: &'__m #self_ty) -> #name #args {
+                pub fn __broadcast<__G: __nnx::MayBroadcast>(self, module: &'__m #self_ty) -> #name #args {
                     #name {
-                        __recv: #krate::__private::Receiver::Broadcast(module),
+                        __recv: __nnx::Receiver::Broadcast(module),
                         #(#defaults,)*
-                        __out_axes: #krate::__private::DefaultAxes,
+                        __out_axes: __nnx::DefaultAxes,
                         __axis_size: ::core::option::Option::None,
-                        __marker: #krate::__private::PhantomData,
+                        __marker: __nnx::PhantomData,
                     }
                 }
             }
@@ -468,19 +457,18 @@ impl<'a> MethodGen<'a> {
     }
 
     fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
-        let krate = self.krate();
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
-        let args = self.struct_generics_with(quote!(#krate::__private::DefaultAxes));
+        let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
         let receiver = if self.method.mutates {
-            quote!(#krate::__private::ReceiverMut::Stacked(stack))
+            quote!(__nnx::ReceiverMut::Stacked(stack))
         } else {
-            quote!(#krate::__private::Receiver::Stacked(stack))
+            quote!(__nnx::Receiver::Stacked(stack))
         };
         let stack_ty = if self.method.mutates {
-            quote!(&'__m mut #krate::__private::Stacked<#self_ty>)
+            quote!(&'__m mut __nnx::Stacked<#self_ty>)
         } else {
-            quote!(&'__m #krate::__private::Stacked<#self_ty>)
+            quote!(&'__m __nnx::Stacked<#self_ty>)
         };
         quote! {
             #[inline]
@@ -488,9 +476,9 @@ impl<'a> MethodGen<'a> {
                 #name {
                     __recv: #receiver,
                     #(#defaults,)*
-                    __out_axes: #krate::__private::DefaultAxes,
+                    __out_axes: __nnx::DefaultAxes,
                     __axis_size: ::core::option::Option::None,
-                    __marker: #krate::__private::PhantomData,
+                    __marker: __nnx::PhantomData,
                 }
             }
         }
@@ -499,8 +487,7 @@ impl<'a> MethodGen<'a> {
     /// `run(positionals)`: checks axes and batch sizes, then runs the batching rule on
     /// the whole batch, or the method once per example and stacks the outputs.
     fn run(&self) -> TokenStream {
-        let krate = self.krate();
-        let p = quote!(#krate::__private);
+        let p = quote!(__nnx);
         // Our locals get mixed-site hygiene, so a parameter named `size` or `index` is
         // never shadowed by them.
         let local = |name: &str| Ident::new(name, Span::mixed_site());

@@ -1,4 +1,5 @@
-//! The run-time signature metadata (`nnx::Signatures`) of a `#[module] impl`.
+//! The run-time signature metadata (`nnx::Signatures`) of a `#[module] impl`, emitted
+//! inside its expansion's `const _`, where `__nnx` is the runtime's `__private`.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -8,7 +9,6 @@ use crate::attr::ParamKind;
 use syn::ext::IdentExt;
 
 pub fn expand(input: &Impl) -> TokenStream {
-    let krate = &input.krate;
     let item = &input.item;
     let self_ty = &item.self_ty;
     let (impl_generics, _, where_clause) = item.generics.split_for_impl();
@@ -22,23 +22,22 @@ pub fn expand(input: &Impl) -> TokenStream {
         .position(|method| method.call_attr.is_some())
         .map(|index| {
             quote! {
-                impl #impl_generics #krate::Callable for #self_ty #where_clause {
-                    fn call_signature() -> &'static #krate::MethodSignature {
-                        &<Self as #krate::Signatures>::METHODS[#index]
+                impl #impl_generics __nnx::Callable for #self_ty #where_clause {
+                    fn call_signature() -> &'static __nnx::MethodSignature {
+                        &<Self as __nnx::Signatures>::METHODS[#index]
                     }
                 }
             }
         });
     quote! {
-        impl #impl_generics #krate::Signatures for #self_ty #where_clause {
-            const METHODS: &'static [#krate::MethodSignature] = &[#(#methods),*];
+        impl #impl_generics __nnx::Signatures for #self_ty #where_clause {
+            const METHODS: &'static [__nnx::MethodSignature] = &[#(#methods),*];
         }
         #callable
     }
 }
 
 fn method_signature(input: &Impl, method: &Method) -> TokenStream {
-    let krate = &input.krate;
     let module = input.self_name.unraw().to_string();
     let name = method.ident.unraw().to_string();
     let is_call = method.call_attr.is_some();
@@ -49,27 +48,27 @@ fn method_signature(input: &Impl, method: &Method) -> TokenStream {
         let name = param.ident.unraw().to_string();
         let ty = pretty(&param.ty);
         let (kind, default) = match &param.kind {
-            ParamKind::Positional => (quote!(Positional), quote!(::core::option::Option::None)),
+            ParamKind::Positional => (quote!(Positional), quote!(__nnx::Option::None)),
             ParamKind::Keyword { default, .. } => {
                 let text = match default {
                     Some(expr) => pretty(expr),
                     None if ty.starts_with("Option<") => "None".to_owned(),
                     None => "Default::default()".to_owned(),
                 };
-                (quote!(Keyword), quote!(::core::option::Option::Some(#text)))
+                (quote!(Keyword), quote!(__nnx::Option::Some(#text)))
             }
         };
         quote! {
-            #krate::ParamInfo {
+            __nnx::ParamInfo {
                 name: #name,
-                kind: #krate::ParamKind::#kind,
+                kind: __nnx::ParamKind::#kind,
                 ty: #ty,
                 default: #default,
             }
         }
     });
     quote! {
-        #krate::MethodSignature {
+        __nnx::MethodSignature {
             module: #module,
             method: #name,
             is_call: #is_call,
