@@ -162,7 +162,11 @@ fn summary() {
             Some(line.split(':').nth(1)?.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
-    println!("\nLayerNorm, medians of {ROUNDS} single calls, GB/s (8 bytes per element); {cpu}");
+    let isa = nnx::kernels::default_isa().map_or_else(|e| e.to_string(), |isa| isa.to_string());
+    println!(
+        "\nLayerNorm, medians of {ROUNDS} single calls, GB/s (8 bytes per element); {cpu}, \
+         kernel path {isa}"
+    );
     println!("shape        threads  nnx call!  PyTorch  nnx/PyTorch  ceiling  nnx/ceiling");
     for threads in [1, 2] {
         let pool = pool(threads);

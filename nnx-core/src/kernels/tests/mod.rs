@@ -15,6 +15,8 @@ use proptest::prelude::*;
 
 use super::*;
 
+mod digest;
+
 const REF_TOL: f64 = 1e-5;
 const PATH_TOL: f64 = 2e-6;
 const EPS: f32 = 1e-5;
@@ -44,6 +46,22 @@ impl Rng {
     fn vec(&mut self, len: usize, lo: f32, hi: f32) -> Vec<f32> {
         (0..len).map(|_| self.uniform(lo, hi)).collect()
     }
+}
+
+/// A mask keeping about 4 of 5 elements, with row 3 keeping none and row 4 only its last.
+fn make_digest_mask(rows: usize, features: usize, rng: &mut Rng) -> Vec<bool> {
+    let mut mask: Vec<bool> = (0..rows * features)
+        .map(|_| rng.next_u64() % 5 != 0)
+        .collect();
+    for (r, row) in mask.chunks_mut(features).enumerate() {
+        if r == 3 {
+            row.fill(false);
+        } else if r == 4 {
+            row.fill(false);
+            row[features - 1] = true;
+        }
+    }
+    mask
 }
 
 /// The Flax NNX formulas evaluated in f64 on the (exact) f32 inputs.
