@@ -11,6 +11,7 @@ use ndarray::{ArrayBase, ArrayView, Data, Dimension, IxDyn};
     note = "arrays are passed by reference or as views (`&x`, `x.view()`); a mapped argument has one more axis than the parameter"
 )]
 pub trait IntoArg<T> {
+    /// The argument, as the parameter's type `T`.
     fn into_arg(self) -> T;
 }
 

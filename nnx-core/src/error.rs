@@ -7,23 +7,41 @@ use crate::kernels::KernelError;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
+    /// The state has a variable at a path where the module has none.
     #[error("the state has `{path}` but the module has no variable at that path")]
-    UnknownPath { path: String },
+    UnknownPath {
+        /// The dotted path, as in the state (`norm.scale`).
+        path: String,
+    },
+    /// A full update's state lacks a variable of a kind it holds others of.
     #[error(
         "the state has no `{path}`: a state holding {kind}s must hold every {kind} of the module; \
          use `update_partial` to update a subset"
     )]
-    MissingPath { path: String, kind: VarKind },
+    MissingPath {
+        /// The module's path that the state lacks (the first in declaration order).
+        path: String,
+        /// The kind of the missing variable.
+        kind: VarKind,
+    },
+    /// A variable's shape in the state differs from its shape in the module.
     #[error("`{path}` has shape {found:?} in the state but {expected:?} in the module")]
     ShapeMismatch {
+        /// The variable's dotted path.
         path: String,
+        /// Its shape in the module.
         expected: Vec<usize>,
+        /// Its shape in the state.
         found: Vec<usize>,
     },
+    /// A variable's kind in the state differs from its kind in the module.
     #[error("`{path}` is a {found} in the state but a {expected} in the module")]
     KindMismatch {
+        /// The variable's dotted path.
         path: String,
+        /// Its kind in the module.
         expected: VarKind,
+        /// Its kind in the state.
         found: VarKind,
     },
 }
@@ -32,31 +50,47 @@ pub enum StateError {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ForwardError {
+    /// An input, or a parameter the layer holds, has a shape the layer cannot use.
     #[error("{module}: `{arg}` has shape {found:?}; {expected}")]
     Shape {
+        /// The layer that refused the input, as it prints (`LayerNorm`).
         module: &'static str,
+        /// The argument or parameter at fault (`x`, `scale`, `bias`).
         arg: &'static str,
+        /// Its shape.
         found: Vec<usize>,
+        /// What the layer expects instead, in words.
         expected: String,
     },
+    /// `mask` does not broadcast to the shape of `x`.
     #[error("{module}: `mask` of shape {mask:?} does not broadcast to `x` of shape {x:?}")]
     MaskShape {
+        /// The layer that refused the input, as it prints (`LayerNorm`).
         module: &'static str,
+        /// The shape of `mask`.
         mask: Vec<usize>,
+        /// The shape of `x`.
         x: Vec<usize>,
     },
+    /// An axis of the layer's configuration is out of range for the input's rank.
     #[error("{module}: axis {axis} of `{arg}` is out of range for rank {rank}")]
     Axis {
+        /// The layer that refused the input, as it prints (`LayerNorm`).
         module: &'static str,
+        /// The configuration field that names the axis (`reduction_axes`, `feature_axes`).
         arg: &'static str,
+        /// The axis as configured (negative counts from the end).
         axis: isize,
+        /// The rank of `x` (of one example, under `vmap!`).
         rank: usize,
     },
     /// The normalisation kernel refused the call (an unusable `NNX_ISA`, say). The
     /// message includes the kernel's, so it is not also given as the `source`.
     #[error("{module}: {error}")]
     Kernel {
+        /// The layer whose kernel failed, as it prints (`LayerNorm`).
         module: &'static str,
+        /// The kernel's error.
         error: KernelError,
     },
 }

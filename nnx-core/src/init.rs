@@ -8,24 +8,29 @@ use crate::Key;
 
 /// Makes a parameter's first value from a shape and a key.
 pub trait Initializer {
+    /// An array of `shape`, drawing any randomness from `key`.
     fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32>;
 }
 
+/// All zeros, `jax.nn.initializers.zeros` (Flax's default bias initializer).
 #[derive(Clone, Copy, Debug)]
 pub struct Zeros;
 
+/// All ones, `jax.nn.initializers.ones`.
 #[derive(Clone, Copy, Debug)]
 pub struct Ones;
 
 /// N(0, stddev²), `jax.nn.initializers.normal` (Flax's default stddev is 0.01).
 #[derive(Clone, Copy, Debug)]
 pub struct Normal {
+    /// The standard deviation.
     pub stddev: f32,
 }
 
 /// U[0, scale), `jax.nn.initializers.uniform` (default scale 0.01).
 #[derive(Clone, Copy, Debug)]
 pub struct Uniform {
+    /// The upper bound, excluded.
     pub scale: f32,
 }
 
@@ -34,22 +39,27 @@ pub struct Uniform {
 #[derive(Clone, Copy, Debug)]
 pub struct LecunNormal;
 
+/// The [`Zeros`] initializer.
 pub fn zeros() -> Zeros {
     Zeros
 }
 
+/// The [`Ones`] initializer.
 pub fn ones() -> Ones {
     Ones
 }
 
+/// A [`Normal`] initializer: N(0, stddev²).
 pub fn normal(stddev: f32) -> Normal {
     Normal { stddev }
 }
 
+/// A [`Uniform`] initializer: U[0, scale).
 pub fn uniform(scale: f32) -> Uniform {
     Uniform { scale }
 }
 
+/// The [`LecunNormal`] initializer, Flax's default for `Linear` kernels.
 pub fn lecun_normal() -> LecunNormal {
     LecunNormal
 }

@@ -13,14 +13,17 @@ pub struct Mode {
 }
 
 impl Mode {
+    /// Training mode, as after `.train()`.
     pub fn training() -> Self {
         Self { training: true }
     }
 
+    /// Evaluation mode, as after `.eval()`.
     pub fn evaluation() -> Self {
         Self { training: false }
     }
 
+    /// Whether this is training mode rather than evaluation.
     pub fn is_training(self) -> bool {
         self.training
     }

@@ -6,11 +6,13 @@ use crate::{Path, Segment, VarKind};
 
 /// Receives each variable of a tree, read-only.
 pub trait Visit {
+    /// Called once per variable, with its path, kind and value.
     fn visit(&mut self, path: &Path, kind: VarKind, value: ArrayViewD<'_, f32>);
 }
 
 /// Receives each variable of a tree, writable in place (shapes are fixed).
 pub trait VisitMut {
+    /// Called once per variable, with its path, kind and writable value.
     fn visit_mut(&mut self, path: &Path, kind: VarKind, value: ArrayViewMutD<'_, f32>);
 }
 

@@ -18,18 +18,22 @@ pub struct Path {
 }
 
 impl Path {
+    /// The empty path: the root module itself.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The steps from the root, outermost first.
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
+    /// Appends a step.
     pub fn push(&mut self, segment: Segment) {
         self.segments.push(segment);
     }
 
+    /// Removes the last step, if any.
     pub fn pop(&mut self) {
         self.segments.pop();
     }

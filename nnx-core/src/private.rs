@@ -15,13 +15,16 @@ pub use nnx_macros::vmap;
 
 /// The receiver a vmapped `&self` method runs on.
 pub enum Receiver<'m, M> {
+    /// One module, shared by every example.
     Broadcast(&'m M),
+    /// A stack whose member `i` runs example `i` (`self = 0`).
     Stacked(&'m Stacked<M>),
 }
 
 /// The receiver a vmapped `&mut self` method runs on: only a stack, since examples
 /// that mutate one shared module would race (NNX finds this at run time).
 pub enum ReceiverMut<'m, M> {
+    /// A stack whose member `i` runs example `i` (`self = 0`).
     Stacked(&'m mut Stacked<M>),
 }
 
@@ -33,8 +36,10 @@ impl<T: ?Sized> MayBroadcast for T {}
 /// member fixes the method's types for the expansion. (A method, so that another
 /// receiver is one error at `self`.)
 pub trait StackedReceiver {
+    /// The members' type.
     type Member;
 
+    /// The first member.
     fn __nnx_first(&self) -> &Self::Member;
 }
 

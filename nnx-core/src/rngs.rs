@@ -17,10 +17,12 @@ pub struct RngStream {
 }
 
 impl RngStream {
+    /// A stream from `seed` that has handed out no key yet.
     pub fn new(seed: u64) -> Self {
         Self { seed, count: 0 }
     }
 
+    /// A new generator, seeded from the stream's seed and its count of keys so far.
     pub fn next_key(&mut self) -> Key {
         let key = Key::seed_from_u64(mix(self.seed, self.count));
         self.count += 1;
@@ -59,6 +61,8 @@ pub struct Rngs {
 }
 
 impl Rngs {
+    /// Streams whose seeds derive from `seed` and their names, unless set with
+    /// [`with_stream`](Rngs::with_stream).
     pub fn new(seed: u64) -> Self {
         Self {
             default_seed: seed,
@@ -72,6 +76,7 @@ impl Rngs {
         self
     }
 
+    /// The stream `name`, created on first use with a seed from the default seed and `name`.
     pub fn stream(&mut self, name: &str) -> &mut RngStream {
         let default_seed = self.default_seed;
         self.streams

@@ -6,24 +6,32 @@ use std::fmt;
 /// How a parameter is passed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamKind {
+    /// Passed by position, in declaration order.
     Positional,
     /// Passed by name (`mask = m`), with a default when omitted.
     Keyword,
 }
 
+/// One parameter of a recorded method (the receiver excluded).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ParamInfo {
+    /// The parameter's name, as keywords and `in_axes` write it.
     pub name: &'static str,
+    /// How it is passed.
     pub kind: ParamKind,
     /// The declared type, as written.
     pub ty: &'static str,
-    /// The default of a keyword parameter, as written (`Default::default()` if none was).
+    /// The default of a keyword parameter, as written; where none was written, `None`
+    /// for an `Option` and `Default::default()` otherwise.
     pub default: Option<&'static str>,
 }
 
+/// A method recorded by `#[module] impl`: its receiver, parameters and output, as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MethodSignature {
+    /// The self type's name (`LayerNorm`).
     pub module: &'static str,
+    /// The method's name (`forward`).
     pub method: &'static str,
     /// The module's `#[call]` method, used by `call!(m(x))` and `vmap!(m(x))`.
     pub is_call: bool,
@@ -31,21 +39,26 @@ pub struct MethodSignature {
     pub mutates: bool,
     /// Has a batching rule that `vmap!` runs on the whole batch.
     pub batched: bool,
+    /// The parameters after the receiver, in declaration order.
     pub params: &'static [ParamInfo],
+    /// The return type, as written (`()` when there is none).
     pub output: &'static str,
 }
 
 impl MethodSignature {
+    /// The positional parameters, in order.
     pub fn positional(&self) -> impl Iterator<Item = &ParamInfo> {
         self.params
             .iter()
             .filter(|p| p.kind == ParamKind::Positional)
     }
 
+    /// The keyword parameters, in order.
     pub fn keywords(&self) -> impl Iterator<Item = &ParamInfo> {
         self.params.iter().filter(|p| p.kind == ParamKind::Keyword)
     }
 
+    /// The parameter named `name`, if there is one.
     pub fn param(&self, name: &str) -> Option<&ParamInfo> {
         self.params.iter().find(|p| p.name == name)
     }
@@ -82,6 +95,8 @@ impl fmt::Display for MethodSignature {
 /// assert!(LayerNorm::signature("backward").is_none());
 /// ```
 pub trait Signatures {
+    /// The recorded methods (public ones, and any with nnx attributes, taking `&self` or
+    /// `&mut self`), in declaration order.
     const METHODS: &'static [MethodSignature];
 
     /// The method named `method`, if the `#[module] impl` records one.

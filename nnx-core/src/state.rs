@@ -11,7 +11,9 @@ use crate::VarKind;
 /// One variable taken out of a module.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Variable {
+    /// What it is for: `Param` or `BatchStat`.
     pub kind: VarKind,
+    /// A copy of its array, at any rank.
     pub value: ArrayD<f32>,
 }
 
@@ -39,40 +41,49 @@ pub struct State {
 }
 
 impl State {
+    /// An empty state.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds a variable at `path`; one already there is replaced, keeping its position.
     pub fn insert(&mut self, path: impl Into<String>, kind: VarKind, value: ArrayD<f32>) {
         self.entries.insert(path.into(), Variable { kind, value });
     }
 
+    /// The variable at `path`, if any.
     pub fn get(&self, path: &str) -> Option<&Variable> {
         self.entries.get(path)
     }
 
+    /// The variable at `path`, writable, if any.
     pub fn get_mut(&mut self, path: &str) -> Option<&mut Variable> {
         self.entries.get_mut(path)
     }
 
+    /// The number of variables (see [`count`](State::count) for scalars).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether it holds no variable.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
+    /// The `(path, variable)` pairs, in order.
     pub fn iter(&self) -> Iter<'_> {
         Iter(self.entries.iter())
     }
 
+    /// The `(path, variable)` pairs with writable variables, in order.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Variable)> {
         self.entries
             .iter_mut()
             .map(|(path, var)| (path.as_str(), var))
     }
 
+    /// The paths, in order.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(String::as_str)
     }
@@ -88,10 +99,12 @@ impl State {
         State { entries }
     }
 
+    /// The `Param`s, like `nnx.state(model, nnx.Param)`.
     pub fn params(&self) -> State {
         self.filter(VarKind::Param)
     }
 
+    /// The `BatchStat`s, like `nnx.state(model, nnx.BatchStat)`.
     pub fn batch_stats(&self) -> State {
         self.filter(VarKind::BatchStat)
     }

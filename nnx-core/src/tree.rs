@@ -20,6 +20,7 @@ impl Tree {
         }
     }
 
+    /// The variables the tree lists.
     pub fn state(&self) -> &State {
         &self.state
     }

@@ -62,16 +62,20 @@ macro_rules! variable_type {
         $(#[$doc])*
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name<T> {
+            /// The wrapped array.
             pub value: T,
         }
 
         impl<T> $name<T> {
+            /// The kind this variable has in a [`State`](crate::State).
             pub const KIND: VarKind = $kind;
 
+            /// Wraps `value`.
             pub fn new(value: T) -> Self {
                 Self { value }
             }
 
+            /// The wrapped value, unwrapped.
             pub fn into_inner(self) -> T {
                 self.value
             }

@@ -1,3 +1,5 @@
+//! The batch size check, and what batching rules learn about the batch (`out_axes`).
+
 use super::VmapError;
 
 /// The name `BatchSize` records for `axis_size = n`.
@@ -11,6 +13,7 @@ pub struct BatchSize {
 }
 
 impl BatchSize {
+    /// Starts from `axis_size`, when the call gave one.
     pub fn new(axis_size: Option<usize>) -> Self {
         Self {
             // Not an identifier, so no argument can be taken for it.
@@ -18,6 +21,8 @@ impl BatchSize {
         }
     }
 
+    /// Records `arg`'s batch size (`None`: broadcast, so no size); `Err` if it differs
+    /// from the size recorded first.
     pub fn add(&mut self, arg: &'static str, size: Option<usize>) -> Result<(), VmapError> {
         match (self.found, size) {
             (_, None) => Ok(()),
@@ -37,6 +42,7 @@ impl BatchSize {
         }
     }
 
+    /// The agreed batch size, or `NothingMapped` if nothing gave one.
     pub fn finish(self) -> Result<usize, VmapError> {
         self.found
             .map(|(_, size)| size)
@@ -47,7 +53,10 @@ impl BatchSize {
 /// What a batching rule learns about the batch besides its arguments.
 #[derive(Debug, Clone, Copy)]
 pub struct Batch<Axes> {
+    /// The number of examples.
     pub size: usize,
+    /// Where the batch axis goes in each output, as `out_axes` gave it (negative counts
+    /// from the end).
     pub out_axes: Axes,
 }
 
@@ -61,6 +70,7 @@ pub struct DefaultAxes;
     note = "give one axis for an array output and a tuple of axes for a tuple output"
 )]
 pub trait IntoAxes<A> {
+    /// The axes, in the output's axes type.
     fn into_axes(self) -> A;
 }
 

@@ -1,3 +1,5 @@
+//! `Mappable`: the parameter types `vmap!` can slice into examples.
+
 use ndarray::{ArrayView, Axis, Dimension};
 
 /// A parameter type `vmap!` can map over: given the batched value and the batch axis,

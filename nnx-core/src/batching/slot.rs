@@ -1,3 +1,5 @@
+//! Arguments of a vmapped call as `in_axes` made them: broadcast, or mapped on an axis.
+
 use ndarray::{ArrayBase, ArrayView, Data, Dimension};
 
 use super::{Mappable, VmapError};
@@ -9,8 +11,15 @@ use crate::axis::resolve_axis;
 /// axis already checked and made non-negative.
 #[derive(Debug, Clone)]
 pub enum Slot<T: Mappable> {
+    /// The same value for every example (`None` in `in_axes`).
     Broadcast(T),
-    Mapped { batched: T::Batched, axis: isize },
+    /// A value with a batch axis, sliced into one example per index.
+    Mapped {
+        /// The value, batch axis included.
+        batched: T::Batched,
+        /// The batch axis; non-negative once [`Slot::check`] has run.
+        axis: isize,
+    },
 }
 
 impl<T: Mappable> Slot<T> {
@@ -73,8 +82,10 @@ pub trait BatchView<A, D> {
         Self: 'v,
         A: 'v;
 
+    /// The array, as a view.
     fn batch_view(&self) -> ArrayView<'_, A, D>;
 
+    /// The view with its batch axis, as [`Mapped`].
     fn mapped(&self, axis: isize) -> Self::Mapped<'_>;
 }
 
@@ -122,6 +133,7 @@ through_pointer!(&V, &mut V, Box<V>, std::rc::Rc<V>, std::sync::Arc<V>);
 /// float literal included) and its span stays the argument's; its bound then names
 /// what cannot be mapped.
 pub trait MapArg<'v, V: ?Sized> {
+    /// The argument's view with its axis, as [`Mapped`].
     fn __nnx_mapped<A, D>(self) -> V::Mapped<'v>
     where
         V: BatchView<A, D>;
@@ -145,6 +157,7 @@ pub struct Broadcast<V>(pub V);
     note = "a mapped argument is an array with one more axis than the parameter; a broadcast argument (None in in_axes) has the parameter's own type"
 )]
 pub trait IntoSlot<T: Mappable> {
+    /// The slot, its value converted through [`IntoArg`].
     fn into_slot(self) -> Slot<T>;
 }
 

@@ -1,3 +1,5 @@
+//! Stacking per-example outputs into batched ones, and the per-example loop.
+
 use ndarray::{Array, Array1, ArrayView, Axis, Dimension};
 
 use super::{IntoVmapError, VmapError};
@@ -9,10 +11,13 @@ use crate::axis::resolve_axis;
     note = "vmapped methods return arrays, scalars, pairs of those, or a `Result` of them whose error is a `std::error::Error + Send + Sync` (or a `String`); mark a method `#[no_vmap]` if it is only called, never vmapped"
 )]
 pub trait Stackable: Sized {
+    /// The stacked output: an array with one more axis, or a tuple of those.
     type Batched;
     /// One axis per array in the output (`isize` for one array, a tuple for a tuple).
     type Axes: Copy;
 
+    /// Stacks the examples' outputs, each batch axis where `axes` puts it; for `Result`
+    /// outputs, the first error is returned instead (as `VmapError::Example`).
     fn stack(items: Vec<Self>, axes: Self::Axes) -> Result<Self::Batched, VmapError>;
 
     /// Whether this example failed: the examples after it are not run (a stacked
@@ -55,14 +60,12 @@ impl<A: Clone, D: Dimension> Stackable for Array<A, D> {
     type Axes = isize;
 
     fn stack(items: Vec<Self>, axis: isize) -> Result<Self::Batched, VmapError> {
-        let rank = items
-            .first()
-            .map_or(D::NDIM.unwrap_or(0), |item| item.ndim());
-        let axis = insert_axis(axis, rank)?;
-        if items.is_empty() {
-            // No example ran, so nothing tells the shape of one: an error, not a guess.
+        // No example ran, so nothing tells the shape (or rank) of one: an error, not a
+        // guess, and the first one, before `out_axes` is checked against a guessed rank.
+        let Some(first) = items.first() else {
             return Err(VmapError::EmptyBatch);
-        }
+        };
+        let axis = insert_axis(axis, first.ndim())?;
         let views: Vec<ArrayView<'_, A, D>> = items.iter().map(|item| item.view()).collect();
         ndarray::stack(Axis(axis), &views).map_err(|err| VmapError::Rank {
             arg: "output",

@@ -1,3 +1,5 @@
+//! `Stacked`: an ensemble of modules that `vmap!` maps over with `self = 0`.
+
 use std::ops::{Index, IndexMut};
 
 use crate::{Module, Node, Path, Tree, Visit, VisitMut};
@@ -41,22 +43,27 @@ impl<M> Stacked<M> {
         (!members.is_empty()).then_some(Self { members })
     }
 
+    /// The number of members.
     pub fn len(&self) -> usize {
         self.members.len()
     }
 
+    /// Always `false`: a `Stacked` has at least one member.
     pub fn is_empty(&self) -> bool {
         false
     }
 
+    /// The members, in order.
     pub fn members(&self) -> &[M] {
         &self.members
     }
 
+    /// The members, writable (their number is fixed).
     pub fn members_mut(&mut self) -> &mut [M] {
         &mut self.members
     }
 
+    /// The members, in order, as a `Vec`.
     pub fn into_vec(self) -> Vec<M> {
         self.members
     }

@@ -84,16 +84,22 @@ mod tests;
 /// Which normalisation: LayerNorm subtracts the mean; RMSNorm does not (mean = 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NormKind {
+    /// `(x - mean) / sqrt(var + eps)`, as `flax.nnx.LayerNorm`.
     LayerNorm,
+    /// `x / sqrt(mean(x²) + eps)`, as `flax.nnx.RMSNorm`.
     RmsNorm,
 }
 
 /// Per-feature affine parameters and epsilon. `scale`/`bias` have length `features` when present.
 #[derive(Clone, Copy, Debug)]
 pub struct NormSpec<'a> {
+    /// LayerNorm or RMSNorm.
     pub kind: NormKind,
+    /// Added to the variance before the square root.
     pub epsilon: f32,
+    /// Multiplies each feature after normalisation (`None`: 1).
     pub scale: Option<&'a [f32]>,
+    /// Added to each feature last (`None`: 0).
     pub bias: Option<&'a [f32]>,
 }
 
@@ -238,10 +244,15 @@ pub enum Threads {
 /// The argument a length error is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Operand {
+    /// The input rows.
     X,
+    /// The mask selecting what enters the statistics.
     Mask,
+    /// The output buffer.
     Out,
+    /// `NormSpec::scale`.
     Scale,
+    /// `NormSpec::bias`.
     Bias,
 }
 
@@ -264,36 +275,58 @@ pub enum KernelError {
     /// `mask` or `out` does not have as many elements as `x`.
     #[error("`{operand}` has {len} elements but `x` has {x_len}")]
     LengthMismatch {
+        /// `mask` or `out`.
         operand: Operand,
+        /// Its length.
         len: usize,
+        /// The length of `x`.
         x_len: usize,
     },
     /// `scale` or `bias` does not have `features` elements.
     #[error("`{operand}` has {len} elements but `features` is {features}")]
     ParamLength {
+        /// `scale` or `bias`.
         operand: Operand,
+        /// Its length.
         len: usize,
+        /// The row length it should have.
         features: usize,
     },
     /// `x.len()` is not a whole number of rows.
     #[error("`x` has {len} elements, which is not a multiple of `features` = {features}")]
-    RaggedRows { len: usize, features: usize },
+    RaggedRows {
+        /// The length of `x`.
+        len: usize,
+        /// The row length asked for.
+        features: usize,
+    },
     /// `features == 0` while `x` is not empty.
     #[error("`features` is 0 but `x` has {len} elements")]
-    ZeroFeatures { len: usize },
+    ZeroFeatures {
+        /// The length of `x`.
+        len: usize,
+    },
     /// The requested instruction set cannot run on this CPU or target.
     #[error("instruction set `{isa}` is not available on this CPU")]
-    IsaUnavailable { isa: Isa },
+    IsaUnavailable {
+        /// The path asked for.
+        isa: Isa,
+    },
     /// `NNX_ISA` (or a parsed string) names no instruction set.
     #[error("unknown instruction set {name:?}; expected scalar, avx2, avx512 or neon")]
-    UnknownIsa { name: String },
+    UnknownIsa {
+        /// The name as given.
+        name: String,
+    },
     /// The `NNX_ISA` environment variable asks for a path that cannot be used; every call
     /// of the default path reports it.
     #[error(
         "the environment variable NNX_ISA={value:?} cannot be used: {reason}; unset it to detect the best path"
     )]
     Env {
+        /// The variable's value.
         value: String,
+        /// Why it cannot be used.
         reason: Box<KernelError>,
     },
 }

@@ -12,19 +12,26 @@ use crate::{ForwardError, Param, Rngs, module};
 #[module]
 #[derive(Clone, Debug, PartialEq)]
 pub struct Linear {
+    /// The weights, `[in_features, out_features]`.
     pub kernel: Param<Array2<f32>>,
+    /// The bias, `[out_features]`; `None` for a layer built without one.
     pub bias: Option<Param<Array1<f32>>>,
+    /// The input size it was built with (`forward` checks `x` against `kernel` itself).
     #[module(skip)]
     pub in_features: usize,
+    /// The output size it was built with.
     #[module(skip)]
     pub out_features: usize,
 }
 
 impl Linear {
+    /// A layer with a bias, initialized as in Flax (lecun_normal kernel, zero bias) from
+    /// the `params` stream of `rngs`.
     pub fn new(in_features: usize, out_features: usize, rngs: &mut Rngs) -> Self {
         Self::with_bias(in_features, out_features, true, rngs)
     }
 
+    /// Like [`Linear::new`], with a bias only if `use_bias`, as Flax's `use_bias`.
     pub fn with_bias(
         in_features: usize,
         out_features: usize,

@@ -17,16 +17,25 @@ use crate::{ForwardError, Param, module};
 /// with a large mean).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NormConfig {
+    /// The length of `scale` and `bias`: the number of elements along the feature axes.
     pub num_features: usize,
+    /// Added to the variance (the mean square, for `RmsNorm`) before the square root.
     pub epsilon: f32,
+    /// Whether the layer has a learned `bias` (ignored by `RmsNorm`).
     pub use_bias: bool,
+    /// Whether the layer has a learned `scale`.
     pub use_scale: bool,
+    /// The axes the statistics are taken over (negative counts from the end).
     pub reduction_axes: Vec<isize>,
+    /// The axes `scale` and `bias` run along (negative counts from the end).
     pub feature_axes: Vec<isize>,
+    /// Accepted for compatibility with Flax; it changes nothing (see [`NormConfig`]).
     pub use_fast_variance: bool,
 }
 
 impl NormConfig {
+    /// Flax's defaults: ε = 1e-6, scale and bias, the last axis for both the
+    /// reduction and the features.
     pub fn new(num_features: usize) -> Self {
         Self {
             num_features,
@@ -46,8 +55,11 @@ impl NormConfig {
 #[module]
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerNorm {
+    /// The learned scale, `[num_features]`, starting at ones; `None` without `use_scale`.
     pub scale: Option<Param<Array1<f32>>>,
+    /// The learned bias, `[num_features]`, starting at zeros; `None` without `use_bias`.
     pub bias: Option<Param<Array1<f32>>>,
+    /// The options it was built with.
     #[module(skip)]
     pub config: NormConfig,
 }
@@ -57,7 +69,9 @@ pub struct LayerNorm {
 #[module]
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsNorm {
+    /// The learned scale, `[num_features]`, starting at ones; `None` without `use_scale`.
     pub scale: Option<Param<Array1<f32>>>,
+    /// The options it was built with.
     #[module(skip)]
     pub config: NormConfig,
 }
@@ -95,6 +109,7 @@ impl LayerNorm {
         Self::with_config(NormConfig::new(num_features))
     }
 
+    /// A layer with explicit options, as Flax's constructor arguments.
     pub fn with_config(config: NormConfig) -> Self {
         Self {
             scale: scale_param(&config),
@@ -142,6 +157,7 @@ impl RmsNorm {
         Self::with_config(NormConfig::new(num_features))
     }
 
+    /// A layer with explicit options, as Flax's constructor arguments.
     pub fn with_config(config: NormConfig) -> Self {
         Self {
             scale: scale_param(&config),

@@ -51,7 +51,7 @@ impl Rng {
 /// A mask keeping about 4 of 5 elements, with row 3 keeping none and row 4 only its last.
 fn make_digest_mask(rows: usize, features: usize, rng: &mut Rng) -> Vec<bool> {
     let mut mask: Vec<bool> = (0..rows * features)
-        .map(|_| rng.next_u64() % 5 != 0)
+        .map(|_| !rng.next_u64().is_multiple_of(5))
         .collect();
     for (r, row) in mask.chunks_mut(features).enumerate() {
         if r == 3 {
