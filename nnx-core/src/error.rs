@@ -84,6 +84,32 @@ pub enum ForwardError {
         /// The rank of `x` (of one example, under `vmap!`).
         rank: usize,
     },
+    /// An index is out of range for the table it looks up (Flax returns NaN there).
+    #[error(
+        "{module}: `{arg}` holds {index} at position {position:?}, out of range for {len} \
+         rows (valid: -{len}..{len})"
+    )]
+    Index {
+        /// The layer that refused the input (`Embed`).
+        module: &'static str,
+        /// The argument holding the index.
+        arg: &'static str,
+        /// The index as given.
+        index: i64,
+        /// Where it is in the argument.
+        position: Vec<usize>,
+        /// The number of rows of the table.
+        len: usize,
+    },
+    /// A layer's configuration does not fit its input or itself (`num_heads` not
+    /// dividing the features, a group count not dividing the channels, ...).
+    #[error("{module}: {message}")]
+    Config {
+        /// The layer, as it prints.
+        module: &'static str,
+        /// What does not fit, naming the options involved.
+        message: String,
+    },
     /// The normalisation kernel refused the call (an unusable `NNX_ISA`, say). The
     /// message includes the kernel's, so it is not also given as the `source`.
     #[error("{module}: {error}")]

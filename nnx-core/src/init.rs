@@ -1,4 +1,6 @@
-//! Initializers: zeros, ones, normal, uniform and lecun_normal, the defaults Flax's layers use.
+//! Initializers, as `jax.nn.initializers` (which Flax's layers take as `kernel_init`,
+//! `bias_init`, ...): constants, normal and uniform draws, the variance-scaling family
+//! (Glorot/Xavier, He/Kaiming, LeCun) and orthogonal matrices.
 
 use ndarray::{ArrayD, IxDyn};
 use rand_chacha::rand_core::Rng;
@@ -64,6 +66,155 @@ pub fn lecun_normal() -> LecunNormal {
     LecunNormal
 }
 
+/// Every element `value`, `jax.nn.initializers.constant`.
+#[derive(Clone, Copy, Debug)]
+pub struct Constant {
+    /// The value.
+    pub value: f32,
+}
+
+/// A [`Constant`] initializer.
+pub fn constant(value: f32) -> Constant {
+    Constant { value }
+}
+
+/// N(0, stddev²) conditioned on [-2·stddev, 2·stddev], `jax.nn.initializers.truncated_normal`
+/// (JAX's default stddev is 0.01). As in JAX, `stddev` is that of the normal before
+/// truncation.
+#[derive(Clone, Copy, Debug)]
+pub struct TruncatedNormal {
+    /// The standard deviation of the normal before truncation.
+    pub stddev: f32,
+}
+
+/// A [`TruncatedNormal`] initializer.
+pub fn truncated_normal(stddev: f32) -> TruncatedNormal {
+    TruncatedNormal { stddev }
+}
+
+/// Which fan [`VarianceScaling`] divides by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FanMode {
+    /// The inputs' fan (`"fan_in"`).
+    FanIn,
+    /// The outputs' fan (`"fan_out"`).
+    FanOut,
+    /// Their mean (`"fan_avg"`).
+    FanAvg,
+}
+
+/// What [`VarianceScaling`] draws from (JAX's `distribution` argument).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScalingDistribution {
+    /// A normal truncated to two standard deviations, rescaled to keep the variance
+    /// (`"truncated_normal"`).
+    TruncatedNormal,
+    /// A normal (`"normal"`).
+    Normal,
+    /// A uniform on `[-limit, limit)` (`"uniform"`).
+    Uniform,
+}
+
+/// `jax.nn.initializers.variance_scaling`: draws with variance `scale / fan`, the fans
+/// computed as JAX does (the receptive field is every axis but `in_axis` and `out_axis`).
+/// [`glorot_uniform`], [`he_normal`], [`lecun_uniform`] and the others are its presets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct VarianceScaling {
+    /// The variance before dividing by the fan.
+    pub scale: f32,
+    /// Which fan to divide by.
+    pub mode: FanMode,
+    /// What to draw from.
+    pub distribution: ScalingDistribution,
+    /// The inputs' axis (JAX's default: -2).
+    pub in_axis: isize,
+    /// The outputs' axis (JAX's default: -1).
+    pub out_axis: isize,
+}
+
+/// A [`VarianceScaling`] initializer over the default axes (`[.., in, out]` kernels).
+pub fn variance_scaling(
+    scale: f32,
+    mode: FanMode,
+    distribution: ScalingDistribution,
+) -> VarianceScaling {
+    VarianceScaling {
+        scale,
+        mode,
+        distribution,
+        in_axis: -2,
+        out_axis: -1,
+    }
+}
+
+/// Glorot (Xavier) uniform: variance 1 / fan_avg.
+pub fn glorot_uniform() -> VarianceScaling {
+    variance_scaling(1.0, FanMode::FanAvg, ScalingDistribution::Uniform)
+}
+
+/// Glorot (Xavier) normal: variance 1 / fan_avg, truncated normal.
+pub fn glorot_normal() -> VarianceScaling {
+    variance_scaling(1.0, FanMode::FanAvg, ScalingDistribution::TruncatedNormal)
+}
+
+/// The same as [`glorot_uniform`], under PyTorch's name.
+pub fn xavier_uniform() -> VarianceScaling {
+    glorot_uniform()
+}
+
+/// The same as [`glorot_normal`], under PyTorch's name.
+pub fn xavier_normal() -> VarianceScaling {
+    glorot_normal()
+}
+
+/// He (Kaiming) uniform: variance 2 / fan_in.
+pub fn he_uniform() -> VarianceScaling {
+    variance_scaling(2.0, FanMode::FanIn, ScalingDistribution::Uniform)
+}
+
+/// He (Kaiming) normal: variance 2 / fan_in, truncated normal.
+pub fn he_normal() -> VarianceScaling {
+    variance_scaling(2.0, FanMode::FanIn, ScalingDistribution::TruncatedNormal)
+}
+
+/// The same as [`he_uniform`], under PyTorch's name.
+pub fn kaiming_uniform() -> VarianceScaling {
+    he_uniform()
+}
+
+/// The same as [`he_normal`], under PyTorch's name.
+pub fn kaiming_normal() -> VarianceScaling {
+    he_normal()
+}
+
+/// LeCun uniform: variance 1 / fan_in.
+pub fn lecun_uniform() -> VarianceScaling {
+    variance_scaling(1.0, FanMode::FanIn, ScalingDistribution::Uniform)
+}
+
+/// Flax's `default_embed_init` for [`Embed`](crate::layers::Embed): variance 1 over the
+/// fan-in of a `[num_embeddings, features]` table, which is `features`.
+pub fn variance_scaling_embed() -> VarianceScaling {
+    VarianceScaling {
+        in_axis: -1,
+        out_axis: 0,
+        ..variance_scaling(1.0, FanMode::FanIn, ScalingDistribution::Normal)
+    }
+}
+
+/// A matrix with orthonormal rows or columns (whichever are fewer), scaled by `scale`,
+/// `jax.nn.initializers.orthogonal`: the last axis is the columns, the others the rows.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Orthogonal {
+    /// Multiplies the orthonormal matrix.
+    pub scale: f32,
+}
+
+/// An [`Orthogonal`] initializer.
+pub fn orthogonal(scale: f32) -> Orthogonal {
+    Orthogonal { scale }
+}
+
 impl Initializer for Zeros {
     fn init(&self, _: &mut Key, shape: &[usize]) -> ArrayD<f32> {
         ArrayD::zeros(IxDyn(shape))
@@ -94,13 +245,107 @@ impl Initializer for Uniform {
 impl Initializer for LecunNormal {
     fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32> {
         let fan_in: usize = shape[..shape.len().saturating_sub(1)].iter().product();
-        // jax divides by the stddev of a unit normal truncated to [-2, 2], so the
-        // truncated samples end with variance 1/fan_in.
-        const TRUNCATED_STDDEV: f64 = 0.879_625_661_034_239_8;
         let stddev = ((1.0 / fan_in.max(1) as f64).sqrt() / TRUNCATED_STDDEV) as f32;
-        ArrayD::from_shape_simple_fn(IxDyn(shape), || truncated_normal(key) * stddev)
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || truncated_normal_draw(key) * stddev)
     }
 }
+
+impl Initializer for Constant {
+    fn init(&self, _: &mut Key, shape: &[usize]) -> ArrayD<f32> {
+        ArrayD::from_elem(IxDyn(shape), self.value)
+    }
+}
+
+impl Initializer for TruncatedNormal {
+    fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32> {
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || truncated_normal_draw(key) * self.stddev)
+    }
+}
+
+impl VarianceScaling {
+    /// `(fan_in, fan_out)` for `shape`, as JAX's `_compute_fans`; a shape of rank below
+    /// 2 counts its one axis (or none) for both.
+    pub fn fans(&self, shape: &[usize]) -> (f64, f64) {
+        let rank = shape.len();
+        let axis = |a: isize| crate::axis::resolve_axis(a, rank);
+        match (axis(self.in_axis), axis(self.out_axis)) {
+            (Some(i), Some(o)) if i != o => {
+                let receptive: usize = (0..rank)
+                    .filter(|&a| a != i && a != o)
+                    .map(|a| shape[a])
+                    .product();
+                ((shape[i] * receptive) as f64, (shape[o] * receptive) as f64)
+            }
+            _ => {
+                let n = shape.iter().product::<usize>() as f64;
+                (n, n)
+            }
+        }
+    }
+}
+
+impl Initializer for VarianceScaling {
+    fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32> {
+        let (fan_in, fan_out) = self.fans(shape);
+        let fan = match self.mode {
+            FanMode::FanIn => fan_in,
+            FanMode::FanOut => fan_out,
+            FanMode::FanAvg => (fan_in + fan_out) / 2.0,
+        };
+        let variance = f64::from(self.scale) / fan.max(1.0);
+        let stddev = variance.sqrt() as f32;
+        let truncated_stddev = (variance.sqrt() / TRUNCATED_STDDEV) as f32;
+        let limit = (3.0 * variance).sqrt() as f32;
+        ArrayD::from_shape_simple_fn(IxDyn(shape), || match self.distribution {
+            ScalingDistribution::TruncatedNormal => truncated_normal_draw(key) * truncated_stddev,
+            ScalingDistribution::Normal => {
+                let z: f32 = StandardNormal.sample(key);
+                z * stddev
+            }
+            ScalingDistribution::Uniform => (2.0 * unit_interval(key) - 1.0) * limit,
+        })
+    }
+}
+
+impl Initializer for Orthogonal {
+    /// Gram-Schmidt (twice, in f64) on a normal matrix of the taller orientation, each
+    /// column's sign fixed as JAX fixes it from R's diagonal, so the result is uniform
+    /// over orthogonal matrices.
+    fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32> {
+        let cols = shape.last().copied().unwrap_or(1);
+        let rows: usize = shape[..shape.len().saturating_sub(1)].iter().product();
+        let (tall, short) = (rows.max(cols), rows.min(cols));
+        // `short` orthonormal columns of length `tall`.
+        let mut q: Vec<Vec<f64>> = (0..short)
+            .map(|_| (0..tall).map(|_| StandardNormal.sample(key)).collect())
+            .collect();
+        for j in 0..short {
+            let (done, rest) = q.split_at_mut(j);
+            let column = &mut rest[0];
+            for _ in 0..2 {
+                for prev in done.iter() {
+                    let dot: f64 = prev.iter().zip(column.iter()).map(|(a, b)| a * b).sum();
+                    column.iter_mut().zip(prev).for_each(|(c, p)| *c -= dot * p);
+                }
+            }
+            let norm = column.iter().map(|v| v * v).sum::<f64>().sqrt();
+            column.iter_mut().for_each(|v| *v /= norm);
+        }
+        let scale = f64::from(self.scale);
+        let value = |r: usize, c: usize| {
+            let v = if rows >= cols { q[c][r] } else { q[r][c] };
+            (v * scale) as f32
+        };
+        let flat: Vec<f32> = (0..rows * cols)
+            .map(|i| value(i / cols, i % cols))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(shape), flat).expect("rows × cols elements")
+    }
+}
+
+/// The standard deviation of a unit normal truncated to [-2, 2]: jax divides by it so
+/// that truncated draws keep the variance asked for.
+const TRUNCATED_STDDEV: f64 = 0.879_625_661_034_239_8;
 
 /// A uniform f32 in [0, 1) from the top 24 bits, so every value is exactly representable.
 fn unit_interval(key: &mut Key) -> f32 {
@@ -108,7 +353,7 @@ fn unit_interval(key: &mut Key) -> f32 {
 }
 
 /// A unit normal conditioned on [-2, 2], by rejection (accepts 95% of draws).
-fn truncated_normal(key: &mut Key) -> f32 {
+fn truncated_normal_draw(key: &mut Key) -> f32 {
     loop {
         let z: f32 = StandardNormal.sample(key);
         if z.abs() <= 2.0 {

@@ -19,6 +19,7 @@ pub mod kernels;
 pub mod layers;
 mod mode;
 mod module;
+pub mod nn;
 mod node;
 mod path;
 mod private;
@@ -32,7 +33,7 @@ pub use arg::IntoArg;
 pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapError};
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
-pub use layers::{LayerNorm, Linear, NormConfig, RmsNorm};
+pub use layers::{Embed, LayerNorm, Linear, NormConfig, RmsNorm};
 pub use mode::Mode;
 pub use module::Module;
 pub use node::{Node, Visit, VisitMut};
@@ -150,7 +151,8 @@ pub mod prelude {
     };
 
     pub use crate::{
-        BatchStat, Callable, ForwardError, LayerNorm, Linear, Mode, Module, Node, NormConfig,
-        Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
+        BatchStat, Callable, Embed, ForwardError, LayerNorm, Linear, Mode, Module, Node,
+        NormConfig, Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind, VmapError, call,
+        module, vmap,
     };
 }

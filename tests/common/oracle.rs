@@ -18,7 +18,17 @@ pub fn vectors_dir() -> PathBuf {
 
 /// Every vector of one group file (`features`, `masks`, ...).
 pub fn load(group: &str) -> Vec<Value> {
-    let path = vectors_dir().join(format!("{group}.json"));
+    load_from(&vectors_dir(), group)
+}
+
+/// Every vector of one group file of `vectors2/` (`embed`, `batchnorm`, ...), the newer
+/// layers' (schema in `README-layers.md`).
+pub fn load2(group: &str) -> Vec<Value> {
+    load_from(&vectors_dir().with_file_name("vectors2"), group)
+}
+
+fn load_from(dir: &std::path::Path, group: &str) -> Vec<Value> {
+    let path = dir.join(format!("{group}.json"));
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|err| panic!("cannot read {}: {err}", path.display()));
     let file: Value = serde_json::from_str(&text).expect("oracle files are JSON");
@@ -77,6 +87,31 @@ pub fn tensor_bool(tensor: &Value) -> ArrayD<bool> {
         .map(|b| b.as_bool().unwrap())
         .collect();
     ArrayD::from_shape_vec(IxDyn(&shape(tensor)), data).expect("data matches shape")
+}
+
+pub fn tensor_i64(tensor: &Value) -> ArrayD<i64> {
+    assert_eq!(tensor["dtype"], "i32");
+    let data: Vec<i64> = tensor["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape(tensor)), data).expect("data matches shape")
+}
+
+/// A vector's `params` (and `batch_stats`) as a `State` to `update` a module with.
+pub fn state(vector: &Value) -> nnx::State {
+    let mut state = nnx::State::new();
+    for (group, kind) in [
+        ("params", nnx::VarKind::Param),
+        ("batch_stats", nnx::VarKind::BatchStat),
+    ] {
+        for (path, tensor) in vector[group].as_object().unwrap() {
+            state.insert(path.as_str(), kind, tensor_f32(tensor));
+        }
+    }
+    state
 }
 
 pub fn optional_f32(value: &Value) -> Option<ArrayD<f32>> {
