@@ -3,8 +3,10 @@
 
 mod common;
 
-use common::oracle::{self, assert_allclose, tensor_f32, tensor_i64, tolerance};
+use common::oracle::{self, assert_allclose, tensor_bool, tensor_f32, tensor_i64, tolerance};
+use nnx::ndarray::{ArrayD, IxDyn};
 use nnx::prelude::*;
+use nnx::{BatchNormConfig, GroupNormConfig};
 use nnx::{Embed, ForwardError};
 
 #[test]
@@ -102,4 +104,312 @@ fn embed_bad_input_is_a_typed_error_never_a_panic() {
         ys.index_axis(Axis(0), 2),
         call!(embed(batch.row(2))).unwrap()
     );
+}
+
+fn batch_norm_from(config: &serde_json::Value) -> BatchNorm {
+    let mut cfg = BatchNormConfig::new(config["num_features"].as_u64().unwrap() as usize);
+    if let Some(m) = config["momentum"].as_f64() {
+        cfg.momentum = m;
+    }
+    if let Some(e) = config["epsilon"].as_f64() {
+        cfg.epsilon = e as f32;
+    }
+    cfg.use_scale = config["use_scale"].as_bool().unwrap_or(true);
+    cfg.use_bias = config["use_bias"].as_bool().unwrap_or(true);
+    let mut bn = BatchNorm::with_config(cfg);
+    if config["use_running_average"].as_bool() == Some(true) {
+        bn.eval();
+    }
+    bn
+}
+
+#[test]
+fn batch_norm_matches_flax_step_by_step() {
+    let vectors = oracle::load2("batchnorm");
+    let mut steps = 0;
+    for vector in &vectors {
+        let id = vector["id"].as_str().unwrap();
+        let mut bn = batch_norm_from(&vector["config"]);
+        bn.update(&oracle::state(vector))
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let (atol, rtol) = tolerance(vector).expect("batchnorm vectors are allclose");
+        for (k, step) in vector["steps"].as_array().unwrap().iter().enumerate() {
+            let x = tensor_f32(&step["inputs"]["x"]);
+            let mask =
+                (!step["inputs"]["mask"].is_null()).then(|| tensor_bool(&step["inputs"]["mask"]));
+            let average = step["kwargs"]["use_running_average"].as_bool();
+            let y = call!(bn(&x, use_running_average = average, mask = mask.as_ref()))
+                .unwrap_or_else(|err| panic!("{id} step {k}: {err}"));
+            let what = format!("{id} step {k}");
+            assert_allclose(&what, &y, &tensor_f32(&step["expected"]), atol, rtol);
+            let stats = &step["expected_batch_stats"];
+            assert_allclose(
+                &what,
+                &bn.mean.value.clone().into_dyn(),
+                &tensor_f32(&stats["mean"]),
+                atol,
+                rtol,
+            );
+            assert_allclose(
+                &what,
+                &bn.var.value.clone().into_dyn(),
+                &tensor_f32(&stats["var"]),
+                atol,
+                rtol,
+            );
+            steps += 1;
+        }
+    }
+    assert_eq!(vectors.len(), 17);
+    assert!(steps > 17, "{steps} steps");
+}
+
+#[test]
+fn batch_norm_matches_an_f64_reference_on_any_feature_axis() {
+    let x = ArrayD::from_shape_fn(IxDyn(&[4, 3, 5]), |i| {
+        ((i[0] * 15 + i[1] * 5 + i[2]) as f32 * 0.37).sin() * 2.0 + i[1] as f32
+    });
+    let mut cfg = BatchNormConfig::new(3);
+    cfg.axis = 1;
+    cfg.momentum = 0.8;
+    let mut bn = BatchNorm::with_config(cfg);
+    bn.scale.as_mut().unwrap().value = Array1::from(vec![0.5, 1.0, 2.0]);
+    bn.bias.as_mut().unwrap().value = Array1::from(vec![-1.0, 0.0, 1.0]);
+    let y = call!(bn(&x)).unwrap();
+    for c in 0..3 {
+        let values: Vec<f64> = x
+            .indexed_iter()
+            .filter(|(i, _)| i[1] == c)
+            .map(|(_, &v)| f64::from(v))
+            .collect();
+        let n = values.len() as f64;
+        let mean = values.iter().sum::<f64>() / n;
+        let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        let (scale, bias) = ([0.5, 1.0, 2.0][c], [-1.0, 0.0, 1.0][c]);
+        for (i, &v) in x.indexed_iter().filter(|(i, _)| i[1] == c) {
+            let want = (f64::from(v) - mean) / (var + 1e-5).sqrt() * scale + bias;
+            assert!((f64::from(y[&i]) - want).abs() < 1e-5, "{i:?}");
+        }
+        assert!((f64::from(bn.mean[c]) - 0.2 * mean).abs() < 1e-6);
+        assert!((f64::from(bn.var[c]) - (0.8 + 0.2 * var)).abs() < 1e-5);
+    }
+    // Evaluation mode uses and keeps the running statistics.
+    bn.eval();
+    let before = bn.state();
+    let y = call!(bn(&x)).unwrap();
+    assert_eq!(bn.state(), before);
+    let want = (x[[0, 1, 0]] - bn.mean[1]) / (bn.var[1] + 1e-5).sqrt() + 0.0;
+    assert!((y[[0, 1, 0]] - want).abs() < 1e-5);
+}
+
+#[test]
+fn batch_norm_bad_input_names_the_argument() {
+    let mut bn = BatchNorm::new(4);
+    let x = Array2::<f32>::zeros((3, 5));
+    assert!(matches!(
+        call!(bn(&x)),
+        Err(ForwardError::Shape {
+            module: "BatchNorm",
+            arg: "x",
+            ..
+        })
+    ));
+    let x = Array2::<f32>::zeros((3, 4));
+    let mask = Array2::from_elem((2, 4), true);
+    assert!(matches!(
+        call!(bn(&x, mask = &mask)),
+        Err(ForwardError::MaskShape { .. })
+    ));
+    assert_eq!(
+        bn.state(),
+        BatchNorm::new(4).state(),
+        "a refused call changes nothing"
+    );
+}
+
+#[test]
+fn dropout_keeps_scales_or_zeroes_and_is_the_identity_when_deterministic() {
+    let mut rngs = Rngs::new(0);
+    let mut drop = Dropout::new(0.25, &mut rngs);
+    let x = Array2::from_shape_fn((200, 50), |(i, j)| 1.0 + (i * 50 + j) as f32 * 1e-3);
+    let y = call!(drop(&x)).unwrap();
+    let mut kept = 0usize;
+    for (&a, &b) in x.iter().zip(&y) {
+        if b != 0.0 {
+            kept += 1;
+            assert_eq!(b, a / 0.75, "a kept element is scaled by 1 / (1 - rate)");
+        }
+    }
+    let fraction = kept as f64 / x.len() as f64;
+    assert!((fraction - 0.75).abs() < 0.02, "kept {fraction}");
+    // A new key per call, and the same seed gives the same draws.
+    assert_ne!(call!(drop(&x)).unwrap(), y);
+    let mut again = Dropout::new(0.25, &mut Rngs::new(0));
+    assert_eq!(call!(again(&x)).unwrap(), y);
+    // deterministic at the call, or eval(), or rate 0: the identity.
+    assert_eq!(
+        call!(drop(&x, deterministic = Some(true))).unwrap(),
+        x.clone().into_dyn()
+    );
+    drop.eval();
+    assert_eq!(call!(drop(&x)).unwrap(), x.clone().into_dyn());
+    assert_ne!(
+        call!(drop(&x, deterministic = Some(false))).unwrap(),
+        x.clone().into_dyn()
+    );
+    let mut all = Dropout::new(1.0, &mut rngs);
+    assert!(call!(all(&x)).unwrap().iter().all(|&v| v == 0.0));
+}
+
+#[test]
+fn dropout_broadcast_dims_share_one_draw() {
+    let mut drop = Dropout::new(0.5, &mut Rngs::new(4)).with_broadcast_dims(&[0]);
+    let x = Array2::<f32>::ones((30, 40));
+    let y = call!(drop(&x)).unwrap();
+    for column in y.columns() {
+        assert!(
+            column.iter().all(|&v| v == column[0]),
+            "one draw per column"
+        );
+    }
+    let mut bad = Dropout::new(0.5, &mut Rngs::new(4)).with_broadcast_dims(&[2]);
+    assert!(matches!(
+        call!(bad(&x)),
+        Err(ForwardError::Axis {
+            arg: "broadcast_dims",
+            ..
+        })
+    ));
+    let mut wrong = Dropout::new(1.5, &mut Rngs::new(4));
+    assert!(matches!(
+        call!(wrong(&x)),
+        Err(ForwardError::Config {
+            module: "Dropout",
+            ..
+        })
+    ));
+}
+
+fn group_norm_from(config: &serde_json::Value) -> GroupNorm {
+    let mut cfg = GroupNormConfig::new(config["num_features"].as_u64().unwrap() as usize);
+    if !config["num_groups"].is_null() || !config["group_size"].is_null() {
+        cfg.num_groups = config["num_groups"].as_u64().map(|g| g as usize);
+        cfg.group_size = config["group_size"].as_u64().map(|s| s as usize);
+    }
+    if let Some(e) = config["epsilon"].as_f64() {
+        cfg.epsilon = e as f32;
+    }
+    cfg.use_scale = config["use_scale"].as_bool().unwrap_or(true);
+    cfg.use_bias = config["use_bias"].as_bool().unwrap_or(true);
+    cfg.reduction_axes = config["reduction_axes"]
+        .as_array()
+        .map(|axes| axes.iter().map(|a| a.as_i64().unwrap() as isize).collect());
+    GroupNorm::with_config(cfg)
+}
+
+#[test]
+fn group_norm_matches_flax() {
+    let vectors = oracle::load2("groupnorm");
+    let mut compared = 0;
+    for vector in &vectors {
+        let id = vector["id"].as_str().unwrap();
+        if !vector["quirk"].is_null() {
+            // Flax's documented bug with partial reduction axes; nnx computes group norm.
+            continue;
+        }
+        let gn = group_norm_from(&vector["config"]);
+        let derived = &vector["derived"];
+        assert_eq!(
+            gn.config.groups().unwrap(),
+            (
+                derived["num_groups"].as_u64().unwrap() as usize,
+                derived["group_size"].as_u64().unwrap() as usize
+            ),
+            "{id}"
+        );
+        let mut gn = gn;
+        gn.update(&oracle::state(vector))
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let x = tensor_f32(&vector["inputs"]["x"]);
+        let mask =
+            (!vector["inputs"]["mask"].is_null()).then(|| tensor_bool(&vector["inputs"]["mask"]));
+        let got = call!(gn(&x, mask = mask.as_ref())).unwrap_or_else(|err| panic!("{id}: {err}"));
+        let (atol, rtol) = tolerance(vector).expect("groupnorm vectors are allclose");
+        assert_allclose(id, &got, &tensor_f32(&vector["expected"]), atol, rtol);
+        compared += 1;
+    }
+    assert_eq!((vectors.len(), compared), (25, 24));
+}
+
+#[test]
+fn group_norm_matches_an_f64_reference() {
+    // [B, H, W, C] = [2, 3, 2, 6] in 3 groups of 2 channels, with a mask.
+    let shape = [2, 3, 2, 6];
+    let x = ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        ((i[0] * 36 + i[1] * 12 + i[2] * 6 + i[3]) as f32 * 0.61).cos() * 3.0 + i[3] as f32
+    });
+    let mask = ArrayD::from_shape_fn(IxDyn(&shape), |i| (i[1] + i[2] + i[3]) % 4 != 0);
+    let mut gn = GroupNorm::new(6, 3);
+    gn.scale.as_mut().unwrap().value = Array1::from_shape_fn(6, |c| 0.5 + c as f32 * 0.25);
+    gn.bias.as_mut().unwrap().value = Array1::from_shape_fn(6, |c| c as f32 - 2.0);
+    let y = call!(gn(&x, mask = &mask)).unwrap();
+    for b in 0..2 {
+        for g in 0..3 {
+            let in_group = |i: &IxDyn| i[0] == b && i[3] / 2 == g;
+            let kept: Vec<f64> = x
+                .indexed_iter()
+                .filter(|(i, _)| in_group(i) && mask[i])
+                .map(|(_, &v)| f64::from(v))
+                .collect();
+            let n = kept.len() as f64;
+            let mean = kept.iter().sum::<f64>() / n;
+            let var = kept.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            for (i, &v) in x.indexed_iter().filter(|(i, _)| in_group(i)) {
+                let c = i[3];
+                let want = (f64::from(v) - mean) / (var + 1e-6).sqrt() * (0.5 + c as f64 * 0.25)
+                    + (c as f64 - 2.0);
+                assert!(
+                    (f64::from(y[&i]) - want).abs() < 1e-5,
+                    "{i:?}: {} vs {want}",
+                    y[&i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn group_norm_bad_configuration_and_input_are_typed_errors() {
+    let x = Array2::<f32>::zeros((2, 6));
+    let gn = GroupNorm::new(6, 4);
+    let err = call!(gn(&x)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "GroupNorm: num_groups = 4 does not divide num_features = 6"
+    );
+    let gn = GroupNorm::new(6, 3);
+    assert!(matches!(
+        call!(gn(&Array2::<f32>::zeros((2, 5)))),
+        Err(ForwardError::Shape { arg: "x", .. })
+    ));
+    assert!(matches!(
+        call!(gn(&Array1::<f32>::zeros(6))),
+        Err(ForwardError::Shape { arg: "x", .. })
+    ));
+    let mask = Array1::from_elem(5, true);
+    assert!(matches!(
+        call!(gn(&x, mask = &mask)),
+        Err(ForwardError::MaskShape { .. })
+    ));
+    // Under vmap!, each example is normalized on its own: examples of [batch, channels].
+    let xs = nnx::ndarray::Array3::from_shape_fn((4, 2, 6), |(e, b, c)| {
+        (e * 12 + b * 6 + c) as f32 * 0.3
+    });
+    let ys = vmap!(gn(xs)).unwrap();
+    for e in 0..4 {
+        assert_eq!(
+            ys.index_axis(Axis(0), e),
+            call!(gn(xs.index_axis(Axis(0), e))).unwrap()
+        );
+    }
 }

@@ -41,6 +41,15 @@ impl<'a, A, D: Dimension> IntoArg<Option<ArrayView<'a, A, D>>> for ArrayView<'a,
     }
 }
 
+/// An optional borrowed array, as `mask = mask.as_ref()` passes one.
+impl<'a, A, S: Data<Elem = A>, D: Dimension> IntoArg<Option<ArrayView<'a, A, D>>>
+    for Option<&'a ArrayBase<S, D>>
+{
+    fn into_arg(self) -> Option<ArrayView<'a, A, D>> {
+        self.map(|array| array.view())
+    }
+}
+
 /// Fixed-rank arrays also convert to dynamic-rank views (`IxDyn` parameters accept any rank).
 macro_rules! into_dyn {
     ($($dim:ty),*) => {$(
@@ -65,6 +74,14 @@ macro_rules! into_dyn {
         impl<'a, A> IntoArg<Option<ArrayView<'a, A, IxDyn>>> for ArrayView<'a, A, $dim> {
             fn into_arg(self) -> Option<ArrayView<'a, A, IxDyn>> {
                 Some(self.into_dyn())
+            }
+        }
+
+        impl<'a, A, S: Data<Elem = A>> IntoArg<Option<ArrayView<'a, A, IxDyn>>>
+            for Option<&'a ArrayBase<S, $dim>>
+        {
+            fn into_arg(self) -> Option<ArrayView<'a, A, IxDyn>> {
+                self.map(|array| array.view().into_dyn())
             }
         }
 

@@ -33,7 +33,10 @@ pub use arg::IntoArg;
 pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapError};
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
-pub use layers::{Embed, LayerNorm, Linear, NormConfig, RmsNorm};
+pub use layers::{
+    BatchNorm, BatchNormConfig, Dropout, Embed, GroupNorm, GroupNormConfig, LayerNorm, Linear,
+    NormConfig, RmsNorm,
+};
 pub use mode::Mode;
 pub use module::Module;
 pub use node::{Node, Visit, VisitMut};
@@ -151,8 +154,8 @@ pub mod prelude {
     };
 
     pub use crate::{
-        BatchStat, Callable, Embed, ForwardError, LayerNorm, Linear, Mode, Module, Node,
-        NormConfig, Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind, VmapError, call,
-        module, vmap,
+        BatchNorm, BatchStat, Callable, Dropout, Embed, ForwardError, GroupNorm, LayerNorm, Linear,
+        Mode, Module, Node, NormConfig, Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind,
+        VmapError, call, module, vmap,
     };
 }

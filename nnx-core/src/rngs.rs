@@ -33,6 +33,15 @@ impl RngStream {
     pub fn count(&self) -> u64 {
         self.count
     }
+
+    /// A new, independent stream seeded from this one's next key, as `rngs.dropout.fork()`
+    /// in NNX: a layer keeps its own stream, so its draws do not depend on what else
+    /// draws from the parent later.
+    pub fn fork(&mut self) -> RngStream {
+        let seed = mix(self.seed, self.count) ^ 0x6a09_e667_f3bc_c908;
+        self.count += 1;
+        RngStream::new(seed)
+    }
 }
 
 /// Streams by name. A stream that was not seeded explicitly derives its seed from the

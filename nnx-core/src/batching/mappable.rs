@@ -82,3 +82,15 @@ macro_rules! broadcast_only {
 broadcast_only!(
     f32, f64, bool, usize, isize, u8, u16, u32, u64, i8, i16, i32, i64
 );
+// Optional scalars (`#[kw] deterministic: Option<bool>`, "use the module's setting").
+broadcast_only!(
+    Option<f32>,
+    Option<f64>,
+    Option<bool>,
+    Option<usize>,
+    Option<isize>,
+    Option<u32>,
+    Option<u64>,
+    Option<i32>,
+    Option<i64>
+);

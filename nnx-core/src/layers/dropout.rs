@@ -1,0 +1,117 @@
+//! `Dropout`, as `flax.nnx.Dropout`: inverted dropout with its own random stream.
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use rand_distr::{Distribution, StandardUniform};
+
+use crate::axis::resolve_axis;
+use crate::{ForwardError, Mode, RngStream, Rngs, module};
+
+/// Zeroes each element with probability `rate` and scales the others by `1 / (1 − rate)`,
+/// so the expected output equals the input. In evaluation mode (`eval()`), when built
+/// deterministic, or when called with `deterministic = true`, it is the identity.
+///
+/// `broadcast_dims` share one draw along those axes (e.g. `[-2]` drops whole channels
+/// of a `[.., length, channels]` input at every position). Each call draws a new key
+/// from the layer's own stream, forked from `rngs`' `dropout` stream at construction as
+/// in Flax; the stream is kept outside the module's state for now.
+#[module]
+#[derive(Clone, Debug)]
+pub struct Dropout {
+    /// Train or evaluate: `eval()` makes the layer the identity.
+    pub mode: Mode,
+    /// The probability of dropping an element, in `[0, 1]`.
+    #[module(skip)]
+    pub rate: f32,
+    /// Axes along which one draw is shared.
+    #[module(skip)]
+    pub broadcast_dims: Vec<isize>,
+    #[module(skip)]
+    stream: RngStream,
+}
+
+impl Dropout {
+    /// Drops with probability `rate`, drawing from a fork of `rngs`' `dropout` stream.
+    pub fn new(rate: f32, rngs: &mut Rngs) -> Self {
+        Self {
+            mode: Mode::training(),
+            rate,
+            broadcast_dims: Vec::new(),
+            stream: rngs.stream("dropout").fork(),
+        }
+    }
+
+    /// Shares each draw along `dims` (Flax's `broadcast_dims`).
+    pub fn with_broadcast_dims(mut self, dims: &[isize]) -> Self {
+        self.broadcast_dims = dims.to_vec();
+        self
+    }
+
+    /// Built deterministic (Flax's `deterministic=True`): the identity until `train()`.
+    pub fn deterministic(mut self) -> Self {
+        self.mode = Mode::evaluation();
+        self
+    }
+
+    fn check_rate(&self) -> Result<(), ForwardError> {
+        if (0.0..=1.0).contains(&self.rate) {
+            Ok(())
+        } else {
+            Err(ForwardError::Config {
+                module: "Dropout",
+                message: format!("`rate` is {}; it must lie in [0, 1]", self.rate),
+            })
+        }
+    }
+
+    /// The shape of one draw: `x`'s, with every broadcast axis set to 1.
+    fn draw_shape(&self, shape: &[usize]) -> Result<Vec<usize>, ForwardError> {
+        let mut draw = shape.to_vec();
+        for &dim in &self.broadcast_dims {
+            let axis = resolve_axis(dim, shape.len()).ok_or(ForwardError::Axis {
+                module: "Dropout",
+                arg: "broadcast_dims",
+                axis: dim,
+                rank: shape.len(),
+            })?;
+            draw[axis] = 1;
+        }
+        Ok(draw)
+    }
+}
+
+#[module]
+impl Dropout {
+    /// Drops elements of `inputs`. `deterministic` overrides the mode for this call, as
+    /// Flax's call keyword does.
+    #[call]
+    pub fn forward(
+        &mut self,
+        inputs: ArrayViewD<'_, f32>,
+        #[kw] deterministic: Option<bool>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        self.check_rate()?;
+        let deterministic = deterministic.unwrap_or(!self.mode.is_training());
+        if deterministic || self.rate == 0.0 {
+            return Ok(inputs.to_owned());
+        }
+        let draw_shape = self.draw_shape(inputs.shape())?;
+        if self.rate == 1.0 {
+            return Ok(ArrayD::zeros(inputs.raw_dim()));
+        }
+        let keep_prob = 1.0 - self.rate;
+        let mut key = self.stream.next_key();
+        let keep = ArrayD::from_shape_simple_fn(IxDyn(&draw_shape), || {
+            let u: f32 = StandardUniform.sample(&mut key);
+            u < keep_prob
+        });
+        let keep = keep
+            .broadcast(inputs.raw_dim())
+            .expect("a draw of 1s broadcasts to the input");
+        let mut out = ArrayD::zeros(inputs.raw_dim());
+        Zip::from(&mut out)
+            .and(&inputs)
+            .and(&keep)
+            .for_each(|y, &x, &k| *y = if k { x / keep_prob } else { 0.0 });
+        Ok(out)
+    }
+}
