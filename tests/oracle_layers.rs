@@ -6,7 +6,7 @@ mod common;
 use common::oracle::{self, assert_allclose, tensor_bool, tensor_f32, tensor_i64, tolerance};
 use nnx::ndarray::{ArrayD, IxDyn};
 use nnx::prelude::*;
-use nnx::{BatchNormConfig, GroupNormConfig};
+use nnx::{AttentionConfig, BatchNormConfig, GroupNormConfig, MultiHeadAttention};
 use nnx::{Embed, ForwardError};
 
 #[test]
@@ -411,5 +411,175 @@ fn group_norm_bad_configuration_and_input_are_typed_errors() {
             ys.index_axis(Axis(0), e),
             call!(gn(xs.index_axis(Axis(0), e))).unwrap()
         );
+    }
+}
+
+fn mask_of(tensor: &serde_json::Value) -> Option<ArrayD<bool>> {
+    match tensor["dtype"].as_str() {
+        None => None,
+        Some("bool") => Some(tensor_bool(tensor)),
+        // make_causal_mask's default float32 mask: nonzero = attend.
+        Some(_) => Some(tensor_f32(tensor).mapv(|v| v != 0.0)),
+    }
+}
+
+fn attention_from(config: &serde_json::Value) -> MultiHeadAttention {
+    let int = |key: &str| config[key].as_u64().map(|v| v as usize);
+    let mut cfg = AttentionConfig::new(int("num_heads").unwrap(), int("in_features").unwrap());
+    cfg.qkv_features = int("qkv_features");
+    cfg.out_features = int("out_features");
+    cfg.in_kv_features = int("in_kv_features");
+    cfg.num_kv_heads = int("num_kv_heads");
+    cfg.use_bias = config["use_bias"].as_bool().unwrap_or(true);
+    MultiHeadAttention::with_config(cfg, &mut Rngs::new(0)).unwrap()
+}
+
+#[test]
+fn attention_matches_flax() {
+    let vectors = oracle::load2("attention");
+    for vector in &vectors {
+        let id = vector["id"].as_str().unwrap();
+        let inputs = &vector["inputs"];
+        let mask = mask_of(&inputs["mask"]);
+        let want = tensor_f32(&vector["expected"]);
+        let got = if vector["module"] == "dot_product_attention" {
+            let (q, k, v) = (
+                tensor_f32(&inputs["query"]),
+                tensor_f32(&inputs["key"]),
+                tensor_f32(&inputs["value"]),
+            );
+            nnx::layers::dot_product_attention(
+                q.view(),
+                k.view(),
+                v.view(),
+                mask.as_ref().map(|m| m.view()),
+            )
+        } else {
+            let mut mha = attention_from(&vector["config"]);
+            mha.update(&oracle::state(vector))
+                .unwrap_or_else(|err| panic!("{id}: {err}"));
+            let q = tensor_f32(&inputs["inputs_q"]);
+            let k = oracle::optional_f32(&inputs["inputs_k"]);
+            let v = oracle::optional_f32(&inputs["inputs_v"]);
+            let causal = vector["call"]["kwargs"]["is_causal"]
+                .as_bool()
+                .unwrap_or(false);
+            call!(mha(
+                &q,
+                inputs_k = k.as_ref(),
+                inputs_v = v.as_ref(),
+                mask = mask.as_ref(),
+                deterministic = Some(true),
+                is_causal = causal
+            ))
+        }
+        .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let (atol, rtol) = tolerance(vector).expect("attention vectors are allclose");
+        assert_allclose(id, &got, &want, atol, rtol);
+    }
+    assert_eq!(vectors.len(), 23);
+}
+
+#[test]
+fn attention_matches_an_f64_reference_with_a_fully_masked_row() {
+    // [T, N, H] = [3, 2, 4], S = 5, one kv head (multi-query), query row 1 fully masked.
+    let q = ArrayD::from_shape_fn(IxDyn(&[3, 2, 4]), |i| {
+        ((i[0] * 8 + i[1] * 4 + i[2]) as f32 * 0.7).sin()
+    });
+    let k = ArrayD::from_shape_fn(IxDyn(&[5, 1, 4]), |i| {
+        ((i[0] * 4 + i[2]) as f32 * 0.3).cos()
+    });
+    let v = ArrayD::from_shape_fn(IxDyn(&[5, 1, 4]), |i| (i[0] as f32) - 0.5 * i[2] as f32);
+    let mask = ArrayD::from_shape_fn(IxDyn(&[1, 3, 5]), |i| i[1] != 1 && (i[1] + i[2]) % 3 != 0);
+    let got = nnx::layers::dot_product_attention(q.view(), k.view(), v.view(), Some(mask.view()))
+        .unwrap();
+    for t in 0..3 {
+        for n in 0..2 {
+            let logits: Vec<f64> = (0..5)
+                .map(|s| {
+                    (0..4)
+                        .map(|h| f64::from(q[[t, n, h]]) * f64::from(k[[s, 0, h]]))
+                        .sum::<f64>()
+                        / 2.0
+                })
+                .collect();
+            let keep: Vec<bool> = (0..5).map(|s| mask[[0, t, s]]).collect();
+            let any = keep.iter().any(|&b| b);
+            let max = logits
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k || !any)
+                .map(|(l, _)| *l)
+                .fold(f64::MIN, f64::max);
+            let w: Vec<f64> = logits
+                .iter()
+                .zip(&keep)
+                .map(|(l, &kp)| {
+                    if !any {
+                        1.0
+                    } else if kp {
+                        (l - max).exp()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            let total: f64 = w.iter().sum();
+            for h in 0..4 {
+                let want: f64 = (0..5).map(|s| w[s] / total * f64::from(v[[s, 0, h]])).sum();
+                assert!(
+                    (f64::from(got[[t, n, h]]) - want).abs() < 1e-5,
+                    "[{t},{n},{h}]: {} vs {want}",
+                    got[[t, n, h]]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn attention_masks_and_bad_configurations() {
+    let causal = nnx::layers::make_causal_mask(&[2, 3]);
+    assert_eq!(causal.shape(), [2, 1, 3, 3]);
+    assert!(causal[[1, 0, 2, 1]] && !causal[[1, 0, 1, 2]]);
+    let valid = nnx::ndarray::array![[true, true, false], [true, false, false]].into_dyn();
+    let pad = nnx::layers::make_attention_mask(valid.view(), valid.view()).unwrap();
+    assert_eq!(pad.shape(), [2, 1, 3, 3]);
+    assert!(pad[[0, 0, 1, 1]] && !pad[[0, 0, 2, 0]] && !pad[[1, 0, 0, 1]]);
+    let both = nnx::layers::combine_masks(&[Some(causal.view()), None, Some(pad.view())])
+        .unwrap()
+        .unwrap();
+    assert!(!both[[0, 0, 0, 1]] && both[[0, 0, 1, 0]]);
+    assert_eq!(nnx::layers::combine_masks(&[None, None]).unwrap(), None);
+
+    let err = MultiHeadAttention::new(5, 16, &mut Rngs::new(0)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MultiHeadAttention: num_heads = 5 does not divide qkv_features = 16"
+    );
+    let mha = MultiHeadAttention::new(4, 16, &mut Rngs::new(0)).unwrap();
+    let x = ArrayD::<f32>::zeros(IxDyn(&[2, 3, 15]));
+    assert!(matches!(call!(mha(&x)), Err(ForwardError::Shape { .. })));
+    let x = ArrayD::<f32>::ones(IxDyn(&[2, 3, 16]));
+    let wrong = ArrayD::from_elem(IxDyn(&[2, 1, 4, 3]), true);
+    assert!(matches!(
+        call!(mha(&x, mask = &wrong)),
+        Err(ForwardError::MaskShape { .. })
+    ));
+    // is_causal is the causal mask.
+    let mask = nnx::layers::make_causal_mask(&[2, 3]);
+    assert_eq!(
+        call!(mha(&x, is_causal = true)).unwrap(),
+        call!(mha(&x, mask = &mask)).unwrap()
+    );
+    // Under vmap!, a batch of sequences, with the mask broadcast to every example.
+    let xs = ArrayD::from_shape_fn(IxDyn(&[4, 3, 16]), |i| {
+        (i[0] * 48 + i[1] * 16 + i[2]) as f32 * 0.01
+    });
+    let one = nnx::layers::make_causal_mask(&[3]);
+    let ys = vmap!(mha(xs, mask = one.view()), in_axes = (0, mask = None)).unwrap();
+    for e in 0..4 {
+        let direct = call!(mha(xs.index_axis(Axis(0), e), mask = &one)).unwrap();
+        assert_eq!(ys.index_axis(Axis(0), e), direct);
     }
 }

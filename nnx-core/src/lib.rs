@@ -17,6 +17,7 @@ pub mod init;
 #[allow(unsafe_code)]
 pub mod kernels;
 pub mod layers;
+mod matmul;
 mod mode;
 mod module;
 pub mod nn;
@@ -34,8 +35,8 @@ pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapErr
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
 pub use layers::{
-    BatchNorm, BatchNormConfig, Dropout, Embed, GroupNorm, GroupNormConfig, LayerNorm, Linear,
-    NormConfig, RmsNorm,
+    AttentionConfig, BatchNorm, BatchNormConfig, Dropout, Embed, GroupNorm, GroupNormConfig,
+    LayerNorm, Linear, LinearGeneral, MultiHeadAttention, NormConfig, RmsNorm,
 };
 pub use mode::Mode;
 pub use module::Module;
@@ -155,7 +156,7 @@ pub mod prelude {
 
     pub use crate::{
         BatchNorm, BatchStat, Callable, Dropout, Embed, ForwardError, GroupNorm, LayerNorm, Linear,
-        Mode, Module, Node, NormConfig, Param, RmsNorm, Rngs, Signatures, Stacked, State, VarKind,
-        VmapError, call, module, vmap,
+        Mode, Module, MultiHeadAttention, Node, NormConfig, Param, RmsNorm, Rngs, Signatures,
+        Stacked, State, VarKind, VmapError, call, module, vmap,
     };
 }

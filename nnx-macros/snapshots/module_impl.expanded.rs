@@ -10,7 +10,13 @@ impl LayerNorm {
         self.step(x, rate)
     }
 }
-#[allow(dead_code, non_camel_case_types, private_interfaces, private_bounds)]
+#[allow(
+    dead_code,
+    non_camel_case_types,
+    private_interfaces,
+    private_bounds,
+    clippy::wrong_self_convention
+)]
 const _: () = {
     use ::nnx::__private as __nnx;
     impl __nnx::Signatures for LayerNorm {

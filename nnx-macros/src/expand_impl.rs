@@ -31,11 +31,18 @@ pub fn expand(input: &Impl) -> TokenStream {
     // One import of the runtime and one list of allowed lints for the whole expansion:
     // a module need not use every setter or vmap entry it is given, the builders are
     // named after the module (`LayerNorm_forward_Call`), and they name private types of
-    // the user's crate when the module is private.
+    // the user's crate when the module is private; a keyword setter is named after its
+    // keyword, so `is_causal(self, ..)` is not a predicate clippy should question.
     let krate = &input.krate;
     quote! {
         #item
-        #[allow(dead_code, non_camel_case_types, private_interfaces, private_bounds)]
+        #[allow(
+            dead_code,
+            non_camel_case_types,
+            private_interfaces,
+            private_bounds,
+            clippy::wrong_self_convention
+        )]
         const _: () = {
             use #krate::__private as __nnx;
             #signatures

@@ -3,6 +3,7 @@
 use ndarray::{Array2, ArrayD, ArrayViewD, Dimension, Ix2, IxDyn};
 
 use crate::init::{Initializer, variance_scaling_embed};
+use crate::matmul::matmul;
 use crate::{ForwardError, Param, Rngs, module};
 
 /// An embedding table. `embedding` is `[num_embeddings, features]`, initialized as Flax's
@@ -102,7 +103,7 @@ impl Embed {
         let matrix = query
             .to_shape((rows, features))
             .map_err(|_| self.query_error(&query))?;
-        let scores = matrix.dot(&self.embedding.t());
+        let scores = matmul(matrix.view(), self.embedding.t());
         let mut shape = leading.to_vec();
         shape.push(self.num_embeddings());
         Ok(scores

@@ -5,6 +5,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
 use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
 use crate::layers::batch_axis::{move_axis_to_front, move_batch_axis, repeat};
+use crate::matmul::matmul;
 use crate::{ForwardError, Param, Rngs, module};
 
 /// A dense layer. `kernel` is `[in_features, out_features]` (lecun_normal), `bias` is
@@ -102,7 +103,7 @@ impl Linear {
         let matrix = x
             .to_shape((rows, in_features))
             .map_err(|_| self.shape_error(x.shape()))?;
-        let mut y = matrix.dot(&*self.kernel);
+        let mut y = matmul(matrix.view(), self.kernel.view());
         if let Some(bias) = &self.bias {
             y += &**bias;
         }

@@ -2,18 +2,25 @@
 //! `GroupNorm`, `BatchNorm`) and `Dropout`, each with Flax's options, defaults and
 //! state paths.
 
+mod attention;
 mod batch_axis;
 mod batch_norm;
 mod dropout;
 mod embed;
 mod group_norm;
 mod linear;
+mod linear_general;
 mod norm;
 mod normalize;
 
+pub use attention::{
+    AttentionConfig, MultiHeadAttention, combine_masks, dot_product_attention, make_attention_mask,
+    make_causal_mask,
+};
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use dropout::Dropout;
 pub use embed::Embed;
 pub use group_norm::{GroupNorm, GroupNormConfig};
 pub use linear::Linear;
+pub use linear_general::LinearGeneral;
 pub use norm::{LayerNorm, NormConfig, RmsNorm};

@@ -1,0 +1,416 @@
+//! Attention, as Flax NNX has it: `MultiHeadAttention` and the functions
+//! `dot_product_attention`, `make_attention_mask`, `make_causal_mask`, `combine_masks`.
+
+use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Dimension, IxDyn, Zip};
+
+use crate::layers::{LayerNorm, LinearGeneral, NormConfig};
+use crate::matmul::matmul;
+use crate::{ForwardError, Rngs, module};
+
+/// What a masked logit becomes, as in JAX: finite, so a row with every key masked gets
+/// uniform weights (the mean of the values), never NaN.
+const MASKED_LOGIT: f32 = -0.7 * f32::MAX;
+
+fn config_error(message: String) -> ForwardError {
+    ForwardError::Config {
+        module: "MultiHeadAttention",
+        message,
+    }
+}
+
+fn shape_error(arg: &'static str, found: &[usize], expected: String) -> ForwardError {
+    ForwardError::Shape {
+        module: "dot_product_attention",
+        arg,
+        found: found.to_vec(),
+        expected,
+    }
+}
+
+/// `softmax(q·kᵀ / sqrt(head_dim), masked) · v` per head, as `nnx.dot_product_attention`:
+/// `query` is `[batch.., T, heads, head_dim]`, `key` and `value` `[batch.., S, kv_heads,
+/// head_dim]` with `kv_heads` dividing `heads` (query head `n` reads kv head
+/// `n / (heads / kv_heads)`: grouped-query and multi-query attention), and `mask`
+/// (true = attend) broadcasts to `[batch.., heads, T, S]`. Returns `[batch.., T, heads,
+/// head_dim]`. The mask is applied inside the softmax pass, without a copy.
+pub fn dot_product_attention(
+    query: ArrayViewD<'_, f32>,
+    key: ArrayViewD<'_, f32>,
+    value: ArrayViewD<'_, f32>,
+    mask: Option<ArrayViewD<'_, bool>>,
+) -> Result<ArrayD<f32>, ForwardError> {
+    let rank = query.ndim();
+    if rank < 3 || key.ndim() != rank || value.ndim() != rank {
+        return Err(shape_error(
+            "query",
+            query.shape(),
+            format!(
+                "query, key and value need the same rank, at least 3 (key {:?})",
+                key.shape()
+            ),
+        ));
+    }
+    let batch = &query.shape()[..rank - 3];
+    let [t, heads, depth] = [
+        query.shape()[rank - 3],
+        query.shape()[rank - 2],
+        query.shape()[rank - 1],
+    ];
+    let [src, kv_heads, kdepth] = [
+        key.shape()[rank - 3],
+        key.shape()[rank - 2],
+        key.shape()[rank - 1],
+    ];
+    if &key.shape()[..rank - 3] != batch
+        || kdepth != depth
+        || kv_heads == 0
+        || heads % kv_heads != 0
+    {
+        return Err(shape_error(
+            "key",
+            key.shape(),
+            format!(
+                "key must be [batch.., S, kv_heads, {depth}] with kv_heads dividing {heads}, batch {batch:?}"
+            ),
+        ));
+    }
+    if value.shape() != key.shape() {
+        return Err(shape_error(
+            "value",
+            value.shape(),
+            format!("value must have key's shape {:?}", key.shape()),
+        ));
+    }
+    let mut logits_shape: Vec<usize> = batch.to_vec();
+    logits_shape.extend([heads, t, src]);
+    let padded = mask.map(|m| pad_left(m, logits_shape.len()));
+    let mask =
+        match &padded {
+            Some(padded) => Some(padded.broadcast(IxDyn(&logits_shape)).ok_or_else(|| {
+                ForwardError::MaskShape {
+                    module: "dot_product_attention",
+                    mask: padded.shape()[padded.ndim().saturating_sub(rank)..].to_vec(),
+                    x: logits_shape.clone(),
+                }
+            })?),
+            None => None,
+        };
+    let scale = 1.0 / (depth as f32).sqrt();
+    let group = heads / kv_heads;
+    let mut out = ArrayD::zeros(query.raw_dim());
+    for index in ndarray::indices(batch) {
+        let index = index.slice();
+        let (q, k, v) = (
+            lead(query.view(), index),
+            lead(key.view(), index),
+            lead(value.view(), index),
+        );
+        let m = mask.as_ref().map(|m| lead(m.view(), index));
+        let mut o = lead_mut(out.view_mut(), index);
+        for n in 0..heads {
+            let kv = n / group;
+            let mut weights = matmul(head(&q, n), head(&k, kv).t());
+            let head_mask: Option<ArrayView2<'_, bool>> = m.as_ref().map(|m| {
+                m.index_axis(Axis(0), n)
+                    .into_dimensionality()
+                    .expect("[T, S]")
+            });
+            masked_softmax(&mut weights, scale, head_mask);
+            let y = matmul(weights.view(), head(&v, kv));
+            o.index_axis_mut(Axis(1), n).assign(&y);
+        }
+    }
+    Ok(out)
+}
+
+/// Head `h` of a `[len, heads, head_dim]` view, as `[len, head_dim]`.
+fn head<'a>(a: &'a ArrayViewD<'_, f32>, h: usize) -> ArrayView2<'a, f32> {
+    a.index_axis(Axis(1), h)
+        .into_dimensionality()
+        .expect("[len, head_dim]")
+}
+
+/// Each row of `logits` scaled, masked and turned into weights in place, in one pass per
+/// row after its maximum.
+fn masked_softmax(logits: &mut Array2<f32>, scale: f32, mask: Option<ArrayView2<'_, bool>>) {
+    for (t, mut row) in logits.rows_mut().into_iter().enumerate() {
+        match &mask {
+            Some(mask) => Zip::from(&mut row)
+                .and(mask.row(t))
+                .for_each(|l, &keep| *l = if keep { *l * scale } else { MASKED_LOGIT }),
+            None => row.mapv_inplace(|l| l * scale),
+        }
+        let max = row.fold(f32::NEG_INFINITY, |m, &l| m.max(l));
+        row.mapv_inplace(|l| (l - max).exp());
+        let sum = row.sum();
+        row.mapv_inplace(|p| p / sum);
+    }
+}
+
+/// `a` with its first `index.len()` axes fixed at `index`.
+fn lead<'a, T>(mut a: ArrayViewD<'a, T>, index: &[usize]) -> ArrayViewD<'a, T> {
+    for &i in index {
+        a = a.index_axis_move(Axis(0), i);
+    }
+    a
+}
+
+fn lead_mut<'a, T>(mut a: ArrayViewMutD<'a, T>, index: &[usize]) -> ArrayViewMutD<'a, T> {
+    for &i in index {
+        a = a.index_axis_move(Axis(0), i);
+    }
+    a
+}
+
+/// `a` with 1s added on the left of its shape up to `rank`, as numpy broadcasting does.
+fn pad_left<T>(mut a: ArrayViewD<'_, T>, rank: usize) -> ArrayViewD<'_, T> {
+    while a.ndim() < rank {
+        a = a.insert_axis(Axis(0));
+    }
+    a
+}
+
+/// A causal mask for a sequence: `tokens_shape` is `[batch.., T]` (the shape of what
+/// `nnx.make_causal_mask` takes), the mask `[batch.., 1, T, T]` with `mask[.., t, s] =
+/// s <= t`.
+pub fn make_causal_mask(tokens_shape: &[usize]) -> ArrayD<bool> {
+    let (&t, batch) = tokens_shape
+        .split_last()
+        .expect("a token shape has a length");
+    let mut shape = batch.to_vec();
+    shape.extend([1, t, t]);
+    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let r = i.ndim();
+        i[r - 1] <= i[r - 2]
+    })
+}
+
+/// `mask[.., 0, t, s] = query[.., t] && key[.., s]`, as `nnx.make_attention_mask` with
+/// its default `multiply` (`query` is `[batch.., T]`, `key` `[batch.., S]`).
+pub fn make_attention_mask(
+    query: ArrayViewD<'_, bool>,
+    key: ArrayViewD<'_, bool>,
+) -> Result<ArrayD<bool>, ForwardError> {
+    let (Some((&t, qb)), Some((&src, kb))) = (query.shape().split_last(), key.shape().split_last())
+    else {
+        return Err(shape_error(
+            "query",
+            query.shape(),
+            "a rank of at least 1".to_owned(),
+        ));
+    };
+    if qb != kb {
+        return Err(shape_error(
+            "key",
+            key.shape(),
+            format!("key's batch axes must be query's {qb:?}"),
+        ));
+    }
+    let mut shape = qb.to_vec();
+    shape.extend([1, t, src]);
+    Ok(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+        let r = i.ndim();
+        let b: Vec<usize> = (0..r - 3).map(|a| i[a]).collect();
+        let (qi, ki) = (
+            b.iter().copied().chain([i[r - 2]]).collect::<Vec<_>>(),
+            b.iter().copied().chain([i[r - 1]]).collect::<Vec<_>>(),
+        );
+        query[IxDyn(&qi)] && key[IxDyn(&ki)]
+    }))
+}
+
+/// The masks that are present, combined with logical and (after numpy broadcasting), as
+/// `nnx.combine_masks`; `None` when none is.
+pub fn combine_masks(
+    masks: &[Option<ArrayViewD<'_, bool>>],
+) -> Result<Option<ArrayD<bool>>, ForwardError> {
+    let mut present = masks.iter().flatten();
+    let Some(first) = present.next() else {
+        return Ok(None);
+    };
+    let mut combined = first.to_owned();
+    for mask in present {
+        let rank = combined.ndim().max(mask.ndim());
+        let shape: Vec<usize> = (0..rank)
+            .map(|a| {
+                let dim = |m: &[usize]| m.len().checked_sub(rank - a).map_or(1, |i| m[i]);
+                dim(combined.shape()).max(dim(mask.shape()))
+            })
+            .collect();
+        let error = || ForwardError::MaskShape {
+            module: "combine_masks",
+            mask: mask.shape().to_vec(),
+            x: combined.shape().to_vec(),
+        };
+        let (left, right) = (pad_left(combined.view(), rank), pad_left(mask.view(), rank));
+        let shape = IxDyn(&shape);
+        let left = left.broadcast(shape.clone()).ok_or_else(error)?;
+        let right = right.broadcast(shape).ok_or_else(error)?;
+        let both = Zip::from(&left).and(&right).map_collect(|&a, &b| a && b);
+        combined = both;
+    }
+    Ok(Some(combined))
+}
+
+/// Flax's constructor options for [`MultiHeadAttention`], with Flax's defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionConfig {
+    /// Query heads.
+    pub num_heads: usize,
+    /// The query input's features.
+    pub in_features: usize,
+    /// Query/key/value features over all heads (default `in_features`).
+    pub qkv_features: Option<usize>,
+    /// Output features (default `in_features`).
+    pub out_features: Option<usize>,
+    /// The key/value inputs' features (default `in_features`).
+    pub in_kv_features: Option<usize>,
+    /// Key/value heads for grouped-query (or, at 1, multi-query) attention (default
+    /// `num_heads`).
+    pub num_kv_heads: Option<usize>,
+    /// Biases in the four projections (default true).
+    pub use_bias: bool,
+    /// LayerNorm (no bias) on each head's queries and keys (default false).
+    pub normalize_qk: bool,
+    /// Dropout on the attention weights (default 0; see [`MultiHeadAttention`]).
+    pub dropout_rate: f32,
+}
+
+impl AttentionConfig {
+    /// Flax's defaults for `num_heads` heads over `in_features`.
+    pub fn new(num_heads: usize, in_features: usize) -> Self {
+        Self {
+            num_heads,
+            in_features,
+            qkv_features: None,
+            out_features: None,
+            in_kv_features: None,
+            num_kv_heads: None,
+            use_bias: true,
+            normalize_qk: false,
+            dropout_rate: 0.0,
+        }
+    }
+}
+
+/// Multi-head attention (`flax.nnx.MultiHeadAttention`, without the decode cache):
+/// `query`, `key` and `value` project to `[.., len, heads, head_dim]`, each query head
+/// attends over the keys (through [`dot_product_attention`]), and `out` projects the
+/// heads back to `out_features`. State paths are Flax's: `query.kernel`
+/// `[in, heads, head_dim]`, `query.bias`, ..., `out.kernel` `[heads, head_dim, out]`.
+///
+/// Attention-weight dropout (`dropout_rate > 0`) is not implemented yet: such a module
+/// must be called with `deterministic = Some(true)`; otherwise the call is an error
+/// rather than silently deterministic.
+#[module]
+#[derive(Clone, Debug, PartialEq)]
+pub struct MultiHeadAttention {
+    /// `[in_features] → [heads, head_dim]`.
+    pub query: LinearGeneral,
+    /// `[in_kv_features] → [kv_heads, head_dim]`.
+    pub key: LinearGeneral,
+    /// `[in_kv_features] → [kv_heads, head_dim]`.
+    pub value: LinearGeneral,
+    /// Per-head query LayerNorm (`normalize_qk`).
+    pub query_ln: Option<LayerNorm>,
+    /// Per-head key LayerNorm (`normalize_qk`).
+    pub key_ln: Option<LayerNorm>,
+    /// `[heads, head_dim] → [out_features]`.
+    pub out: LinearGeneral,
+    /// The options it was built with.
+    #[module(skip)]
+    pub config: AttentionConfig,
+}
+
+impl MultiHeadAttention {
+    /// Flax's defaults: `num_heads` heads over `in_features`. An error if the heads do
+    /// not divide the features.
+    pub fn new(
+        num_heads: usize,
+        in_features: usize,
+        rngs: &mut Rngs,
+    ) -> Result<Self, ForwardError> {
+        Self::with_config(AttentionConfig::new(num_heads, in_features), rngs)
+    }
+
+    /// Any options; an error names the ones that do not fit together.
+    pub fn with_config(config: AttentionConfig, rngs: &mut Rngs) -> Result<Self, ForwardError> {
+        let heads = config.num_heads;
+        let qkv = config.qkv_features.unwrap_or(config.in_features);
+        let kv_heads = config.num_kv_heads.unwrap_or(heads);
+        if heads == 0 || !qkv.is_multiple_of(heads) {
+            return Err(config_error(format!(
+                "num_heads = {heads} does not divide qkv_features = {qkv}"
+            )));
+        }
+        if kv_heads == 0 || !heads.is_multiple_of(kv_heads) {
+            return Err(config_error(format!(
+                "num_kv_heads = {kv_heads} does not divide num_heads = {heads}"
+            )));
+        }
+        let depth = qkv / heads;
+        let kv_in = config.in_kv_features.unwrap_or(config.in_features);
+        let out = config.out_features.unwrap_or(config.in_features);
+        let bias = config.use_bias;
+        let head_norm = || {
+            let mut cfg = NormConfig::new(depth);
+            cfg.use_bias = false;
+            LayerNorm::with_config(cfg)
+        };
+        Ok(Self {
+            query: LinearGeneral::new(&[config.in_features], &[heads, depth], bias, rngs),
+            key: LinearGeneral::new(&[kv_in], &[kv_heads, depth], bias, rngs),
+            value: LinearGeneral::new(&[kv_in], &[kv_heads, depth], bias, rngs),
+            query_ln: config.normalize_qk.then(head_norm),
+            key_ln: config.normalize_qk.then(head_norm),
+            out: LinearGeneral::new(&[heads, depth], &[out], bias, rngs),
+            config,
+        })
+    }
+}
+
+#[module]
+impl MultiHeadAttention {
+    /// Attends from `inputs_q` (`[batch.., T, in_features]`) over `inputs_k` (default:
+    /// `inputs_q`) with values from `inputs_v` (default: `inputs_k`). `mask` (true =
+    /// attend) broadcasts to `[batch.., heads, T, S]`; `is_causal` also masks every key
+    /// after its query.
+    #[call]
+    pub fn forward(
+        &self,
+        inputs_q: ArrayViewD<'_, f32>,
+        #[kw] inputs_k: Option<ArrayViewD<'_, f32>>,
+        #[kw] inputs_v: Option<ArrayViewD<'_, f32>>,
+        #[kw] mask: Option<ArrayViewD<'_, bool>>,
+        #[kw] deterministic: Option<bool>,
+        #[kw] is_causal: bool,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        if self.config.dropout_rate > 0.0 && deterministic != Some(true) {
+            return Err(config_error(
+                "attention dropout is not implemented yet; call with deterministic = Some(true)"
+                    .to_owned(),
+            ));
+        }
+        let inputs_k = inputs_k.unwrap_or_else(|| inputs_q.clone());
+        let inputs_v = inputs_v.unwrap_or_else(|| inputs_k.clone());
+        let mut q = self.query.forward(inputs_q)?;
+        let mut k = self.key.forward(inputs_k)?;
+        let v = self.value.forward(inputs_v)?;
+        if let (Some(q_ln), Some(k_ln)) = (&self.query_ln, &self.key_ln) {
+            q = q_ln.forward(q.view(), None)?;
+            k = k_ln.forward(k.view(), None)?;
+        }
+        let causal = is_causal.then(|| {
+            let (t, src) = (q.shape()[q.ndim() - 3], k.shape()[k.ndim() - 3]);
+            ArrayD::from_shape_fn(IxDyn(&[t, src]), |i| i[1] <= i[0])
+        });
+        let mask = combine_masks(&[mask, causal.as_ref().map(|c| c.view())])?;
+        let heads = dot_product_attention(
+            q.view(),
+            k.view(),
+            v.view(),
+            mask.as_ref().map(|m| m.view()),
+        )?;
+        self.out.forward(heads.view())
+    }
+}
