@@ -4,7 +4,7 @@
 mod common;
 
 use common::oracle::{self, assert_allclose, tensor_bool, tensor_f32, tensor_i64, tolerance};
-use nnx::ndarray::{ArrayD, IxDyn};
+use nnx::ndarray::{ArrayD, Dimension, IxDyn};
 use nnx::prelude::*;
 use nnx::{AttentionConfig, BatchNormConfig, GroupNormConfig, MultiHeadAttention};
 use nnx::{Embed, ForwardError};
@@ -581,5 +581,52 @@ fn attention_masks_and_bad_configurations() {
     for e in 0..4 {
         let direct = call!(mha(xs.index_axis(Axis(0), e), mask = &one)).unwrap();
         assert_eq!(ys.index_axis(Axis(0), e), direct);
+    }
+}
+
+#[test]
+fn layer_keywords_map_or_broadcast_under_vmap() {
+    let mha = MultiHeadAttention::new(4, 16, &mut Rngs::new(2)).unwrap();
+    let f = |shape: &[usize], seed: usize| {
+        ArrayD::from_shape_fn(IxDyn(shape), |i| {
+            (i.as_array_view().iter().sum::<usize>() as f32 * 0.37 + seed as f32).sin()
+        })
+    };
+    let (xs, ks, k) = (f(&[4, 3, 16], 0), f(&[4, 5, 16], 1), f(&[5, 16], 2));
+    let ms = ArrayD::from_shape_fn(IxDyn(&[4, 1, 3, 5]), |i| (i[0] + i[2] + i[3]) % 3 != 0);
+    let mapped = vmap!(mha(xs, inputs_k = ks, mask = ms)).unwrap();
+    let broadcast = vmap!(
+        mha(xs, inputs_k = k.view(), mask = ms),
+        in_axes = (0, inputs_k = None)
+    )
+    .unwrap();
+    for e in 0..4 {
+        let (x, m) = (xs.index_axis(Axis(0), e), ms.index_axis(Axis(0), e));
+        let ke = ks.index_axis(Axis(0), e);
+        assert_eq!(
+            mapped.index_axis(Axis(0), e),
+            call!(mha(&x, inputs_k = ke, mask = &m)).unwrap()
+        );
+        assert_eq!(
+            broadcast.index_axis(Axis(0), e),
+            call!(mha(&x, inputs_k = &k, mask = &m)).unwrap()
+        );
+    }
+    // GroupNorm's mask, mapped with the examples or one for all.
+    let gn = GroupNorm::new(16, 4);
+    let gm = ArrayD::from_shape_fn(IxDyn(&[4, 3, 16]), |i| (i[0] * 7 + i[1] + i[2]) % 5 != 0);
+    let one = gm.index_axis(Axis(0), 1);
+    let mapped = vmap!(gn(xs, mask = gm)).unwrap();
+    let shared = vmap!(gn(xs, mask = one.view()), in_axes = (0, mask = None)).unwrap();
+    for e in 0..4 {
+        let x = xs.index_axis(Axis(0), e);
+        assert_eq!(
+            mapped.index_axis(Axis(0), e),
+            call!(gn(&x, mask = gm.index_axis(Axis(0), e))).unwrap()
+        );
+        assert_eq!(
+            shared.index_axis(Axis(0), e),
+            call!(gn(&x, mask = &one)).unwrap()
+        );
     }
 }
