@@ -1,14 +1,20 @@
-//! LayerNorm as a user calls it, `call!(ln(x))`, against PyTorch's CPU `F.layer_norm` on
-//! the same shapes, in the same run, on one thread and on two.
+//! What a user calls, against PyTorch on CPU on the same shapes, in the same run, on one
+//! thread and on two: LayerNorm (`call!(ln(x))` against `F.layer_norm`) and Linear
+//! (`call!(lin(x))` against `F.linear`).
 //!
 //! `cargo bench --bench versus_torch` (needs `python3` with `torch`: `pip install torch`;
-//! without it the PyTorch column says so and the nnx side still runs). Criterion times
-//! nnx's module call and the copy ceiling (`y = a·x + b` into an existing buffer, the
-//! most any LayerNorm reading `x` once and writing `y` once can do); then a summary
-//! prints medians of single calls for nnx, the ceiling and PyTorch (timed the same way
-//! by `benches/torch/layer_norm.py`), in GB/s of 8 bytes per element, and their ratios.
+//! without it the PyTorch columns say so and the nnx side still runs). Criterion times
+//! the nnx calls (and LayerNorm's copy ceiling, `y = a·x + b` into an existing buffer:
+//! the most a norm reading `x` once and writing `y` once can do); then a summary prints
+//! medians of single calls for nnx and PyTorch (timed the same way by
+//! `benches/torch/ops.py`) with their ratios: GB/s at 8 bytes per element for
+//! LayerNorm, GFLOP/s (2·rows·in·out) for Linear.
 //!
-//! `NNX_BENCH_SHAPES=8192x64,4096x768` restricts the shapes.
+//! LayerNorm runs on a rayon pool of one and of two threads. Linear's product runs on
+//! matrixmultiply's own threads, `MATMUL_NUM_THREADS` (default: the physical cores, at
+//! most 4), read once per process: `MATMUL_NUM_THREADS=1 cargo bench --bench
+//! versus_torch` gives its one-thread numbers. `NNX_BENCH_ONLY=layer_norm|linear` runs
+//! one half.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -18,62 +24,55 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nnx::ndarray::Array2;
 use nnx::prelude::*;
 
-const SHAPES: [(usize, usize); 5] = [
+const NORM_SHAPES: [(usize, usize); 5] = [
     (8192, 64),
     (4096, 768),
     (1024, 4096),
     (64, 65536),
     (16384, 1024),
 ];
+/// rows × in → out: a transformer's projections and MLP at d = 768, and a decode step.
+const LINEAR_SHAPES: [(usize, usize, usize); 4] = [
+    (4096, 768, 768),
+    (4096, 768, 3072),
+    (4096, 3072, 768),
+    (64, 4096, 4096),
+];
 /// Single calls timed per shape for the summary's medians.
-const ROUNDS: usize = 201;
+const ROUNDS: usize = 101;
 
-fn shapes() -> Vec<(usize, usize)> {
-    let Ok(list) = std::env::var("NNX_BENCH_SHAPES") else {
-        return SHAPES.to_vec();
-    };
-    list.split(',')
-        .filter_map(|s| {
-            let (r, f) = s.trim().split_once('x')?;
-            Some((r.parse().ok()?, f.parse().ok()?))
-        })
-        .collect()
+fn runs(half: &str) -> bool {
+    std::env::var("NNX_BENCH_ONLY").map_or(true, |only| only == half)
 }
 
 /// A LayerNorm with a non-trivial scale and bias, and an input in [-1, 3).
-fn setup(rows: usize, features: usize) -> (LayerNorm, Array2<f32>) {
+fn norm_setup(rows: usize, features: usize) -> (LayerNorm, Array2<f32>) {
     let mut ln = LayerNorm::new(features);
-    ln.scale.as_mut().unwrap().value.mapv_inplace(|_| 1.25);
-    ln.bias.as_mut().unwrap().value.mapv_inplace(|_| 0.5);
+    ln.scale.as_mut().unwrap().value.fill(1.25);
+    ln.bias.as_mut().unwrap().value.fill(0.5);
     let x = Array2::from_shape_fn((rows, features), |(i, j)| {
         ((i * 31 + j * 17) % 97) as f32 * 0.04 - 1.0
     });
     (ln, x)
 }
 
+fn linear_setup(rows: usize, inputs: usize, outputs: usize) -> (Linear, Array2<f32>) {
+    let lin = Linear::new(inputs, outputs, &mut Rngs::new(0));
+    let x = Array2::from_shape_fn((rows, inputs), |(i, j)| ((i * 7 + j * 3) % 13) as f32 * 0.1);
+    (lin, x)
+}
+
 /// The copy ceiling: `y = a·x + b` over `x` into `out`, split over the pool's threads.
 fn ceiling(x: &[f32], out: &mut [f32]) {
-    let half = x.len() / 2;
+    let axpb =
+        |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(y, &v)| *y = v * 1.25 + 0.5);
     if rayon::current_num_threads() == 1 {
-        out.iter_mut()
-            .zip(x)
-            .for_each(|(y, &v)| *y = v * 1.25 + 0.5);
-        return;
+        return axpb(out, x);
     }
+    let half = x.len() / 2;
     let (x0, x1) = x.split_at(half);
     let (o0, o1) = out.split_at_mut(half);
-    rayon::join(
-        || {
-            o0.iter_mut()
-                .zip(x0)
-                .for_each(|(y, &v)| *y = v * 1.25 + 0.5)
-        },
-        || {
-            o1.iter_mut()
-                .zip(x1)
-                .for_each(|(y, &v)| *y = v * 1.25 + 0.5)
-        },
-    );
+    rayon::join(|| axpb(o0, x0), || axpb(o1, x1));
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {
@@ -86,10 +85,10 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 fn criterion_side(c: &mut Criterion) {
     for threads in [1, 2] {
         let pool = pool(threads);
-        for (rows, features) in shapes() {
-            let (ln, x) = setup(rows, features);
+        for (rows, features) in NORM_SHAPES.into_iter().filter(|_| runs("layer_norm")) {
+            let (ln, x) = norm_setup(rows, features);
             let mut out = vec![0.0f32; x.len()];
-            let mut group = c.benchmark_group(format!("{rows}x{features}_{threads}t"));
+            let mut group = c.benchmark_group(format!("layer_norm_{rows}x{features}_{threads}t"));
             group.throughput(Throughput::Bytes((8 * x.len()) as u64));
             group
                 .sample_size(20)
@@ -104,6 +103,19 @@ fn criterion_side(c: &mut Criterion) {
             group.finish();
         }
     }
+    for (rows, inputs, outputs) in LINEAR_SHAPES.into_iter().filter(|_| runs("linear")) {
+        let (lin, x) = linear_setup(rows, inputs, outputs);
+        let mut group = c.benchmark_group(format!("linear_{rows}x{inputs}x{outputs}"));
+        group.throughput(Throughput::Elements((2 * rows * inputs * outputs) as u64));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_millis(300));
+        group.measurement_time(Duration::from_secs(2));
+        group.bench_function("nnx call!(lin(x))", |b| {
+            b.iter(|| call!(lin(black_box(&x))).unwrap())
+        });
+        group.finish();
+    }
     summary();
 }
 
@@ -112,30 +124,25 @@ fn median(mut times: Vec<f64>) -> f64 {
     times[times.len() / 2]
 }
 
-/// Medians of single calls, nnx and the ceiling alternated so both see the same machine.
-fn nnx_medians(rows: usize, features: usize) -> (f64, f64) {
-    let (ln, x) = setup(rows, features);
-    let mut out = vec![0.0f32; x.len()];
-    let (mut nnx, mut copy) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
-        let start = Instant::now();
-        black_box(call!(ln(black_box(&x))).unwrap());
-        nnx.push(start.elapsed().as_secs_f64());
-        let start = Instant::now();
-        ceiling(black_box(x.as_slice().unwrap()), &mut out);
-        copy.push(start.elapsed().as_secs_f64());
-    }
-    (median(nnx), median(copy))
+fn median_of(mut call: impl FnMut()) -> f64 {
+    call();
+    median(
+        (0..ROUNDS)
+            .map(|_| {
+                let start = Instant::now();
+                call();
+                start.elapsed().as_secs_f64()
+            })
+            .collect(),
+    )
 }
 
 /// PyTorch's medians by shape, or why there are none.
-fn torch_medians(threads: usize, shapes: &[(usize, usize)]) -> Result<Vec<f64>, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/torch/layer_norm.py");
+fn torch_medians(op: &str, threads: usize, shapes: &[String]) -> Result<Vec<f64>, String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/torch/ops.py");
     let output = Command::new("python3")
-        .arg(script)
-        .arg(threads.to_string())
-        .arg(ROUNDS.to_string())
-        .args(shapes.iter().map(|(r, f)| format!("{r}x{f}")))
+        .args([script, op, &threads.to_string(), &ROUNDS.to_string()])
+        .args(shapes)
         .output()
         .map_err(|err| format!("python3: {err}"))?;
     if !output.status.success() {
@@ -153,8 +160,19 @@ fn torch_medians(threads: usize, shapes: &[(usize, usize)]) -> Result<Vec<f64>, 
         .collect()
 }
 
+fn torch_columns(
+    torch: &Result<Vec<f64>, String>,
+    i: usize,
+    rate: impl Fn(f64) -> f64,
+    nnx: f64,
+) -> String {
+    match torch {
+        Ok(t) => format!("{:>8.1}  {:>11.2}", rate(t[i]), t[i] / nnx),
+        Err(_) => format!("{:>8}  {:>11}", "-", "-"),
+    }
+}
+
 fn summary() {
-    let shapes = shapes();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {
@@ -163,31 +181,68 @@ fn summary() {
         })
         .unwrap_or_else(|| "unknown CPU".to_owned());
     let isa = nnx::kernels::default_isa().map_or_else(|e| e.to_string(), |isa| isa.to_string());
-    println!(
-        "\nLayerNorm, medians of {ROUNDS} single calls, GB/s (8 bytes per element); {cpu}, \
-         kernel path {isa}"
-    );
-    println!("shape        threads  nnx call!  PyTorch  nnx/PyTorch  ceiling  nnx/ceiling");
-    for threads in [1, 2] {
-        let pool = pool(threads);
-        let torch = torch_medians(threads, &shapes);
-        if let Err(why) = &torch {
+    println!("\nMedians of {ROUNDS} single calls; {cpu}, kernel path {isa}");
+    if runs("layer_norm") {
+        println!(
+            "\nLayerNorm, GB/s\nshape        threads  nnx call!   PyTorch  nnx/PyTorch  ceiling  nnx/ceiling"
+        );
+        let names: Vec<String> = NORM_SHAPES
+            .iter()
+            .map(|(r, f)| format!("{r}x{f}"))
+            .collect();
+        for threads in [1, 2] {
+            let pool = pool(threads);
+            let torch = torch_medians("layer_norm", threads, &names);
+            if let Err(why) = &torch {
+                println!("(no PyTorch numbers: {why})");
+            }
+            for (i, &(rows, features)) in NORM_SHAPES.iter().enumerate() {
+                let (ln, x) = norm_setup(rows, features);
+                let mut out = vec![0.0f32; x.len()];
+                let nnx = pool
+                    .install(|| median_of(|| drop(black_box(call!(ln(black_box(&x))).unwrap()))));
+                let copy = pool
+                    .install(|| median_of(|| ceiling(black_box(x.as_slice().unwrap()), &mut out)));
+                let gbs = |seconds: f64| (8 * rows * features) as f64 / seconds / 1e9;
+                println!(
+                    "{:<12} {threads:>7}  {:>9.1}  {}  {:>7.1}  {:>11.2}",
+                    names[i],
+                    gbs(nnx),
+                    torch_columns(&torch, i, gbs, nnx),
+                    gbs(copy),
+                    copy / nnx,
+                );
+            }
+        }
+    }
+    if runs("linear") {
+        println!(
+            "\nLinear, GFLOP/s (nnx's threads: MATMUL_NUM_THREADS, default the physical cores)"
+        );
+        println!(
+            "shape            nnx call!   PyTorch 1t  nnx/PyTorch 1t   PyTorch 2t  nnx/PyTorch 2t"
+        );
+        let names: Vec<String> = LINEAR_SHAPES
+            .iter()
+            .map(|(r, i, o)| format!("{r}x{i}x{o}"))
+            .collect();
+        let (t1, t2) = (
+            torch_medians("linear", 1, &names),
+            torch_medians("linear", 2, &names),
+        );
+        if let Err(why) = &t1 {
             println!("(no PyTorch numbers: {why})");
         }
-        for (i, &(rows, features)) in shapes.iter().enumerate() {
-            let (nnx, copy) = pool.install(|| nnx_medians(rows, features));
-            let gbs = |seconds: f64| (8 * rows * features) as f64 / seconds / 1e9;
-            let torch = torch.as_ref().ok().map(|t| t[i]);
-            let torch_cols = match torch {
-                Some(t) => format!("{:>7.1}  {:>11.2}", gbs(t), t / nnx),
-                None => format!("{:>7}  {:>11}", "-", "-"),
-            };
+        for (i, &(rows, inputs, outputs)) in LINEAR_SHAPES.iter().enumerate() {
+            let (lin, x) = linear_setup(rows, inputs, outputs);
+            let nnx = median_of(|| drop(black_box(call!(lin(black_box(&x))).unwrap())));
+            let gflops = |seconds: f64| (2 * rows * inputs * outputs) as f64 / seconds / 1e9;
             println!(
-                "{:<12} {threads:>7}  {:>9.1}  {torch_cols}  {:>7.1}  {:>11.2}",
-                format!("{rows}x{features}"),
-                gbs(nnx),
-                gbs(copy),
-                copy / nnx,
+                "{:<16} {:>9.1}  {}  {}",
+                names[i],
+                gflops(nnx),
+                torch_columns(&t1, i, gflops, nnx),
+                torch_columns(&t2, i, gflops, nnx),
             );
         }
     }
