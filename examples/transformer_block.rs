@@ -47,7 +47,7 @@ impl Block {
     /// `x` is `[batch.., T, d]`; every position attends to itself and the ones before.
     #[call]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
-        let mask = make_causal_mask(&x.shape()[..x.ndim() - 1]);
+        let mask = make_causal_mask(&x.shape()[..x.ndim().saturating_sub(1)])?;
         let a = call!((self.ln1)(x.view()))?;
         let h = &x + &call!((self.attn)(&a, mask = &mask, deterministic = Some(true)))?;
         let f = call!((self.fc1)(&call!((self.ln2)(h.view()))?))?;

@@ -15,21 +15,21 @@ fn user_written_block_matches_flax() {
     let mut block = Block::new(48, 6, &mut Rngs::new(0)).unwrap();
     let vectors = flax_vectors();
     assert_eq!(vectors.len(), 2);
+    let mut outputs = Vec::new();
     for (state, approximate, x, want) in vectors {
         block.update(&state).unwrap();
         block.gelu_approximate = approximate;
         let y = call!(block(&x)).unwrap();
-        assert_allclose(
-            &format!("gelu approximate = {approximate}"),
-            &y,
-            &want,
-            1e-4,
-            1e-4,
-        );
+        // Flax's tolerance is 1e-4; nnx measured 2e-6, so hold it to 1e-5.
+        let what = format!("gelu approximate = {approximate}");
+        assert_allclose(&what, &y, &want, 1e-5, 1e-5);
+        outputs.push(y);
     }
-    // The tanh and exact forms give different blocks, and each matched its own vector.
-    let paths: Vec<String> = block.state().paths().map(str::to_owned).collect();
-    assert!(paths.contains(&"attn.query.kernel".to_owned()), "{paths:?}");
+    // The tanh and exact forms give different blocks: the vectors tell them apart.
+    let gap = (&outputs[0] - &outputs[1])
+        .mapv(f32::abs)
+        .fold(0.0f32, |m, &d| m.max(d));
+    assert!(gap > 1e-4, "{gap}");
 }
 
 #[test]

@@ -24,6 +24,10 @@ fn elementwise_activations_match_f64() {
     let x = grid();
     let sigmoid = |v: f64| 1.0 / (1.0 + (-v).exp());
     assert_each(&nn::relu(&x), |v| v.max(0.0), 0.0, "relu");
+    assert!(
+        nn::relu(&array![f32::NAN])[0].is_nan(),
+        "relu keeps NaN, as JAX"
+    );
     assert_each(&nn::sigmoid(&x), sigmoid, 1e-6, "sigmoid");
     assert_each(&nn::silu(&x), |v| v * sigmoid(v), 1e-6, "silu");
     assert_eq!(nn::swish(&x), nn::silu(&x));
@@ -144,6 +148,15 @@ fn variance_scaling_family_has_jax_variances_and_bounds() {
         init::constant(0.25).init(&mut key, &[2, 2]),
         ArrayD::from_elem(IxDyn(&[2, 2]), 0.25)
     );
+    // JAX's fans when in_axis and out_axis name the same axis: every element over it.
+    let same = init::VarianceScaling {
+        in_axis: -1,
+        out_axis: -1,
+        ..init::variance_scaling(1.0, FanMode::FanIn, ScalingDistribution::Normal)
+    };
+    assert_eq!(same.fans(&[6, 10]), (6.0, 6.0));
+    // Flax's embed init: in_axis -1, out_axis 0 on [num_embeddings, features].
+    assert_eq!(init::variance_scaling_embed().fans(&[100, 8]), (8.0, 100.0));
 }
 
 #[test]

@@ -75,8 +75,20 @@ fn embed_lookups_and_scores_match_an_f64_reference() {
             assert!((f64::from(scores[[i, r]]) - want).abs() < 1e-5, "{i},{r}");
         }
     }
-    // The table is Flax's default init: variance 1/features, from the params stream.
-    assert_eq!(embed, Embed::new(7, 5, &mut Rngs::new(3)));
+    // The table is Flax's default init: a normal of variance 1/features.
+    let big = Embed::new(2000, 50, &mut Rngs::new(4));
+    let n = big.embedding.len() as f64;
+    let mean = big.embedding.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let var = big
+        .embedding
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n;
+    assert!(
+        mean.abs() < 3e-3 && (var * 50.0 - 1.0).abs() < 0.03,
+        "mean {mean}, var {var}"
+    );
 }
 
 #[test]
@@ -539,7 +551,7 @@ fn attention_matches_an_f64_reference_with_a_fully_masked_row() {
 
 #[test]
 fn attention_masks_and_bad_configurations() {
-    let causal = nnx::layers::make_causal_mask(&[2, 3]);
+    let causal = nnx::layers::make_causal_mask(&[2, 3]).unwrap();
     assert_eq!(causal.shape(), [2, 1, 3, 3]);
     assert!(causal[[1, 0, 2, 1]] && !causal[[1, 0, 1, 2]]);
     let valid = nnx::ndarray::array![[true, true, false], [true, false, false]].into_dyn();
@@ -560,23 +572,40 @@ fn attention_masks_and_bad_configurations() {
     let mha = MultiHeadAttention::new(4, 16, &mut Rngs::new(0)).unwrap();
     let x = ArrayD::<f32>::zeros(IxDyn(&[2, 3, 15]));
     assert!(matches!(call!(mha(&x)), Err(ForwardError::Shape { .. })));
-    let x = ArrayD::<f32>::ones(IxDyn(&[2, 3, 16]));
+    let x = ArrayD::from_shape_fn(IxDyn(&[2, 3, 16]), |i| {
+        ((i[0] * 48 + i[1] * 16 + i[2]) as f32 * 0.29).sin()
+    });
     let wrong = ArrayD::from_elem(IxDyn(&[2, 1, 4, 3]), true);
-    assert!(matches!(
-        call!(mha(&x, mask = &wrong)),
-        Err(ForwardError::MaskShape { .. })
-    ));
-    // is_causal is the causal mask.
-    let mask = nnx::layers::make_causal_mask(&[2, 3]);
-    assert_eq!(
-        call!(mha(&x, is_causal = true)).unwrap(),
-        call!(mha(&x, mask = &mask)).unwrap()
+    let err = call!(mha(&x, mask = &wrong)).unwrap_err();
+    assert!(
+        matches!(err, ForwardError::MaskShape { ref mask, .. } if mask == &[2, 1, 4, 3]),
+        "{err}"
     );
+    // is_causal is the causal mask, and masking changes the output.
+    let mask = nnx::layers::make_causal_mask(&[2, 3]).unwrap();
+    let causal = call!(mha(&x, is_causal = true)).unwrap();
+    assert_eq!(causal, call!(mha(&x, mask = &mask)).unwrap());
+    let unmasked = call!(mha(&x)).unwrap();
+    let gap = (&causal - &unmasked)
+        .mapv(f32::abs)
+        .fold(0.0f32, |m, &d| m.max(d));
+    assert!(gap > 1e-3, "{gap}");
+    // Bad input is an error, not a panic: no sequence axis, values without keys.
+    let flat = ArrayD::<f32>::zeros(IxDyn(&[16]));
+    assert!(call!(mha(&flat, is_causal = true)).is_err());
+    assert!(nnx::layers::make_causal_mask(&[]).is_err());
+    assert!(matches!(
+        call!(mha(&x, inputs_v = &x)),
+        Err(ForwardError::Config {
+            module: "MultiHeadAttention",
+            ..
+        })
+    ));
     // Under vmap!, a batch of sequences, with the mask broadcast to every example.
     let xs = ArrayD::from_shape_fn(IxDyn(&[4, 3, 16]), |i| {
         (i[0] * 48 + i[1] * 16 + i[2]) as f32 * 0.01
     });
-    let one = nnx::layers::make_causal_mask(&[3]);
+    let one = nnx::layers::make_causal_mask(&[3]).unwrap();
     let ys = vmap!(mha(xs, mask = one.view()), in_axes = (0, mask = None)).unwrap();
     for e in 0..4 {
         let direct = call!(mha(xs.index_axis(Axis(0), e), mask = &one)).unwrap();

@@ -36,11 +36,6 @@ pub struct Uniform {
     pub scale: f32,
 }
 
-/// Truncated normal with variance 1/fan_in, `jax.nn.initializers.lecun_normal`
-/// (fan_in is the product of every axis but the last, as for a `[in, out]` kernel).
-#[derive(Clone, Copy, Debug)]
-pub struct LecunNormal;
-
 /// The [`Zeros`] initializer.
 pub fn zeros() -> Zeros {
     Zeros
@@ -61,9 +56,10 @@ pub fn uniform(scale: f32) -> Uniform {
     Uniform { scale }
 }
 
-/// The [`LecunNormal`] initializer, Flax's default for `Linear` kernels.
-pub fn lecun_normal() -> LecunNormal {
-    LecunNormal
+/// LeCun normal, `jax.nn.initializers.lecun_normal` (Flax's default for `Linear`
+/// kernels): truncated normal with variance 1 / fan_in.
+pub fn lecun_normal() -> VarianceScaling {
+    variance_scaling(1.0, FanMode::FanIn, ScalingDistribution::TruncatedNormal)
 }
 
 /// Every element `value`, `jax.nn.initializers.constant`.
@@ -157,12 +153,15 @@ pub fn glorot_normal() -> VarianceScaling {
     variance_scaling(1.0, FanMode::FanAvg, ScalingDistribution::TruncatedNormal)
 }
 
-/// The same as [`glorot_uniform`], under PyTorch's name.
+/// The same as [`glorot_uniform`], under its other name (JAX's alias; PyTorch's
+/// `torch.nn.init` function of this name fans over its `[out, in]` layout).
 pub fn xavier_uniform() -> VarianceScaling {
     glorot_uniform()
 }
 
-/// The same as [`glorot_normal`], under PyTorch's name.
+/// The same as [`glorot_normal`], under its other name (JAX's alias).
+/// `torch.nn.init`'s function of this name draws an untruncated normal instead, and
+/// fans over PyTorch's `[out, in]` layout.
 pub fn xavier_normal() -> VarianceScaling {
     glorot_normal()
 }
@@ -177,12 +176,15 @@ pub fn he_normal() -> VarianceScaling {
     variance_scaling(2.0, FanMode::FanIn, ScalingDistribution::TruncatedNormal)
 }
 
-/// The same as [`he_uniform`], under PyTorch's name.
+/// The same as [`he_uniform`], under its other name (JAX's alias; PyTorch's
+/// `torch.nn.init` function of this name fans over its `[out, in]` layout).
 pub fn kaiming_uniform() -> VarianceScaling {
     he_uniform()
 }
 
-/// The same as [`he_normal`], under PyTorch's name.
+/// The same as [`he_normal`], under its other name (JAX's alias).
+/// `torch.nn.init`'s function of this name draws an untruncated normal instead, and
+/// fans over PyTorch's `[out, in]` layout.
 pub fn kaiming_normal() -> VarianceScaling {
     he_normal()
 }
@@ -242,14 +244,6 @@ impl Initializer for Uniform {
     }
 }
 
-impl Initializer for LecunNormal {
-    fn init(&self, key: &mut Key, shape: &[usize]) -> ArrayD<f32> {
-        let fan_in: usize = shape[..shape.len().saturating_sub(1)].iter().product();
-        let stddev = ((1.0 / fan_in.max(1) as f64).sqrt() / TRUNCATED_STDDEV) as f32;
-        ArrayD::from_shape_simple_fn(IxDyn(shape), || truncated_normal_draw(key) * stddev)
-    }
-}
-
 impl Initializer for Constant {
     fn init(&self, _: &mut Key, shape: &[usize]) -> ArrayD<f32> {
         ArrayD::from_elem(IxDyn(shape), self.value)
@@ -263,23 +257,21 @@ impl Initializer for TruncatedNormal {
 }
 
 impl VarianceScaling {
-    /// `(fan_in, fan_out)` for `shape`, as JAX's `_compute_fans`; a shape of rank below
-    /// 2 counts its one axis (or none) for both.
+    /// `(fan_in, fan_out)` for `shape`, as JAX's `_compute_fans`: the receptive field
+    /// is every element over `shape[in_axis] · shape[out_axis]`. Axes out of range for the
+    /// shape (a rank-1 shape with the default axes, which JAX refuses) count every
+    /// element as both fans.
     pub fn fans(&self, shape: &[usize]) -> (f64, f64) {
         let rank = shape.len();
+        let total = shape.iter().product::<usize>() as f64;
         let axis = |a: isize| crate::axis::resolve_axis(a, rank);
         match (axis(self.in_axis), axis(self.out_axis)) {
-            (Some(i), Some(o)) if i != o => {
-                let receptive: usize = (0..rank)
-                    .filter(|&a| a != i && a != o)
-                    .map(|a| shape[a])
-                    .product();
-                ((shape[i] * receptive) as f64, (shape[o] * receptive) as f64)
+            (Some(i), Some(o)) => {
+                let (in_size, out_size) = (shape[i] as f64, shape[o] as f64);
+                let receptive = total / in_size / out_size;
+                (in_size * receptive, out_size * receptive)
             }
-            _ => {
-                let n = shape.iter().product::<usize>() as f64;
-                (n, n)
-            }
+            _ => (total, total),
         }
     }
 }

@@ -25,9 +25,9 @@ where
     x.mapv(f)
 }
 
-/// `max(x, 0)`.
+/// `max(x, 0)`; NaN stays NaN, as in JAX (`f32::max` would hide it as 0).
 pub fn relu<S: Data<Elem = f32>, D: Dimension>(x: &ArrayBase<S, D>) -> Array<f32, D> {
-    map(x, |v| v.max(0.0))
+    map(x, |v| if v < 0.0 { 0.0 } else { v })
 }
 
 /// `1 / (1 + e^-x)`.

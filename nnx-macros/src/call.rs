@@ -190,8 +190,6 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
     if let Some(self_span) = stacked_receiver(in_axes) {
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
-        // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
-        // reported there.
         let first = Ident::new("__nnx_first", self_span);
         quote! {{
             #import

@@ -83,13 +83,14 @@ pub fn dot_product_attention(
     }
     let mut logits_shape: Vec<usize> = batch.to_vec();
     logits_shape.extend([heads, t, src]);
+    let mask_shape = mask.as_ref().map(|m| m.shape().to_vec());
     let padded = mask.map(|m| pad_left(m, logits_shape.len()));
     let mask =
         match &padded {
             Some(padded) => Some(padded.broadcast(IxDyn(&logits_shape)).ok_or_else(|| {
                 ForwardError::MaskShape {
                     module: "dot_product_attention",
-                    mask: padded.shape()[padded.ndim().saturating_sub(rank)..].to_vec(),
+                    mask: mask_shape.clone().unwrap_or_default(),
                     x: logits_shape.clone(),
                 }
             })?),
@@ -172,17 +173,21 @@ fn pad_left<T>(mut a: ArrayViewD<'_, T>, rank: usize) -> ArrayViewD<'_, T> {
 
 /// A causal mask for a sequence: `tokens_shape` is `[batch.., T]` (the shape of what
 /// `nnx.make_causal_mask` takes), the mask `[batch.., 1, T, T]` with `mask[.., t, s] =
-/// s <= t`.
-pub fn make_causal_mask(tokens_shape: &[usize]) -> ArrayD<bool> {
-    let (&t, batch) = tokens_shape
-        .split_last()
-        .expect("a token shape has a length");
+/// s <= t`. An empty shape (no sequence axis) is an error.
+pub fn make_causal_mask(tokens_shape: &[usize]) -> Result<ArrayD<bool>, ForwardError> {
+    let Some((&t, batch)) = tokens_shape.split_last() else {
+        return Err(shape_error(
+            "tokens",
+            tokens_shape,
+            "a rank of at least 1 ([batch.., T])".to_owned(),
+        ));
+    };
     let mut shape = batch.to_vec();
     shape.extend([1, t, t]);
-    ArrayD::from_shape_fn(IxDyn(&shape), |i| {
+    Ok(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
         let r = i.ndim();
         i[r - 1] <= i[r - 2]
-    })
+    }))
 }
 
 /// `mask[.., 0, t, s] = query[.., t] && key[.., s]`, as `nnx.make_attention_mask` with
@@ -391,6 +396,13 @@ impl MultiHeadAttention {
                     .to_owned(),
             ));
         }
+        if inputs_k.is_none() && inputs_v.is_some() {
+            return Err(config_error(
+                "`inputs_v` was given without `inputs_k`: give both, or neither for \
+                 self-attention (Flax refuses this too)"
+                    .to_owned(),
+            ));
+        }
         let inputs_k = inputs_k.unwrap_or_else(|| inputs_q.clone());
         let inputs_v = inputs_v.unwrap_or_else(|| inputs_k.clone());
         let mut q = self.query.forward(inputs_q)?;
@@ -400,10 +412,15 @@ impl MultiHeadAttention {
             q = q_ln.forward(q.view(), None)?;
             k = k_ln.forward(k.view(), None)?;
         }
-        let causal = is_causal.then(|| {
-            let (t, src) = (q.shape()[q.ndim() - 3], k.shape()[k.ndim() - 3]);
-            ArrayD::from_shape_fn(IxDyn(&[t, src]), |i| i[1] <= i[0])
-        });
+        // Projections of a rank-1 input have no sequence axis: dot_product_attention
+        // reports that; the causal mask must not index it first.
+        let length = |a: &ArrayD<f32>| a.ndim().checked_sub(3).map(|axis| a.shape()[axis]);
+        let causal = match (is_causal, length(&q), length(&k)) {
+            (true, Some(t), Some(src)) => {
+                Some(ArrayD::from_shape_fn(IxDyn(&[t, src]), |i| i[1] <= i[0]))
+            }
+            _ => None,
+        };
         let mask = combine_masks(&[mask, causal.as_ref().map(|c| c.view())])?;
         let heads = dot_product_attention(
             q.view(),

@@ -90,11 +90,12 @@ impl Dropout {
         #[kw] deterministic: Option<bool>,
     ) -> Result<ArrayD<f32>, ForwardError> {
         self.check_rate()?;
+        // Checked in every mode, so a bad axis does not wait for `train()` to show.
+        let draw_shape = self.draw_shape(inputs.shape())?;
         let deterministic = deterministic.unwrap_or(!self.mode.is_training());
         if deterministic || self.rate == 0.0 {
             return Ok(inputs.to_owned());
         }
-        let draw_shape = self.draw_shape(inputs.shape())?;
         if self.rate == 1.0 {
             return Ok(ArrayD::zeros(inputs.raw_dim()));
         }

@@ -7,7 +7,7 @@ use crate::matmul::matmul;
 use crate::{ForwardError, Param, Rngs, module};
 
 /// An embedding table. `embedding` is `[num_embeddings, features]`, initialized as Flax's
-/// `default_embed_init` (variance scaling 1 over fan-in = `features`, truncated normal).
+/// `default_embed_init` (variance scaling 1 over fan-in = `features`, normal).
 ///
 /// Indices are `i64`. A negative index `-n ≤ i < 0` counts from the end, as in Flax. An
 /// index out of range is a `ForwardError` naming it and its position, where Flax

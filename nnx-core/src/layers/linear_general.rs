@@ -62,6 +62,16 @@ impl LinearGeneral {
     /// Contracts the last input axes of `x` with the kernel.
     #[call]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
+        // `in_axes` and `kernel` are public: a replaced one that does not fit is an
+        // error, not a panic.
+        if self.in_axes > self.kernel.ndim() {
+            return Err(ForwardError::Shape {
+                module: "LinearGeneral",
+                arg: "kernel",
+                found: self.kernel.shape().to_vec(),
+                expected: format!("in_axes = {} input axes", self.in_axes),
+            });
+        }
         let (in_shape, out_shape) = self.kernel.shape().split_at(self.in_axes);
         let lead = x
             .ndim()
