@@ -3,6 +3,7 @@
 
 use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
+use crate::ForwardError;
 use crate::axis::resolve_axis;
 use crate::batching::{Slot, VmapError};
 
@@ -46,4 +47,35 @@ pub(crate) fn move_batch_axis(y: ArrayD<f32>, out_axis: isize) -> Result<ArrayD<
     let mut order: Vec<usize> = (1..rank).collect();
     order.insert(axis, 0);
     Ok(y.permuted_axes(IxDyn(&order)))
+}
+
+/// A mapped mask as `[batch, ..x's example shape]`: its batch axis first, then its
+/// example part broadcast like numpy would against the example of `x`.
+pub(crate) fn batched_mask<'a>(
+    module: &'static str,
+    mask: ArrayViewD<'a, bool>,
+    axis: usize,
+    x_shape: &[usize],
+) -> Result<CowArray<'a, bool, IxDyn>, ForwardError> {
+    let mask = move_axis_to_front(mask, axis);
+    let error = || ForwardError::MaskShape {
+        module,
+        mask: mask.shape()[1..].to_vec(),
+        x: x_shape[1..].to_vec(),
+    };
+    let example_rank = mask.ndim() - 1;
+    if example_rank > x_shape.len() - 1 {
+        return Err(error());
+    }
+    if mask.shape() == x_shape {
+        return Ok(CowArray::from(mask));
+    }
+    let mut aligned = mask.clone();
+    for _ in example_rank..x_shape.len() - 1 {
+        aligned = aligned.insert_axis(Axis(1));
+    }
+    match aligned.broadcast(IxDyn(x_shape)) {
+        Some(view) => Ok(CowArray::from(view.to_owned())),
+        None => Err(error()),
+    }
 }

@@ -1,10 +1,12 @@
 //! `GroupNorm`, as `flax.nnx.GroupNorm`: the channels (last axis) split into groups,
 //! each normalized over its channels and the spatial axes.
 
-use ndarray::{Array1, ArrayD, ArrayViewD, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayViewD, CowArray, IxDyn};
 
 use crate::axis::resolve_axis;
+use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::NormKind;
+use crate::layers::batch_axis::{batch_first, batched_mask, move_batch_axis};
 use crate::layers::normalize::Normalize;
 use crate::{ForwardError, Param, module};
 
@@ -115,8 +117,9 @@ impl GroupNorm {
         }
     }
 
-    /// The reduced axes of the grouped input `[.., groups, size]` (of rank `rank + 1`).
-    fn grouped_reduction(&self, rank: usize) -> Result<Vec<isize>, ForwardError> {
+    /// The reduced axes of the grouped input `[leading.., example.., groups, size]`, for
+    /// an example of rank `rank` (the configured axes are the example's).
+    fn grouped_reduction(&self, rank: usize, leading: usize) -> Result<Vec<isize>, ForwardError> {
         let axis_error = |axis| ForwardError::Axis {
             module: "GroupNorm",
             arg: "reduction_axes",
@@ -143,63 +146,42 @@ impl GroupNorm {
         // The channel axis becomes (groups, size): only `size` is reduced.
         Ok(given
             .into_iter()
-            .map(|a| {
-                if a == rank - 1 {
-                    rank as isize
-                } else {
-                    a as isize
-                }
-            })
+            .map(|a| (if a == rank - 1 { rank } else { a } + leading) as isize)
             .collect())
     }
-}
 
-#[module]
-impl GroupNorm {
-    /// Normalizes `x` of shape `[batch, .., channels]` (rank 2 or more).
-    #[call]
-    pub fn forward(
+    /// Group-normalizes `x`, whose first `leading` axes are batch axes outside the
+    /// signature (a `vmap!` batch); `mask`, when present, has `x`'s shape.
+    fn normalize(
         &self,
         x: ArrayViewD<'_, f32>,
-        #[kw] mask: Option<ArrayViewD<'_, bool>>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        leading: usize,
     ) -> Result<ArrayD<f32>, ForwardError> {
         let (groups, size) = self.config.groups()?;
-        let channels = x.shape().last().copied();
-        if x.ndim() < 2 || channels != Some(self.config.num_features) {
+        let rank = x.ndim() - leading;
+        if rank < 2 || x.shape().last() != Some(&self.config.num_features) {
             return Err(ForwardError::Shape {
                 module: "GroupNorm",
                 arg: "x",
-                found: x.shape().to_vec(),
+                found: x.shape()[leading..].to_vec(),
                 expected: format!(
                     "GroupNorm expects [batch, .., {}] (num_features channels last)",
                     self.config.num_features
                 ),
             });
         }
-        let rank = x.ndim();
-        let mut grouped_shape = x.shape()[..rank - 1].to_vec();
+        let mut grouped_shape = x.shape()[..x.ndim() - 1].to_vec();
         grouped_shape.extend([groups, size]);
         let grouped = x
             .to_shape(IxDyn(&grouped_shape))
             .expect("the channels split into groups × size");
-        let mask = match mask {
-            Some(mask) => {
-                let full = mask
-                    .broadcast(x.raw_dim())
-                    .ok_or_else(|| ForwardError::MaskShape {
-                        module: "GroupNorm",
-                        mask: mask.shape().to_vec(),
-                        x: x.shape().to_vec(),
-                    })?;
-                Some(
-                    full.to_shape(IxDyn(&grouped_shape))
-                        .expect("the mask has x's shape")
-                        .into_owned(),
-                )
-            }
-            None => None,
-        };
-        let reduction_axes = self.grouped_reduction(rank)?;
+        let mask = mask.map(|m| {
+            m.to_shape(IxDyn(&grouped_shape))
+                .expect("the mask has x's shape")
+                .into_owned()
+        });
+        let reduction_axes = self.grouped_reduction(rank, leading)?;
         let numerics = Normalize {
             module: "GroupNorm",
             kind: NormKind::LayerNorm,
@@ -214,5 +196,62 @@ impl GroupNorm {
         // A copy only where the statistics' permutation left `y` out of row-major order.
         Ok(y.into_shape_clone(x.raw_dim())
             .expect("groups × size is the channels"))
+    }
+
+    /// The batching rule: every example's groups in one kernel call.
+    fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        let x = batch_first(x, batch.size);
+        let mask_error = |mask: &[usize]| ForwardError::MaskShape {
+            module: "GroupNorm",
+            mask: mask.to_vec(),
+            x: x.shape()[1..].to_vec(),
+        };
+        let mask: Option<CowArray<'_, bool, IxDyn>> = match mask {
+            Slot::Broadcast(None) => None,
+            Slot::Broadcast(Some(m)) => Some(CowArray::from(
+                m.broadcast(x.raw_dim())
+                    .ok_or_else(|| mask_error(m.shape()))?
+                    .to_owned(),
+            )),
+            Slot::Mapped { batched, axis } => Some(batched_mask(
+                "GroupNorm",
+                batched,
+                axis as usize,
+                x.shape(),
+            )?),
+        };
+        let y = self.normalize(x.view(), mask.as_ref().map(|m| m.view()), 1)?;
+        move_batch_axis(y, batch.out_axes)
+    }
+}
+
+#[module]
+impl GroupNorm {
+    /// Normalizes `x` of shape `[batch, .., channels]` (rank 2 or more). Under `vmap!`
+    /// the whole batch goes through one kernel call.
+    #[call]
+    #[batched(forward_batched)]
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        #[kw] mask: Option<ArrayViewD<'_, bool>>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        let mask = match &mask {
+            Some(m) => Some(
+                m.broadcast(x.raw_dim())
+                    .ok_or_else(|| ForwardError::MaskShape {
+                        module: "GroupNorm",
+                        mask: m.shape().to_vec(),
+                        x: x.shape().to_vec(),
+                    })?,
+            ),
+            None => None,
+        };
+        self.normalize(x.view(), mask, 0)
     }
 }

@@ -2,13 +2,13 @@
 //! reduction axes are moved last (a view; one copy only if that is not contiguous), the
 //! kernel runs over `[groups, reduced]` rows, and the result is permuted back (a view).
 
-use ndarray::{Array1, ArrayD, ArrayViewD, Axis, CowArray, Dimension, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayViewD, CowArray, Dimension, IxDyn};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
 use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::{self, NormKind, NormSpec};
-use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis, repeat};
+use crate::layers::batch_axis::{batch_first, batched_mask, move_batch_axis, repeat};
 
 /// A norm layer's configuration as the numerics need it.
 pub(crate) struct Normalize<'p> {
@@ -216,36 +216,5 @@ fn broadcast_mask<'a>(
             mask: mask.shape().to_vec(),
             x: shape.to_vec(),
         }),
-    }
-}
-
-/// A mapped mask as `[batch, ..x's example shape]`: its batch axis first, then its
-/// example part broadcast like numpy would against the example of `x`.
-fn batched_mask<'a>(
-    module: &'static str,
-    mask: ArrayViewD<'a, bool>,
-    axis: usize,
-    x_shape: &[usize],
-) -> Result<CowArray<'a, bool, IxDyn>, ForwardError> {
-    let mask = move_axis_to_front(mask, axis);
-    let error = || ForwardError::MaskShape {
-        module,
-        mask: mask.shape()[1..].to_vec(),
-        x: x_shape[1..].to_vec(),
-    };
-    let example_rank = mask.ndim() - 1;
-    if example_rank > x_shape.len() - 1 {
-        return Err(error());
-    }
-    if mask.shape() == x_shape {
-        return Ok(CowArray::from(mask));
-    }
-    let mut aligned = mask.clone();
-    for _ in example_rank..x_shape.len() - 1 {
-        aligned = aligned.insert_axis(Axis(1));
-    }
-    match aligned.broadcast(IxDyn(x_shape)) {
-        Some(view) => Ok(CowArray::from(view.to_owned())),
-        None => Err(error()),
     }
 }
