@@ -79,3 +79,28 @@ pub(crate) fn batched_mask<'a>(
         None => Err(error()),
     }
 }
+
+/// A `vmap!` mask slot as `[batch, ..x's example shape]` for `x` of batch-first shape
+/// `x_shape`: a mapped mask through [`batched_mask`], a broadcast one broadcast like
+/// numpy against one example and repeated for every example.
+pub(crate) fn batch_first_mask<'a>(
+    module: &'static str,
+    mask: Slot<Option<ArrayViewD<'a, bool>>>,
+    x_shape: &[usize],
+) -> Result<Option<CowArray<'a, bool, IxDyn>>, ForwardError> {
+    match mask {
+        Slot::Broadcast(None) => Ok(None),
+        Slot::Broadcast(Some(mask)) => {
+            let error = || ForwardError::MaskShape {
+                module,
+                mask: mask.shape().to_vec(),
+                x: x_shape[1..].to_vec(),
+            };
+            let example = mask.broadcast(IxDyn(&x_shape[1..])).ok_or_else(error)?;
+            Ok(Some(CowArray::from(repeat(example, x_shape[0]))))
+        }
+        Slot::Mapped { batched, axis } => {
+            batched_mask(module, batched, axis as usize, x_shape).map(Some)
+        }
+    }
+}

@@ -1,12 +1,12 @@
 //! `GroupNorm`, as `flax.nnx.GroupNorm`: the channels (last axis) split into groups,
 //! each normalized over its channels and the spatial axes.
 
-use ndarray::{Array1, ArrayD, ArrayViewD, CowArray, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayViewD, IxDyn};
 
 use crate::axis::resolve_axis;
 use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::NormKind;
-use crate::layers::batch_axis::{batch_first, batched_mask, move_batch_axis};
+use crate::layers::batch_axis::{batch_first, batch_first_mask, move_batch_axis};
 use crate::layers::normalize::Normalize;
 use crate::{ForwardError, Param, module};
 
@@ -206,25 +206,7 @@ impl GroupNorm {
         batch: Batch<isize>,
     ) -> Result<ArrayD<f32>, VmapError> {
         let x = batch_first(x, batch.size);
-        let mask_error = |mask: &[usize]| ForwardError::MaskShape {
-            module: "GroupNorm",
-            mask: mask.to_vec(),
-            x: x.shape()[1..].to_vec(),
-        };
-        let mask: Option<CowArray<'_, bool, IxDyn>> = match mask {
-            Slot::Broadcast(None) => None,
-            Slot::Broadcast(Some(m)) => Some(CowArray::from(
-                m.broadcast(x.raw_dim())
-                    .ok_or_else(|| mask_error(m.shape()))?
-                    .to_owned(),
-            )),
-            Slot::Mapped { batched, axis } => Some(batched_mask(
-                "GroupNorm",
-                batched,
-                axis as usize,
-                x.shape(),
-            )?),
-        };
+        let mask = batch_first_mask("GroupNorm", mask, x.shape())?;
         let y = self.normalize(x.view(), mask.as_ref().map(|m| m.view()), 1)?;
         move_batch_axis(y, batch.out_axes)
     }

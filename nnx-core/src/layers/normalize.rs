@@ -8,7 +8,7 @@ use crate::ForwardError;
 use crate::axis::resolve_axis;
 use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::{self, NormKind, NormSpec};
-use crate::layers::batch_axis::{batch_first, batched_mask, move_batch_axis, repeat};
+use crate::layers::batch_axis::{batch_first, batch_first_mask, move_batch_axis};
 
 /// A norm layer's configuration as the numerics need it.
 pub(crate) struct Normalize<'p> {
@@ -44,19 +44,7 @@ impl Normalize<'_> {
         batch: Batch<isize>,
     ) -> Result<ArrayD<f32>, VmapError> {
         let x = batch_first(x, batch.size);
-        let mask = match mask {
-            Slot::Broadcast(None) => None,
-            Slot::Broadcast(Some(mask)) => {
-                let example = broadcast_mask(self.module, mask, &x.shape()[1..])?;
-                Some(CowArray::from(repeat(example.view(), batch.size)))
-            }
-            Slot::Mapped { batched, axis } => Some(batched_mask(
-                self.module,
-                batched,
-                axis as usize,
-                x.shape(),
-            )?),
-        };
+        let mask = batch_first_mask(self.module, mask, x.shape())?;
         let y = self.run(x.view(), mask.as_ref().map(|m| m.view()), 1)?;
         move_batch_axis(y, batch.out_axes)
     }
