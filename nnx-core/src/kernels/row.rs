@@ -97,18 +97,26 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
     }
 }
 
-/// Whether `st` comes from a variance that overflowed `f32`: finite inputs whose squares
-/// sum past `f32::MAX` (deviations of about 1.8e19/√n and up) give `1/sqrt(inf) = 0`,
-/// which would turn the row into its bias, as Flax's `f32` code does. An infinite
-/// `eps` gives a legitimate 0. Infinite inputs can land here too (RMSNorm) and get the
-/// same result from [`wide_stats`]; rows whose `f32` sums themselves overflow (|x|
-/// near `f32::MAX`) come out NaN and are left so.
+/// Whether `st` comes from a variance beyond `f32`'s range, which [`wide_stats`]
+/// recomputes:
+///
+/// - overflowed: finite inputs whose squares sum past `f32::MAX` (deviations of about
+///   1.8e19/√n and up) give `1/sqrt(inf) = 0`, which would turn the row into its bias,
+///   as Flax's `f32` code does. An infinite `eps` gives a legitimate 0. Infinite inputs
+///   can land here too (RMSNorm) and get the same result from [`wide_stats`]. Every
+///   path marks a sum that overflowed this way (an infinite `Σd²` keeps the variance
+///   infinite; a non-finite first-pass mean is routed here by the paths that take one).
+/// - underflowed: with `eps = 0`, a row of subnormal spread has a variance of 0 in
+///   `f32`, so `inv_std` is infinite. Its output is ±inf (NaN where `x` is the mean) on
+///   every path, as in Flax's `f32` code, since `1/std` itself is beyond `f32`; but the
+///   paths' own shifts and corrections differ in their last bits, and with an infinite
+///   factor so would the outputs, so the row takes the one `f64` shift instead.
 #[inline]
 fn overflowed(st: &RowStats, eps: f32) -> bool {
-    st.inv_std == 0.0 && eps.is_finite()
+    (st.inv_std == 0.0 && eps.is_finite()) || st.inv_std == f32::INFINITY
 }
 
-/// `st`, or, when its variance overflowed ([`overflowed`]), the row's statistics
+/// `st`, or, when its variance is beyond `f32` ([`overflowed`]), the row's statistics
 /// computed again in `f64` ([`wide_stats`]). Every path guards its rows this way, so
 /// they agree on such rows and match the `f64` reference; other rows are untouched.
 #[inline]
@@ -132,7 +140,7 @@ pub(super) fn guarded(
 /// `shift + corr` carries the mean as in [`ChunkMerge::layer_stats`].
 #[cold]
 #[inline(never)]
-fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
+pub(super) fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
     let kept = || {
         x.iter()
             .enumerate()
@@ -213,6 +221,15 @@ impl ChunkMerge {
     #[inline]
     pub fn add_centred(&mut self, n: usize, shift: f32, sum_d: f32, sum_d2: f32) {
         let nc = n as f64;
+        if sum_d2 == f32::INFINITY || shift.is_infinite() {
+            // The chunk's sums overflowed (finite inputs whose sum or squares pass
+            // `f32::MAX`): `Σd` may be infinite too, and its `inf - inf` would make the
+            // row NaN where [`guarded`] can recover it. An infinite variance is the mark
+            // it looks for, as in `layer_stats`; NaN from a later chunk still wins.
+            self.n += nc;
+            self.m2 += f64::INFINITY;
+            return;
+        }
         let (sum_d, sum_d2) = (f64::from(sum_d), f64::from(sum_d2));
         // Chunk mean and centred sum of squares: Σ(d - c)² = Σd² - c·Σd with c = Σd/n.
         let mean_c = f64::from(shift) + sum_d / nc;

@@ -16,6 +16,8 @@ use proptest::prelude::*;
 use super::*;
 
 mod digest;
+mod extreme;
+mod fuzz;
 
 const REF_TOL: f64 = 1e-5;
 const PATH_TOL: f64 = 2e-6;
