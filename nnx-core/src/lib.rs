@@ -35,8 +35,9 @@ pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapErr
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
 pub use layers::{
-    AttentionConfig, BatchNorm, BatchNormConfig, Dropout, Embed, GroupNorm, GroupNormConfig,
-    LayerNorm, Linear, LinearGeneral, MultiHeadAttention, NormConfig, RmsNorm,
+    AttentionConfig, BatchNorm, BatchNormConfig, Conv, ConvConfig, Dropout, Embed, GroupNorm,
+    GroupNormConfig, LayerNorm, Linear, LinearGeneral, MultiHeadAttention, NormConfig, Padding,
+    RmsNorm,
 };
 pub use mode::Mode;
 pub use module::Module;
@@ -155,8 +156,8 @@ pub mod prelude {
     };
 
     pub use crate::{
-        BatchNorm, BatchStat, Callable, Dropout, Embed, ForwardError, GroupNorm, LayerNorm, Linear,
-        Mode, Module, MultiHeadAttention, Node, NormConfig, Param, RmsNorm, Rngs, Signatures,
-        Stacked, State, VarKind, VmapError, call, module, vmap,
+        BatchNorm, BatchStat, Callable, Conv, Dropout, Embed, ForwardError, GroupNorm, LayerNorm,
+        Linear, Mode, Module, MultiHeadAttention, Node, NormConfig, Param, RmsNorm, Rngs,
+        Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
     };
 }

@@ -27,6 +27,11 @@ pub fn load2(group: &str) -> Vec<Value> {
     load_from(&vectors_dir().with_file_name("vectors2"), group)
 }
 
+/// The `nnx.Conv` vectors of `conv/` (generator and schema beside them).
+pub fn load_conv() -> Vec<Value> {
+    load_from(&vectors_dir().with_file_name("conv"), "conv")
+}
+
 fn load_from(dir: &std::path::Path, group: &str) -> Vec<Value> {
     let path = dir.join(format!("{group}.json"));
     let text = std::fs::read_to_string(&path)

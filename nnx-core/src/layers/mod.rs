@@ -1,10 +1,11 @@
-//! The layers, as in Flax NNX: `Linear`, `Embed`, the norms (`LayerNorm`, `RmsNorm`,
+//! The layers, as in Flax NNX: `Linear`, `Conv`, `Embed`, the norms (`LayerNorm`, `RmsNorm`,
 //! `GroupNorm`, `BatchNorm`) and `Dropout`, each with Flax's options, defaults and
 //! state paths.
 
 mod attention;
 mod batch_axis;
 mod batch_norm;
+mod conv;
 mod dropout;
 mod embed;
 mod group_norm;
@@ -18,6 +19,7 @@ pub use attention::{
     make_causal_mask,
 };
 pub use batch_norm::{BatchNorm, BatchNormConfig};
+pub use conv::{Conv, ConvConfig, Padding};
 pub use dropout::Dropout;
 pub use embed::Embed;
 pub use group_norm::{GroupNorm, GroupNormConfig};
