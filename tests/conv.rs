@@ -70,7 +70,7 @@ fn config(cfg: &Value) -> ConvConfig {
 
 #[test]
 fn conv_matches_flax() {
-    let vectors = oracle::load_conv();
+    let vectors = oracle::load_in("conv", "conv");
     for vector in &vectors {
         let id = vector["id"].as_str().unwrap();
         let mut conv = nnx::Conv::with_config(config(&vector["config"]), &mut Rngs::new(0))

@@ -37,7 +37,7 @@ pub use init::Initializer;
 pub use layers::{
     AttentionConfig, BatchNorm, BatchNormConfig, Conv, ConvConfig, Dropout, Embed, GroupNorm,
     GroupNormConfig, LayerNorm, Linear, LinearGeneral, MultiHeadAttention, NormConfig, Padding,
-    RmsNorm,
+    RmsNorm, Sequential,
 };
 pub use mode::Mode;
 pub use module::Module;

@@ -27,9 +27,10 @@ pub fn load2(group: &str) -> Vec<Value> {
     load_from(&vectors_dir().with_file_name("vectors2"), group)
 }
 
-/// The `nnx.Conv` vectors of `conv/` (generator and schema beside them).
-pub fn load_conv() -> Vec<Value> {
-    load_from(&vectors_dir().with_file_name("conv"), "conv")
+/// The vectors of `<folder>/<group>.json` beside `vectors/` (`conv/conv.json`, made
+/// by the generator in that folder).
+pub fn load_in(folder: &str, group: &str) -> Vec<Value> {
+    load_from(&vectors_dir().with_file_name(folder), group)
 }
 
 fn load_from(dir: &std::path::Path, group: &str) -> Vec<Value> {

@@ -1,5 +1,5 @@
 //! The layers, as in Flax NNX: `Linear`, `Conv`, `Embed`, the norms (`LayerNorm`, `RmsNorm`,
-//! `GroupNorm`, `BatchNorm`) and `Dropout`, each with Flax's options, defaults and
+//! `GroupNorm`, `BatchNorm`), `Dropout`, attention and `Sequential`, each with Flax's options, defaults and
 //! state paths.
 
 mod attention;
@@ -13,6 +13,7 @@ mod linear;
 mod linear_general;
 mod norm;
 mod normalize;
+mod sequential;
 
 pub use attention::{
     AttentionConfig, MultiHeadAttention, combine_masks, dot_product_attention, make_attention_mask,
@@ -26,3 +27,4 @@ pub use group_norm::{GroupNorm, GroupNormConfig};
 pub use linear::Linear;
 pub use linear_general::LinearGeneral;
 pub use norm::{LayerNorm, NormConfig, RmsNorm};
+pub use sequential::{Function, Layer, Sequential};
