@@ -3,14 +3,14 @@
 // The API, item by item: a new `pub` item in nnx-core is not API until it is listed here.
 pub use nnx_core::vmap;
 pub use nnx_core::{
-    AttentionConfig, Batch, BatchNorm, BatchNormConfig, BatchStat, Callable, Dropout, Embed,
-    ForwardError, GroupNorm, GroupNormConfig, Initializer, IntoArg, Key, LayerNorm, Linear,
-    LinearGeneral, Mappable, MethodSignature, Mode, Module, MultiHeadAttention, Node, NormConfig,
-    Param, ParamInfo, ParamKind, ParseVarKindError, Path, RmsNorm, RngStream, Rngs, Segment,
-    Signatures, Slot, Stackable, Stacked, State, StateError, Tree, UserError, VarKind, Variable,
-    Visit, VisitMut, VmapError, call, module,
+    AttentionConfig, Batch, BatchNorm, BatchNormConfig, BatchStat, Callable, CheckpointError,
+    Dropout, Embed, ForwardError, GroupNorm, GroupNormConfig, Initializer, IntoArg, Key, LayerNorm,
+    Linear, LinearGeneral, Mappable, MethodSignature, Mode, Module, MultiHeadAttention, Node,
+    NormConfig, Param, ParamInfo, ParamKind, ParseVarKindError, Path, RmsNorm, RngStream, Rngs,
+    Segment, Signatures, Slot, Stackable, Stacked, State, StateError, Tree, UserError, VarKind,
+    Variable, Visit, VisitMut, VmapError, call, module,
 };
-pub use nnx_core::{batching, error, init, kernels, layers, nn, prelude, state};
+pub use nnx_core::{batching, checkpoint, error, init, kernels, layers, nn, prelude, state};
 pub use nnx_core::{ndarray, rand_core, rand_distr};
 
 #[doc(hidden)]
