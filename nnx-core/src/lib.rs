@@ -2,7 +2,8 @@
 //! normalisation kernels. Users depend on the `nnx` facade, which re-exports all of this
 //! together with the macros.
 
-// All `unsafe` code is in `kernels`; the compiler holds the rest of the crate to that.
+// All `unsafe` code is in `kernels` and checkpoint's memory map; the compiler holds the
+// rest of the crate to that.
 #![deny(unsafe_code)]
 
 // The macros generate `::nnx::...` paths; this makes them resolve inside this crate too,
@@ -12,6 +13,7 @@ extern crate self as nnx;
 mod arg;
 mod axis;
 pub mod batching;
+pub mod checkpoint;
 pub mod error;
 pub mod init;
 #[allow(unsafe_code)]
@@ -32,6 +34,7 @@ mod variable;
 
 pub use arg::IntoArg;
 pub use batching::{Batch, Mappable, Slot, Stackable, Stacked, UserError, VmapError};
+pub use checkpoint::CheckpointError;
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
 pub use layers::{
