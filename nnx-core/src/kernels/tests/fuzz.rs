@@ -238,12 +238,10 @@ fn run(
 fn report(
     case: &Case,
     isa: Isa,
-    row: usize,
-    j: usize,
+    (row, j): (usize, usize),
     x: &[f32],
     mask: Option<&[bool]>,
-    got: f32,
-    want: f32,
+    (got, want): (f32, f32),
 ) -> String {
     let span = row * case.features..(row + 1) * case.features;
     let code = if case.features <= 64 {
@@ -293,7 +291,7 @@ fn check(case: &Case) -> Result<(), String> {
             let tol = RowTolerance::new(&x[span.clone()], mask.map(|m| &m[span.clone()]), &spec);
             for (j, (&g, &w)) in got_row.iter().zip(want_row).enumerate() {
                 if !agree(g, w, tol.at(x[span.start + j], &spec, j)) {
-                    return Err(report(case, isa, row, j, &x, mask, g, w));
+                    return Err(report(case, isa, (row, j), &x, mask, (g, w)));
                 }
             }
         }
@@ -338,7 +336,7 @@ fn check_against_f64(
                 (f64::from(g) - w).abs() <= tol.at(x[span.start + j], spec, j)
             };
             if !ok {
-                return Err(report(case, Isa::Scalar, row, j, x, mask, g, w as f32)
+                return Err(report(case, Isa::Scalar, (row, j), x, mask, (g, w as f32))
                     .replace("differs from scalar", "differs from f64"));
             }
         }
