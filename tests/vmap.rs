@@ -404,8 +404,8 @@ impl Tricky {
         &self,
         x: ArrayViewD<'x, f32>,
         #[kw(default = 1)] size: usize,
-        #[kw] index: usize,
-        #[kw] call: bool,
+        #[kw(default = 0)] index: usize,
+        #[kw(default = false)] call: bool,
     ) -> ArrayD<f32> {
         let extra = if call { 100.0 } else { 0.0 };
         &x + (self.offset * size as f32 + index as f32 + extra)

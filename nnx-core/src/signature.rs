@@ -21,8 +21,8 @@ pub struct ParamInfo {
     pub kind: ParamKind,
     /// The declared type, as written.
     pub ty: &'static str,
-    /// The default of a keyword parameter, as written; where none was written, `None`
-    /// for an `Option` and `Default::default()` otherwise.
+    /// The default of a keyword parameter, as written; `None` for an `Option` keyword
+    /// written without one (every other keyword must give its default).
     pub default: Option<&'static str>,
 }
 

@@ -29,7 +29,8 @@ use proc_macro::TokenStream;
 /// variable, a module, a `Mode`, a container of those, or `#[module(skip)]`.
 ///
 /// On an `impl` block it records each forward method (every `pub` method taking `&self`
-/// or `&mut self`): `#[kw]` / `#[kw(default = expr)]` mark keyword parameters, `#[call]`
+/// or `&mut self`): `#[kw]` marks an `Option` keyword parameter (omitted: `None`),
+/// `#[kw(default = expr)]` any keyword parameter with its default, `#[call]`
 /// the module's call method, `#[batched(rule)]` a batching rule for `vmap!`. It
 /// generates the signature metadata (`nnx::Signatures`) and the builders `call!` and
 /// `vmap!` expand to. `#[module(crate = path)]` names the runtime if `nnx` is renamed.

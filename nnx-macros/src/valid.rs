@@ -75,36 +75,53 @@ fn check_keyword_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     }
 }
 
-/// A `#[kw]` without `default = ..` takes `Default::default()` when omitted. ndarray's
-/// views have none; rustc would say so about ndarray's `DataOwned` at the `#[module]`
-/// attribute, so they are caught here, at the type, by their names (other types
-/// without a `Default` still get rustc's message).
+/// A `#[kw]` that is not an `Option` says its default (`#[kw(default = ..)]`): falling
+/// back on `Default::default()` made an omitted `rate: f32` a silent `0.0`, and views
+/// have no `Default` at all (rustc would say so about ndarray's `DataOwned`, at the
+/// `#[module]` attribute). `Option` is recognised by its name.
 fn check_keywords_have_defaults(input: &Impl, method: &Method, errors: &mut Errors) {
     for param in method.keywords() {
         let crate::attr::ParamKind::Keyword { default: None } = &param.kind else {
             continue;
         };
         let syn::Type::Path(path) = &param.ty else {
+            errors.push(missing_default(input, method, param, ""));
             continue;
         };
         let Some(last) = path.path.segments.last() else {
             continue;
         };
-        if !VIEW_ALIASES.contains(&last.ident.to_string().as_str()) {
+        if last.ident == "Option" {
             continue;
         }
-        errors.push(syn::Error::new_spanned(
-            &param.ty,
-            format!(
-                "keyword `{}` of `{}::{}` has no default: an omitted `#[kw]` takes \
-                 `Default::default()`, and an array view has none; make it an `Option<..>` \
-                 (omitted: `None`) or give `#[kw(default = ..)]`",
-                param.ident.unraw(),
-                input.self_name.unraw(),
-                method.ident.unraw()
-            ),
-        ));
+        let why = if VIEW_ALIASES.contains(&last.ident.to_string().as_str()) {
+            " (an array view has no `Default` to fall back on)"
+        } else {
+            ""
+        };
+        errors.push(missing_default(input, method, param, why));
     }
+}
+
+/// A keyword that may be omitted needs a value to take then: an `Option` is `None`;
+/// anything else says its default, so that an omitted `rate: f32` is never a silent
+/// `0.0` (Python's `rate=0.5`).
+fn missing_default(
+    input: &Impl,
+    method: &Method,
+    param: &crate::ast::Param,
+    why: &str,
+) -> syn::Error {
+    syn::Error::new_spanned(
+        &param.ty,
+        format!(
+            "keyword `{name}` of `{}::{}` has no default{why}: give one with \
+             `#[kw(default = ..)]`, or make it an `Option<..>` (omitted: `None`)",
+            input.self_name.unraw(),
+            method.ident.unraw(),
+            name = param.ident.unraw(),
+        ),
+    )
 }
 
 /// A batching rule runs with one shared module, which a `&mut self` method cannot have.

@@ -8,7 +8,7 @@ struct Gate {
 
 #[module]
 impl Gate {
-    // Omitted keywords take `Default::default()`, which views lack.
+    // A keyword that may be omitted needs a value to take then: a view has none.
     #[call]
     pub fn forward(&self, x: ArrayView1<'_, f32>, #[kw] y: ArrayView1<'_, f32>) -> Array1<f32> {
         &x * &y + &self.w.value
@@ -23,9 +23,15 @@ impl Gate {
         &x + by
     }
 
-    // `&str` and `&[T]` default to empty.
-    pub fn labelled(&self, x: ArrayView1<'_, f32>, #[kw] label: &str, #[kw] skip: &[usize]) -> Array1<f32> {
-        let _ = (label, skip);
+    // Nor does a number or a slice fall back on `Default` (no silent `0.0`): each
+    // keyword is reported.
+    pub fn dropped(&self, x: ArrayView1<'_, f32>, #[kw] rate: f32, #[kw] skip: &[usize]) -> Array1<f32> {
+        let _ = skip;
+        &x * (1.0 - rate)
+    }
+
+    pub fn labelled(&self, x: ArrayView1<'_, f32>, #[kw(default = "")] label: &str) -> Array1<f32> {
+        let _ = label;
         x.to_owned()
     }
 }

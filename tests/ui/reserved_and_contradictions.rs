@@ -17,7 +17,7 @@ impl Noisy {
     }
 
     #[batched(accumulate_batched)]
-    pub fn accumulate(&mut self, x: ArrayViewD<'_, f32>, #[kw] __recv: bool) -> ArrayD<f32> {
+    pub fn accumulate(&mut self, x: ArrayViewD<'_, f32>, #[kw(default = false)] __recv: bool) -> ArrayD<f32> {
         let _ = __recv;
         self.total.value += &x;
         self.total.value.clone().into_dyn()

@@ -388,7 +388,7 @@ impl MultiHeadAttention {
         #[kw] inputs_v: Option<ArrayViewD<'_, f32>>,
         #[kw] mask: Option<ArrayViewD<'_, bool>>,
         #[kw] deterministic: Option<bool>,
-        #[kw] is_causal: bool,
+        #[kw(default = false)] is_causal: bool,
     ) -> Result<ArrayD<f32>, ForwardError> {
         if self.config.dropout_rate > 0.0 && deterministic != Some(true) {
             return Err(config_error(
