@@ -105,7 +105,9 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
 ///   as Flax's `f32` code does. An infinite `eps` gives a legitimate 0. Infinite inputs
 ///   can land here too (RMSNorm) and get the same result from [`wide_stats`]. Every
 ///   path marks a sum that overflowed this way (an infinite `Σd²` keeps the variance
-///   infinite; a non-finite first-pass mean is routed here by the paths that take one).
+///   infinite). The paths that take a first-pass mean (scalar, NEON) can also see
+///   it overflow, elements near ±f32::MAX summing past it in one lane: a mean that is
+///   not finite comes here too (infinite or NaN elements also do, and stay NaN).
 /// - underflowed: with `eps = 0`, a row of subnormal spread has a variance of 0 in
 ///   `f32`, so `inv_std` is infinite. Its output is ±inf (NaN where `x` is the mean) on
 ///   every path, as in Flax's `f32` code, since `1/std` itself is beyond `f32`; but the
@@ -113,7 +115,7 @@ pub(super) fn rms_stats(sum_sq: f32, n: usize, eps: f32) -> RowStats {
 ///   factor so would the outputs, so the row takes the one `f64` shift instead.
 #[inline]
 fn overflowed(st: &RowStats, eps: f32) -> bool {
-    (st.inv_std == 0.0 && eps.is_finite()) || st.inv_std == f32::INFINITY
+    (st.inv_std == 0.0 && eps.is_finite()) || st.inv_std == f32::INFINITY || !st.shift.is_finite()
 }
 
 /// `st`, or, when its variance is beyond `f32` ([`overflowed`]), the row's statistics
@@ -140,7 +142,7 @@ pub(super) fn guarded(
 /// `shift + corr` carries the mean as in [`ChunkMerge::layer_stats`].
 #[cold]
 #[inline(never)]
-pub(super) fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
+fn wide_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
     let kept = || {
         x.iter()
             .enumerate()

@@ -2,7 +2,7 @@
 //! vectorise the loops without reassociating floating-point additions, and so that
 //! rounding error grows with `len / LANES` rather than `len`.
 
-use super::row::{RowStats, first_mean, guarded, layer_stats, rms_stats, wide_stats};
+use super::row::{RowStats, first_mean, guarded, layer_stats, rms_stats};
 use super::{NormKind, NormSpec};
 
 const LANES: usize = 16;
@@ -33,18 +33,6 @@ fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) 
     let stats = match spec.kind {
         NormKind::LayerNorm => {
             let shift = first_mean(lane_sum(x, mask, |v| v), n);
-            if !shift.is_finite() && n > 0 {
-                // Finite elements near ±f32::MAX can overflow a lane of the first-pass
-                // sum (the SIMD paths, which shift by an element, never take this
-                // sum); infinite or NaN elements land here too and stay NaN in `f64`.
-                return apply(
-                    x,
-                    &wide_stats(x, mask, spec.kind, spec.epsilon),
-                    spec.scale,
-                    spec.bias,
-                    out,
-                );
-            }
             let (sum_d, sum_d2) = centred_sums(x, mask, shift);
             layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
         }
