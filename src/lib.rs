@@ -4,12 +4,12 @@
 pub use nnx_core::vmap;
 pub use nnx_core::{
     AttentionConfig, Batch, BatchNorm, BatchNormConfig, BatchStat, Callable, CheckpointError, Conv,
-    ConvConfig, Dropout, Embed, ForwardError, GroupNorm, GroupNormConfig, Initializer, IntoArg,
-    Key, LayerNorm, Linear, LinearGeneral, Mappable, MethodSignature, Mode, Module,
-    MultiHeadAttention, Node, NormConfig, Padding, Param, ParamInfo, ParamKind, ParseVarKindError,
-    Path, RmsNorm, RngStream, Rngs, Segment, Sequential, Signatures, Slot, Stackable, Stacked,
-    State, StateError, Tree, UserError, VarKind, Variable, Visit, VisitMut, VmapError, call,
-    module,
+    ConvConfig, ConvTranspose, ConvTransposeConfig, Dropout, Embed, ForwardError, GroupNorm,
+    GroupNormConfig, Initializer, IntoArg, Key, LayerNorm, Linear, LinearGeneral, Mappable,
+    MethodSignature, Mode, Module, MultiHeadAttention, Node, NormConfig, Padding, Param, ParamInfo,
+    ParamKind, ParseVarKindError, Path, RmsNorm, RngStream, Rngs, Segment, Sequential, Signatures,
+    Slot, Stackable, Stacked, State, StateError, Tree, UserError, VarKind, Variable, Visit,
+    VisitMut, VmapError, call, module,
 };
 pub use nnx_core::{batching, checkpoint, error, init, kernels, layers, nn, prelude, state};
 pub use nnx_core::{ndarray, rand_core, rand_distr};

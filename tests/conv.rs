@@ -1,4 +1,4 @@
-//! `Conv` through the public API against the real Flax's outputs
+//! `Conv` and `ConvTranspose` through the public API against the real Flax's outputs
 //! (`tests/data/flax/conv`), against a direct f64 convolution, under `vmap!`, and on
 //! bad input.
 
@@ -7,7 +7,7 @@ mod common;
 use common::oracle::{self, assert_allclose, tensor_f32};
 use nnx::ndarray::{ArrayD, Dimension, IxDyn};
 use nnx::prelude::*;
-use nnx::{ConvConfig, Padding};
+use nnx::{ConvConfig, ConvTransposeConfig, Padding};
 use serde_json::Value;
 
 /// A Flax option given as an int (every axis) or a tuple (one per axis).
@@ -82,6 +82,76 @@ fn conv_matches_flax() {
         assert_allclose(id, &got, &tensor_f32(&vector["expected"]), 1e-5, 1e-5);
     }
     assert_eq!(vectors.len(), 16);
+}
+
+fn transpose_config(cfg: &Value) -> ConvTransposeConfig {
+    let kernel_size = per_axis(&cfg["kernel_size"], 1).unwrap();
+    let axes = kernel_size.len();
+    let mut config = ConvTransposeConfig::new(
+        cfg["in_features"].as_u64().unwrap() as usize,
+        cfg["out_features"].as_u64().unwrap() as usize,
+        &kernel_size,
+    );
+    config.strides = per_axis(&cfg["strides"], axes).unwrap_or(config.strides);
+    config.kernel_dilation =
+        per_axis(&cfg["kernel_dilation"], axes).unwrap_or(config.kernel_dilation);
+    config.padding = padding(&cfg["padding"], axes);
+    config.use_bias = cfg["use_bias"].as_bool().unwrap_or(true);
+    config.transpose_kernel = cfg["transpose_kernel"].as_bool().unwrap_or(false);
+    config
+}
+
+#[test]
+fn conv_transpose_matches_flax() {
+    let vectors = oracle::load_in("conv", "conv_transpose");
+    for vector in &vectors {
+        let id = vector["id"].as_str().unwrap();
+        let config = transpose_config(&vector["config"]);
+        let mut conv = nnx::ConvTranspose::with_config(config, &mut Rngs::new(0))
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        conv.update(&oracle::state(vector))
+            .unwrap_or_else(|err| panic!("{id}: {err}"));
+        let x = tensor_f32(&vector["inputs"]["inputs"]);
+        let got = call!(conv(&x)).unwrap_or_else(|err| panic!("{id}: {err}"));
+        assert_allclose(id, &got, &tensor_f32(&vector["expected"]), 1e-5, 1e-5);
+    }
+    assert_eq!(vectors.len(), 10);
+}
+
+#[test]
+fn conv_transpose_under_vmap_and_on_bad_options() {
+    let config = ConvTransposeConfig {
+        strides: vec![2, 2],
+        ..ConvTransposeConfig::new(3, 2, &[3, 3])
+    };
+    let conv = nnx::ConvTranspose::with_config(config, &mut Rngs::new(2)).unwrap();
+    let xs = ArrayD::from_shape_fn(IxDyn(&[4, 3, 5, 3]), |ix| {
+        (ix[0] * 13 + ix[1] * 5 + ix[2] * 3 + ix[3]) as f32 % 7.0 * 0.2
+    });
+    let ys = vmap!(conv(xs.view())).unwrap();
+    assert_eq!(ys.shape(), &[4, 6, 10, 2]);
+    for e in 0..4 {
+        let want = call!(conv(xs.index_axis(Axis(0), e))).unwrap();
+        let got = ys.index_axis(Axis(0), e).to_owned();
+        assert_allclose(&format!("example {e}"), &got, &want, 1e-6, 1e-6);
+    }
+    for padding in [Padding::Circular, Padding::Causal] {
+        let config = ConvTransposeConfig {
+            padding,
+            ..ConvTransposeConfig::new(3, 2, &[3])
+        };
+        let err = nnx::ConvTranspose::with_config(config, &mut Rngs::new(0)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ForwardError::Config {
+                    module: "ConvTranspose",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+    }
 }
 
 /// The convolution as its definition, in f64, one output element at a time: explicit

@@ -38,9 +38,9 @@ pub use checkpoint::CheckpointError;
 pub use error::{ForwardError, StateError};
 pub use init::Initializer;
 pub use layers::{
-    AttentionConfig, BatchNorm, BatchNormConfig, Conv, ConvConfig, Dropout, Embed, GroupNorm,
-    GroupNormConfig, LayerNorm, Linear, LinearGeneral, MultiHeadAttention, NormConfig, Padding,
-    RmsNorm, Sequential,
+    AttentionConfig, BatchNorm, BatchNormConfig, Conv, ConvConfig, ConvTranspose,
+    ConvTransposeConfig, Dropout, Embed, GroupNorm, GroupNormConfig, LayerNorm, Linear,
+    LinearGeneral, MultiHeadAttention, NormConfig, Padding, RmsNorm, Sequential,
 };
 pub use mode::Mode;
 pub use module::Module;

@@ -72,7 +72,7 @@ impl ConvConfig {
     }
 
     /// Why the options do not fit together, if they do not.
-    fn check(&self) -> Result<(), ForwardError> {
+    pub(super) fn check(&self) -> Result<(), ForwardError> {
         let error = |message: String| {
             Err(ForwardError::Config {
                 module: "Conv",
@@ -224,7 +224,6 @@ impl Conv {
     #[batched(forward_batched)]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
         self.config.check()?;
-        let nd = self.config.kernel_size.len();
         let groups = self.config.feature_group_count;
         let mut kshape = self.config.kernel_size.clone();
         kshape.extend([self.config.in_features / groups, self.config.out_features]);
@@ -248,26 +247,43 @@ impl Conv {
                 expected: format!("[{}] (out_features)", self.config.out_features),
             });
         }
-        let shape = x.shape();
-        if shape.len() < nd + 1 || shape[shape.len() - 1] != self.config.in_features {
-            return Err(self.shape_error(shape));
-        }
-        let lead = &shape[..shape.len() - nd - 1];
-        let spatial = &shape[lead.len()..shape.len() - 1];
-        let window = Window::new(&self.config, spatial);
-        let batch: usize = lead.iter().product();
-        let x = x.as_standard_layout();
-        let x = x.as_slice().expect("standard layout is contiguous");
-        let mut y = window.convolve(x, batch, &self.kernel, groups, self.config.in_features);
-        if let Some(bias) = &self.bias {
-            y += &**bias;
-        }
-        let mut out_shape = lead.to_vec();
-        out_shape.extend(&window.out);
-        out_shape.push(self.config.out_features);
-        Ok(y.into_shape_with_order(IxDyn(&out_shape))
-            .expect("the product has one row per output position"))
+        convolve(&self.config, &self.kernel, self.bias.as_deref(), x.view())
+            .ok_or_else(|| self.shape_error(x.shape()))
     }
+}
+
+/// `x` (`[batch.., spatial.., in_features]`, or without batch axes) convolved as
+/// `config` says with `kernel` and `bias`, both of the configured shapes; `None` when
+/// `x` does not have the spatial axes and `in_features` channels.
+pub(super) fn convolve(
+    config: &ConvConfig,
+    kernel: &ArrayD<f32>,
+    bias: Option<&Array1<f32>>,
+    x: ArrayViewD<'_, f32>,
+) -> Option<ArrayD<f32>> {
+    let nd = config.kernel_size.len();
+    let shape = x.shape();
+    if shape.len() < nd + 1 || shape[shape.len() - 1] != config.in_features {
+        return None;
+    }
+    let lead = &shape[..shape.len() - nd - 1];
+    let spatial = &shape[lead.len()..shape.len() - 1];
+    let window = Window::new(config, spatial);
+    let batch: usize = lead.iter().product();
+    let x = x.as_standard_layout();
+    let x = x.as_slice().expect("standard layout is contiguous");
+    let groups = config.feature_group_count;
+    let mut y = window.convolve(x, batch, kernel, groups, config.in_features);
+    if let Some(bias) = bias {
+        y += bias;
+    }
+    let mut out_shape = lead.to_vec();
+    out_shape.extend(&window.out);
+    out_shape.push(config.out_features);
+    Some(
+        y.into_shape_with_order(IxDyn(&out_shape))
+            .expect("the product has one row per output position"),
+    )
 }
 
 impl Conv {

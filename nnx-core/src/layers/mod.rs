@@ -6,6 +6,7 @@ mod attention;
 mod batch_axis;
 mod batch_norm;
 mod conv;
+mod conv_transpose;
 mod dropout;
 mod embed;
 mod group_norm;
@@ -21,6 +22,7 @@ pub use attention::{
 };
 pub use batch_norm::{BatchNorm, BatchNormConfig};
 pub use conv::{Conv, ConvConfig, Padding};
+pub use conv_transpose::{ConvTranspose, ConvTransposeConfig};
 pub use dropout::Dropout;
 pub use embed::Embed;
 pub use group_norm::{GroupNorm, GroupNormConfig};

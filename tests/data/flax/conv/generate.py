@@ -1,6 +1,7 @@
-"""Generates conv.json: nnx.Conv outputs from the real Flax (see README.md beside).
+"""Generates conv.json and conv_transpose.json: nnx.Conv and nnx.ConvTranspose
+outputs from the real Flax (see README.md beside).
 
-Run with flax 0.12.8 / jax 0.10.2 on CPU: `python3 generate.py > conv.json`.
+Run with flax 0.12.8 / jax 0.10.2 on CPU: `python3 generate.py` (writes both files).
 """
 import json
 
@@ -42,11 +43,24 @@ CASES = [
 ]
 
 
-def main():
-    rng = np.random.default_rng(20261202)
+TRANSPOSE_CASES = [
+    ("convt1d_same_stride2", dict(in_features=3, out_features=2, kernel_size=(3,), strides=2), (2, 5, 3)),
+    ("convt1d_valid_stride2", dict(in_features=2, out_features=3, kernel_size=(3,), strides=2, padding="VALID"), (2, 4, 2)),
+    ("convt1d_same_stride3_kernel2", dict(in_features=2, out_features=2, kernel_size=(2,), strides=3), (1, 4, 2)),
+    ("convt1d_explicit", dict(in_features=2, out_features=3, kernel_size=(3,), strides=2, padding=((2, 1),)), (2, 4, 2)),
+    ("convt1d_dilated", dict(in_features=2, out_features=2, kernel_size=(3,), kernel_dilation=2, strides=2), (1, 5, 2)),
+    ("convt2d_same_stride2", dict(in_features=3, out_features=4, kernel_size=(3, 3), strides=(2, 2)), (2, 3, 4, 3)),
+    ("convt2d_valid_even_kernel", dict(in_features=2, out_features=3, kernel_size=(4, 2), strides=(2, 1), padding="VALID"), (1, 3, 3, 2)),
+    ("convt2d_transpose_kernel", dict(in_features=3, out_features=2, kernel_size=(3, 2), strides=(2, 2), transpose_kernel=True), (2, 3, 3, 3)),
+    ("convt2d_unbatched_no_bias", dict(in_features=2, out_features=2, kernel_size=(2, 2), strides=(2, 2), use_bias=False), (3, 2, 2)),
+    ("convt1d_two_batch_axes", dict(in_features=2, out_features=2, kernel_size=(3,), strides=2), (2, 2, 4, 2)),
+]
+
+
+def vectors_of(cls, cases, rng):
     vectors = []
-    for name, config, shape in CASES:
-        module = nnx.Conv(**config, rngs=nnx.Rngs(0))
+    for name, config, shape in cases:
+        module = cls(**config, rngs=nnx.Rngs(0))
         module.kernel = nnx.Param(jnp.asarray(quantized(rng, module.kernel[...].shape)))
         params = {"kernel": tensor(module.kernel[...])}
         if module.bias is not None and module.bias[...] is not None:
@@ -56,15 +70,26 @@ def main():
         y = module(jnp.asarray(x))
         vectors.append({
             "id": name,
-            "module": "Conv",
+            "module": cls.__name__,
             "config": config,
             "params": params,
             "batch_stats": {},
             "inputs": {"inputs": tensor(x)},
             "expected": tensor(y),
         })
+    return vectors
+
+
+def main():
+    rng = np.random.default_rng(20261202)
     versions = {"flax": flax.__version__, "jax": jax.__version__, "numpy": np.__version__}
-    print(json.dumps({"versions": versions, "count": len(vectors), "vectors": vectors}))
+    for file, cls, cases in [
+        ("conv.json", nnx.Conv, CASES),
+        ("conv_transpose.json", nnx.ConvTranspose, TRANSPOSE_CASES),
+    ]:
+        vectors = vectors_of(cls, cases, rng)
+        with open(file, "w") as out:
+            json.dump({"versions": versions, "count": len(vectors), "vectors": vectors}, out)
 
 
 main()
