@@ -543,3 +543,64 @@ fn a_format_error_names_the_file() {
     );
     assert!(err.to_string().contains("short.safetensors"));
 }
+
+#[module]
+struct Cnn {
+    conv1: nnx::Conv,
+    conv2: nnx::Conv,
+}
+
+fn torch_tensor(record: &serde_json::Value, name: &str) -> ArrayD<f32> {
+    let t = &record[name];
+    let shape: Vec<usize> = t["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let data: Vec<f32> = t["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect();
+    ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
+}
+
+/// A PyTorch Conv1d and a grouped Conv2d, saved by PyTorch (`tests/data/torch`), load
+/// through the mapping's convolution rules and give PyTorch's outputs; saving in
+/// PyTorch naming writes back the same tensors.
+#[test]
+fn pytorch_convolutions_load_and_reproduce_pytorch() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/torch");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cnn_torch.json")).unwrap())
+            .unwrap();
+    let rngs = &mut Rngs::new(0);
+    let conv2 = nnx::ConvConfig {
+        padding: nnx::Padding::Valid,
+        feature_group_count: 2,
+        ..nnx::ConvConfig::new(4, 6, &[3, 2])
+    };
+    let mut cnn = Cnn {
+        conv1: nnx::Conv::new(3, 4, &[3], rngs).unwrap(),
+        conv2: nnx::Conv::with_config(conv2, rngs).unwrap(),
+    };
+    let file = dir.join("cnn_torch.safetensors");
+    let options = LoadOptions::torch(TorchMapping::pytorch());
+    let report = Checkpoint::open(&file)
+        .unwrap()
+        .load_into(&mut cnn, &options)
+        .unwrap();
+    assert!(report.is_complete());
+    for (x, y, conv) in [("x1", "y1", &cnn.conv1), ("x2", "y2", &cnn.conv2)] {
+        let got = call!(conv(&torch_tensor(&record, x))).unwrap();
+        let want = torch_tensor(&record, y);
+        let worst = (&got - &want).iter().fold(0.0f32, |m, d| m.max(d.abs()));
+        assert!(worst < 1e-5, "{y}: off by {worst}");
+    }
+    let out = tempfile::tempdir().unwrap();
+    let saved = out.path().join("cnn.safetensors");
+    checkpoint::save_torch(&cnn, &saved, &TorchMapping::pytorch()).unwrap();
+    same_tensors(&saved, &file);
+}

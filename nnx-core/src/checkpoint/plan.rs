@@ -22,6 +22,9 @@ pub enum Layout {
         /// How many leading axes of nnx's kernel are input axes.
         in_axes: usize,
     },
+    /// A convolution kernel `[k.., in, out]` (Flax's) stored as PyTorch stores
+    /// `nn.ConvNd.weight`: `[out, in, k..]`.
+    Conv,
 }
 
 impl Layout {
@@ -35,6 +38,13 @@ impl Layout {
                 let (i, o) = split(shape, in_axes)?;
                 Some(vec![o, i])
             }
+            Layout::Conv => (shape.len() >= 3).then(|| {
+                let (spatial, channels) = shape.split_at(shape.len() - 2);
+                [channels[1], channels[0]]
+                    .into_iter()
+                    .chain(spatial.iter().copied())
+                    .collect()
+            }),
         }
     }
 }
@@ -117,6 +127,7 @@ impl fmt::Display for Plan {
                 Layout::Same => {}
                 Layout::Flatten => f.write_str(" flattened")?,
                 Layout::Linear { in_axes } => write!(f, " transposed (in_axes = {in_axes})")?,
+                Layout::Conv => f.write_str(" [out, in, k..]")?,
             }
             if let Some(rule) = &e.rule {
                 write!(f, " ({rule})")?;
@@ -131,6 +142,15 @@ impl fmt::Display for Plan {
 /// into `dest` (the variable, in nnx's layout).
 pub(crate) fn to_nnx(layout: Layout, src: &[f32], mut dest: ArrayViewMutD<'_, f32>) {
     match layout {
+        Layout::Conv => {
+            let Some(file_shape) = layout.file_shape(dest.shape()) else {
+                return;
+            };
+            if let Ok(src) = ArrayViewD::from_shape(IxDyn(&file_shape), src) {
+                let order = conv_to_nnx(dest.ndim());
+                dest.assign(&src.permuted_axes(IxDyn(&order)));
+            }
+        }
         Layout::Same | Layout::Flatten => {
             if let Ok(src) = ArrayViewD::from_shape(IxDyn(dest.shape()), src) {
                 dest.assign(&src);
@@ -164,6 +184,17 @@ pub(crate) fn to_file(layout: Layout, src: ArrayViewD<'_, f32>, out: &mut Vec<u8
     let push = |out: &mut Vec<u8>, x: &f32| out.extend_from_slice(&x.to_le_bytes());
     match layout {
         Layout::Same | Layout::Flatten => src.iter().for_each(|x| push(out, x)),
+        Layout::Conv => {
+            let rank = src.ndim();
+            // The inverse of `conv_to_nnx`: file axis `a` is nnx axis `order[a]`.
+            let mut order = vec![0; rank];
+            for (nnx_axis, &file_axis) in conv_to_nnx(rank).iter().enumerate() {
+                order[file_axis] = nnx_axis;
+            }
+            src.permuted_axes(IxDyn(&order))
+                .iter()
+                .for_each(|x| push(out, x));
+        }
         Layout::Linear { in_axes } => {
             let Some((i, o)) = split(src.shape(), in_axes) else {
                 return;
@@ -177,4 +208,10 @@ pub(crate) fn to_file(layout: Layout, src: ArrayViewD<'_, f32>, out: &mut Vec<u8
             }
         }
     }
+}
+
+/// For each nnx axis of a rank-`rank` convolution kernel (`[k.., in, out]`), the axis of
+/// PyTorch's `[out, in, k..]` it comes from.
+fn conv_to_nnx(rank: usize) -> Vec<usize> {
+    (2..rank).chain([1, 0]).collect()
 }

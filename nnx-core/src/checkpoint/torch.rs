@@ -108,9 +108,15 @@ impl TorchMapping {
     /// | BatchNorm `mean`, `var`, `scale`, `bias` | `running_mean`, `running_var`, `weight`, `bias` (`num_batches_tracked` ignored) |
     /// | LayerNorm, RMSNorm, GroupNorm `scale`, `bias` | `weight`, `bias` |
     /// | Linear `kernel` `[in, out]`, `bias` | `nn.Linear.weight` `[out, in]`, `bias` |
+    /// | Conv `kernel` `[k.., in / groups, out]` (rank 3-5), `bias` | `nn.Conv1d`/`2d`/`3d.weight` `[out, in / groups, k..]`, `bias` |
     /// | Embed `embedding` | `nn.Embedding.weight` |
+    ///
+    /// The convolution rules take any other `kernel` of rank 3 to 5 (with at most a
+    /// rank-1 `bias`) for a convolution's, a `LinearGeneral`'s too: put your own rule
+    /// first, or remove theirs, where that is wrong. `ConvTranspose` has no rule
+    /// (PyTorch's transposed kernels differ in layout and flip).
     pub fn pytorch() -> Self {
-        use Layout::{Flatten, Linear, Same};
+        use Layout::{Conv, Flatten, Linear, Same};
         let rule = |name: &str, params| LayerRule {
             name: name.to_owned(),
             params,
@@ -156,6 +162,27 @@ impl TorchMapping {
                     ],
                 ),
                 rule("nn.Embedding", vec![req("embedding", "weight", 2, Same)]),
+                rule(
+                    "nn.Conv1d",
+                    vec![
+                        req("kernel", "weight", 3, Conv),
+                        opt("bias", "bias", 1, Same),
+                    ],
+                ),
+                rule(
+                    "nn.Conv2d",
+                    vec![
+                        req("kernel", "weight", 4, Conv),
+                        opt("bias", "bias", 1, Same),
+                    ],
+                ),
+                rule(
+                    "nn.Conv3d",
+                    vec![
+                        req("kernel", "weight", 5, Conv),
+                        opt("bias", "bias", 1, Same),
+                    ],
+                ),
             ],
             prefixes: Vec::new(),
             ignore: vec!["num_batches_tracked".to_owned()],
