@@ -659,3 +659,35 @@ fn layer_keywords_map_or_broadcast_under_vmap() {
         );
     }
 }
+
+/// MultiHeadAttention's batching rule: one call over the batch, equal to the
+/// per-example calls (within rounding: the products see more rows), with a mapped mask
+/// of lower rank than the logits, causal masking, an empty batch, and the errors a
+/// direct call would give.
+#[test]
+fn attention_batching_rule_equals_per_example_calls() {
+    let mha = MultiHeadAttention::new(4, 16, &mut Rngs::new(5)).unwrap();
+    let xs = ArrayD::from_shape_fn(IxDyn(&[3, 6, 16]), |i| {
+        ((i[0] * 96 + i[1] * 16 + i[2]) as f32 * 0.013).cos()
+    });
+    // One [T, S] mask per example, mapped on its last axis.
+    let ms = ArrayD::from_shape_fn(IxDyn(&[6, 6, 3]), |i| (i[0] + 2 * i[1] + i[2]) % 4 != 0);
+    let ys = vmap!(
+        mha(xs, mask = ms.view(), is_causal = true),
+        in_axes = (0, mask = 2, is_causal = None)
+    )
+    .unwrap();
+    for e in 0..3 {
+        let m = ms.index_axis(Axis(2), e);
+        let want = call!(mha(xs.index_axis(Axis(0), e), mask = &m, is_causal = true)).unwrap();
+        let got = ys.index_axis(Axis(0), e).to_owned();
+        assert_allclose(&format!("example {e}"), &got, &want, 1e-6, 1e-6);
+    }
+    let none = ArrayD::<f32>::zeros(IxDyn(&[0, 6, 16]));
+    assert_eq!(vmap!(mha(none)).unwrap().shape(), &[0, 6, 16]);
+    // Examples without a sequence axis: a typed error, as in a direct call. (A mapped
+    // `is_causal` does not compile: a `bool` cannot be mapped.)
+    let flat = ArrayD::<f32>::zeros(IxDyn(&[3, 16]));
+    assert!(vmap!(mha(flat)).is_err());
+    assert!(call!(mha(&ArrayD::<f32>::zeros(IxDyn(&[16])))).is_err());
+}

@@ -1,8 +1,12 @@
 //! Attention, as Flax NNX has it: `MultiHeadAttention` and the functions
 //! `dot_product_attention`, `make_attention_mask`, `make_causal_mask`, `combine_masks`.
 
-use ndarray::{Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, Dimension, IxDyn, Zip};
+use ndarray::{
+    Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, CowArray, Dimension, IxDyn, Zip,
+};
 
+use crate::batching::{Batch, Slot, VmapError};
+use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis};
 use crate::layers::{LayerNorm, LinearGeneral, NormConfig};
 use crate::matmul::matmul;
 use crate::{ForwardError, Rngs, module};
@@ -381,6 +385,7 @@ impl MultiHeadAttention {
     /// attend) broadcasts to `[batch.., heads, T, S]`; `is_causal` also masks every key
     /// after its query.
     #[call]
+    #[batched(forward_batched)]
     pub fn forward(
         &self,
         inputs_q: ArrayViewD<'_, f32>,
@@ -429,5 +434,92 @@ impl MultiHeadAttention {
             mask.as_ref().map(|m| m.view()),
         )?;
         self.out.forward(heads.view())
+    }
+}
+
+impl MultiHeadAttention {
+    /// The batching rule: the batch axis becomes one more leading axis of the queries
+    /// (and of mapped keys, values and masks), so every example goes through the same
+    /// projections and one attention per head over the whole batch.
+    #[allow(clippy::too_many_arguments)]
+    fn forward_batched(
+        &self,
+        inputs_q: Slot<ArrayViewD<'_, f32>>,
+        inputs_k: Slot<Option<ArrayViewD<'_, f32>>>,
+        inputs_v: Slot<Option<ArrayViewD<'_, f32>>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        deterministic: Slot<Option<bool>>,
+        is_causal: Slot<bool>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        let (Slot::Broadcast(deterministic), Slot::Broadcast(is_causal)) =
+            (&deterministic, &is_causal)
+        else {
+            return Err(config_error(
+                "`deterministic` and `is_causal` are one value for the whole batch under \
+                 vmap!; give them `None` in in_axes"
+                    .to_owned(),
+            )
+            .into());
+        };
+        let q = batch_first(inputs_q, batch.size);
+        // An example needs a sequence axis besides its features; a batch axis must not
+        // pass for one.
+        if q.ndim() < 3 {
+            return Err(config_error(format!(
+                "each example of inputs_q needs [.., length, features]; got {:?}",
+                &q.shape()[1..]
+            ))
+            .into());
+        }
+        let (k, v) = (
+            batch_first_optional(inputs_k, batch.size),
+            batch_first_optional(inputs_v, batch.size),
+        );
+        // The logits are [batch, example batch.., heads, T, S]: a mapped mask gets unit
+        // axes after its batch axis to reach that rank; a broadcast one aligns from the
+        // end, as in a direct call.
+        let logits_rank = q.ndim() + 1;
+        let mask = match mask {
+            Slot::Broadcast(mask) => mask.map(CowArray::from),
+            Slot::Mapped { batched, axis } => {
+                let mut m = move_axis_to_front(batched, axis as usize);
+                if m.ndim() > logits_rank {
+                    return Err(ForwardError::MaskShape {
+                        module: "MultiHeadAttention",
+                        mask: m.shape()[1..].to_vec(),
+                        x: q.shape()[1..].to_vec(),
+                    }
+                    .into());
+                }
+                while m.ndim() < logits_rank {
+                    m = m.insert_axis(Axis(1));
+                }
+                Some(CowArray::from(m))
+            }
+        };
+        let y = self.forward(
+            q.view(),
+            k.as_ref().map(|k| k.view()),
+            v.as_ref().map(|v| v.view()),
+            mask.as_ref().map(|m| m.view()),
+            *deterministic,
+            *is_causal,
+        )?;
+        move_batch_axis(y, batch.out_axes)
+    }
+}
+
+/// An optional `vmap!` input made batch-first, as [`batch_first`] does for one that is
+/// always there.
+fn batch_first_optional(
+    slot: Slot<Option<ArrayViewD<'_, f32>>>,
+    size: usize,
+) -> Option<CowArray<'_, f32, IxDyn>> {
+    match slot {
+        Slot::Broadcast(example) => example.map(|e| batch_first(Slot::Broadcast(e), size)),
+        Slot::Mapped { batched, axis } => {
+            Some(CowArray::from(move_axis_to_front(batched, axis as usize)))
+        }
     }
 }
