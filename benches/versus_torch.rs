@@ -10,11 +10,11 @@
 //! `benches/torch/ops.py`) with their ratios: GB/s at 8 bytes per element for
 //! LayerNorm, GFLOP/s (2·rows·in·out) for Linear.
 //!
-//! LayerNorm runs on a rayon pool of one and of two threads. Linear's product runs on
-//! matrixmultiply's own threads, `MATMUL_NUM_THREADS` (default: the physical cores, at
-//! most 4), read once per process: `MATMUL_NUM_THREADS=1 cargo bench --bench
-//! versus_torch` gives its one-thread numbers. `NNX_BENCH_ONLY=layer_norm|linear` runs
-//! one half.
+//! Both run on rayon pools of one and of two threads. On a CPU with AVX-512, Linear's
+//! product is the `gemm` crate's, on that pool; elsewhere it is matrixmultiply's, on its
+//! own threads (`MATMUL_NUM_THREADS`, default the physical cores, read once per
+//! process), so there `MATMUL_NUM_THREADS=1` gives the one-thread numbers.
+//! `NNX_BENCH_ONLY=layer_norm|linear` runs one half.
 
 use std::hint::black_box;
 use std::process::Command;
@@ -103,18 +103,22 @@ fn criterion_side(c: &mut Criterion) {
             group.finish();
         }
     }
-    for (rows, inputs, outputs) in LINEAR_SHAPES.into_iter().filter(|_| runs("linear")) {
-        let (lin, x) = linear_setup(rows, inputs, outputs);
-        let mut group = c.benchmark_group(format!("linear_{rows}x{inputs}x{outputs}"));
-        group.throughput(Throughput::Elements((2 * rows * inputs * outputs) as u64));
-        group
-            .sample_size(10)
-            .warm_up_time(Duration::from_millis(300));
-        group.measurement_time(Duration::from_secs(2));
-        group.bench_function("nnx call!(lin(x))", |b| {
-            b.iter(|| call!(lin(black_box(&x))).unwrap())
-        });
-        group.finish();
+    for threads in [1, 2] {
+        let pool = pool(threads);
+        for (rows, inputs, outputs) in LINEAR_SHAPES.into_iter().filter(|_| runs("linear")) {
+            let (lin, x) = linear_setup(rows, inputs, outputs);
+            let name = format!("linear_{rows}x{inputs}x{outputs}_{threads}t");
+            let mut group = c.benchmark_group(name);
+            group.throughput(Throughput::Elements((2 * rows * inputs * outputs) as u64));
+            group
+                .sample_size(10)
+                .warm_up_time(Duration::from_millis(300));
+            group.measurement_time(Duration::from_secs(2));
+            group.bench_function("nnx call!(lin(x))", |b| {
+                pool.install(|| b.iter(|| call!(lin(black_box(&x))).unwrap()))
+            });
+            group.finish();
+        }
     }
     summary();
 }
@@ -217,33 +221,32 @@ fn summary() {
     }
     if runs("linear") {
         println!(
-            "\nLinear, GFLOP/s (nnx's threads: MATMUL_NUM_THREADS, default the physical cores)"
+            "\nLinear, GFLOP/s (with AVX-512: gemm on the rayon pool; otherwise matrixmultiply, \
+             whose threads are MATMUL_NUM_THREADS whatever the pool)"
         );
-        println!(
-            "shape            nnx call!   PyTorch 1t  nnx/PyTorch 1t   PyTorch 2t  nnx/PyTorch 2t"
-        );
+        println!("shape            threads  nnx call!   PyTorch  nnx/PyTorch");
         let names: Vec<String> = LINEAR_SHAPES
             .iter()
             .map(|(r, i, o)| format!("{r}x{i}x{o}"))
             .collect();
-        let (t1, t2) = (
-            torch_medians("linear", 1, &names),
-            torch_medians("linear", 2, &names),
-        );
-        if let Err(why) = &t1 {
-            println!("(no PyTorch numbers: {why})");
-        }
-        for (i, &(rows, inputs, outputs)) in LINEAR_SHAPES.iter().enumerate() {
-            let (lin, x) = linear_setup(rows, inputs, outputs);
-            let nnx = median_of(|| drop(black_box(call!(lin(black_box(&x))).unwrap())));
-            let gflops = |seconds: f64| (2 * rows * inputs * outputs) as f64 / seconds / 1e9;
-            println!(
-                "{:<16} {:>9.1}  {}  {}",
-                names[i],
-                gflops(nnx),
-                torch_columns(&t1, i, gflops, nnx),
-                torch_columns(&t2, i, gflops, nnx),
-            );
+        for threads in [1, 2] {
+            let pool = pool(threads);
+            let torch = torch_medians("linear", threads, &names);
+            if let Err(why) = &torch {
+                println!("(no PyTorch numbers: {why})");
+            }
+            for (i, &(rows, inputs, outputs)) in LINEAR_SHAPES.iter().enumerate() {
+                let (lin, x) = linear_setup(rows, inputs, outputs);
+                let nnx = pool
+                    .install(|| median_of(|| drop(black_box(call!(lin(black_box(&x))).unwrap()))));
+                let gflops = |seconds: f64| (2 * rows * inputs * outputs) as f64 / seconds / 1e9;
+                println!(
+                    "{:<16} {threads:>7}  {:>9.1}  {}",
+                    names[i],
+                    gflops(nnx),
+                    torch_columns(&torch, i, gflops, nnx),
+                );
+            }
         }
     }
 }
