@@ -10,7 +10,7 @@
 //! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time. Each row's
 //!   sums are independent of the others', and the 16 per-row horizontal sums are done
 //!   together by one transposing reduction
-//!   ([`hsum16`]); mean, variance, `sqrt` and the division are computed for the whole
+//!   ([`hsum_rows`]); mean, variance, `sqrt` and the division are computed for the whole
 //!   group in one vector. Each lane of that arithmetic only sees its own row. The
 //!   statistics take one pass shifted by the row's first kept element, with a second
 //!   pass only for rows where that element is far from the mean
@@ -54,11 +54,19 @@
 use std::arch::x86_64::*;
 
 use super::direction::walk_backwards;
+use super::group::{group_template, pipelined_groups};
 use super::row::{
     ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass,
     wide_group_stats,
 };
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
+// The intrinsics `group_template!` computes with, by the names it uses on every path.
+use std::arch::x86_64::{
+    _mm512_add_ps as add_ps, _mm512_cmp_ps_mask as cmp_ps, _mm512_div_ps as div_ps,
+    _mm512_fmadd_ps as fmadd_ps, _mm512_max_ps as max_ps, _mm512_mul_ps as mul_ps,
+    _mm512_set1_ps as set1_ps, _mm512_setzero_ps as setzero_ps, _mm512_sqrt_ps as sqrt_ps,
+    _mm512_sub_ps as sub_ps,
+};
 
 const LANES: usize = 16;
 /// Independent accumulators per sum on long rows: hides the add latency and lowers
@@ -341,7 +349,7 @@ fn add_pairs((a, a2): (__m512, __m512), (b, b2): (__m512, __m512)) -> (__m512, _
 }
 
 /// A row's 16 lane-wise partial sums folded to 8: lanes `i` and `i + 8` added (the
-/// first level of [`hsum16`], done per row so that a group keeps half the bytes).
+/// first level of [`hsum_rows`], done per row so that a group keeps half the bytes).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn halve(v: __m512) -> __m256 {
@@ -355,7 +363,7 @@ fn halve(v: __m512) -> __m256 {
 /// rows.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn hsum16(v: &[__m256; GROUP]) -> __m512 {
+fn hsum_rows(v: &[__m256; GROUP]) -> __m512 {
     // Feed rows in the order that makes the result come out in natural order: the last
     // level leaves row 4k + l in element 4l + k.
     const ORDER: [usize; GROUP] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
@@ -389,6 +397,48 @@ fn hsum16(v: &[__m256; GROUP]) -> __m512 {
     _mm512_add_ps(lo, hi)
 }
 
+group_template! {
+    features: "avx512f,avx512bw,avx512vl,popcnt",
+    vector: __m512,
+    keep: __mmask16,
+    derived: [
+        /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather
+        /// than once per row by [`GroupStats::write_row`]: three fewer operations per row
+        /// (2% at 256x64 in cache; the output pass is not bound by its operation count,
+        /// though: see the README's performance section).
+        neg_corr,
+    ],
+}
+
+/// `b` in the lanes of `m`, `a` in the others.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn blend(m: __mmask16, a: __m512, b: __m512) -> __m512 {
+    _mm512_mask_blend_ps(m, a, b)
+}
+
+/// The lanes set in `m`, bit `i` for lane `i`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn bits(m: __mmask16) -> u32 {
+    u32::from(m)
+}
+
+/// `v - shift` in the lanes of `keep`, 0 in the others (an unmasked row's `keep` is
+/// [`ALL`], so `MASKED` makes no difference here).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn kept_sub<const MASKED: bool>(v: __m512, shift: __m512, keep: __mmask16) -> __m512 {
+    _mm512_maskz_sub_ps(keep, v, shift)
+}
+
+/// `v²` in the lanes of `keep`, 0 in the others (see [`kept_sub`]).
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
+#[inline]
+fn kept_square<const MASKED: bool>(v: __m512, keep: __mmask16) -> __m512 {
+    _mm512_maskz_mul_ps(keep, v, v)
+}
+
 /// Short rows, [`GROUP`] at a time (see the module docs).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
@@ -405,10 +455,6 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         128 => return fixed_rows::<8, MASKED, SCALE, BIAS>(x, mask, p, out),
         _ => {}
     }
-    // Software-pipelined row by row as `fixed_rows` (see there). The loop is repeated
-    // there rather than shared through closures: a shared driver measured 5-8% slower
-    // here (8192x96, 4096x200, alternated runs).
-    let rows = x.len() / features;
     let row = |r: usize| &x[r * features..(r + 1) * features];
     let row_mask = |r: usize| {
         if MASKED {
@@ -417,29 +463,16 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             &[]
         }
     };
-    let mut sums = GroupSums::new();
-    for r in 0..GROUP.min(rows) {
-        sums.add_any_row::<MASKED, SCALE, BIAS>(r, row(r), row_mask(r), p);
-    }
-    for start in (0..rows).step_by(GROUP) {
-        let group = start..(start + GROUP).min(rows);
-        let resum =
-            |r: usize, shift| centred::<MASKED, 2>(row(start + r), row_mask(start + r), shift).0;
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
-        if rows - group.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // zero sums (see `GroupSums::new`).
-            sums = GroupSums::new();
-        }
-        for (i, r) in group.enumerate() {
-            let next = r + GROUP;
-            if next < rows {
-                sums.add_any_row::<MASKED, SCALE, BIAS>(i, row(next), row_mask(next), p);
-            }
+    pipelined_groups! {
+        rows: x.len() / features,
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), features),
+        add: |sums, i, r| sums.add_any_row::<MASKED>(i, row(r), row_mask(r), p.kind),
+        resum: |r, shift| centred::<MASKED, 2>(row(r), row_mask(r), shift).0,
+        write: |stats, i, r| {
             let or = &mut out[r * features..(r + 1) * features];
-            apply::<SCALE, BIAS>(row(r), &stats.row(i), p.scale, p.bias, or, false);
-        }
+            apply::<SCALE, BIAS>(row(r), &stats.row(i), p.scale, p.bias, or, false)
+        },
     }
 }
 
@@ -447,13 +480,6 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 /// with `scale` and `bias` held in registers across all groups. Against the general
 /// loop (min GiB/s, alternated): 32768x16 17.8 -> 29.5 (masked 13.8 -> 26), 16384x32
 /// 21-28 -> 35-42 (masked 18-24 -> 37).
-///
-/// Software-pipelined row by row: the statistics of row `r` of the next group are
-/// summed next to the output of row `r` of this group. Each group's statistics end in a
-/// chain (transposing reduction, division, square root) that its output waits for, and
-/// the output's stores drain slowly on Zen 4 (one 512-bit store per two cycles); with
-/// the two interleaved, the core always has independent work: 1.25x at 64 features,
-/// 1.1x at 128, against summing a whole group, then writing it.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
@@ -477,31 +503,16 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
     let (mr, _) = mask.as_chunks::<LANES>();
     let (mr, _) = mr.as_chunks::<W>();
     let row_mask = |r: usize| if MASKED { Some(&mr[r]) } else { None };
-    let groups = xr.len().div_ceil(GROUP);
-    let mut sums = GroupSums::new();
-    for (r, row) in xr.iter().take(GROUP).enumerate() {
-        sums.add_row::<W, MASKED, SCALE, BIAS>(r, row, row_mask(r), p);
-    }
-    for g in 0..groups {
-        let rows = g * GROUP..(g * GROUP + GROUP).min(xr.len());
-        let resum = |r: usize, shift| {
-            let keep = keep::<W, MASKED>(row_mask(rows.start + r));
-            shifted_sums(&xr[rows.start + r], &keep.lanes, shift)
-        };
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), W * LANES, rows.start, p);
-        if xr.len() - rows.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // zero sums (see `GroupSums::new`).
-            sums = GroupSums::new();
-        }
-        for (i, r) in rows.enumerate() {
-            let next = r + GROUP;
-            if next < xr.len() {
-                sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[next], row_mask(next), p);
-            }
-            stats.write_row::<W, SCALE, BIAS>(i, &xr[r], &sv, &bv, &mut or[r]);
-        }
+    pipelined_groups! {
+        rows: xr.len(),
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), W * LANES),
+        add: |sums, i, r| sums.add_row::<W, MASKED>(i, &xr[r], row_mask(r), p.kind),
+        resum: |r, shift| {
+            let keep = keep::<W, MASKED>(row_mask(r));
+            shifted_sums::<W, MASKED>(&xr[r], &keep.lanes, shift)
+        },
+        write: |stats, i, r| stats.write_row::<W, SCALE, BIAS>(i, &xr[r], &sv, &bv, &mut or[r]),
     }
 }
 
@@ -562,30 +573,17 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     let (mr, _) = mask.as_chunks::<LANES>();
     let (mr, _) = mr.as_chunks::<W>();
     let row_mask = |r: usize| if MASKED { Some(&mr[r]) } else { None };
-    let mut sums = GroupSums::new();
-    for (r, row) in xr.iter().take(GROUP).enumerate() {
-        sums.add_row::<W, MASKED, SCALE, BIAS>(r, row, row_mask(r), p);
-    }
-    // The group loop of `fixed_rows`, repeated rather than shared through a per-row
-    // closure (see `short_rows` on what a shared driver cost).
     let mut prev = LaneStats::splat(&RowStats::default());
-    for start in (0..rows).step_by(GROUP) {
-        let group = start..(start + GROUP).min(rows);
-        let resum = |i: usize, shift| {
-            let keep = keep::<W, MASKED>(row_mask(start + i));
-            shifted_sums(&xr[start + i], &keep.lanes, shift)
-        };
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
-        if rows - group.end < GROUP {
-            // See `fixed_rows`.
-            sums = GroupSums::new();
-        }
-        for (i, r) in group.enumerate() {
-            let next = r + GROUP;
-            if next < rows {
-                sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[next], row_mask(next), p);
-            }
+    pipelined_groups! {
+        rows: rows,
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), features),
+        add: |sums, i, r| sums.add_row::<W, MASKED>(i, &xr[r], row_mask(r), p.kind),
+        resum: |r, shift| {
+            let keep = keep::<W, MASKED>(row_mask(r));
+            shifted_sums::<W, MASKED>(&xr[r], &keep.lanes, shift)
+        },
+        write: |stats, i, r| {
             let st = stats.lane_stats(i);
             let norm = |x: &[f32; LANES], st, j: usize| {
                 norm_block::<SCALE, BIAS>(load_block(x), st, sv[j], bv[j])
@@ -617,7 +615,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
                 let xt = &x[x.len() - (LANES - lead)..];
                 apply::<SCALE, BIAS>(xt, &stats.row(i), s, b, tail, false);
             }
-        }
+        },
     }
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();
@@ -630,137 +628,41 @@ fn tree<const W: usize>(v: [__m512; W]) -> __m512 {
     pairwise(v, |a, b| _mm512_add_ps(a, b))
 }
 
-/// The lane-wise sums of up to [`GROUP`] short rows, row `r` of a group in lane `r`
-/// of the statistics (see [`GroupSums::add_row`]).
-///
-/// LayerNorm statistics take a single pass over data shifted by one of the row's own
-/// (kept) elements `k`: `Σd` and `Σd²` with `d = x - k`, then the same corrected
-/// formula as the two-pass scheme (`corr = Σd/n`, `var = Σd²/n - corr²`). This is the
-/// shifted-data algorithm (Chan, Golub and LeVeque, 1983), not `E[x²] - E[x]²`: the
-/// subtraction loses about `log2(1 + corr²/var)` bits, which is small whenever `k` is
-/// within a few standard deviations of the mean (for rows of mean 1e4 and std 1, `k`
-/// is). Rows where it is not (`corr² > FAR_SHIFT · var`: an outlier as `k`, say a
-/// "massive activation" channel) take a second pass shifted by the mean just found,
-/// so no row loses more than 4 bits to cancellation. Each lane's choice depends only on
-/// its own row. Reading the row once instead of twice is what makes these rows fast
-/// (1.2x at 64 features, 1.2-1.5x at 128).
-struct GroupSums {
-    count: [f32; GROUP],
-    shift: [f32; GROUP],
-    /// Each row's lane-wise sums, [`halve`]d.
-    sum: [__m256; GROUP],
-    squares: [__m256; GROUP],
-}
-
-/// What the output of a group of rows needs, row `r` at index `r`.
-struct GroupStats {
-    shift: [f32; GROUP],
-    corr: [f32; GROUP],
-    inv: [f32; GROUP],
-    /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather than
-    /// once per row by [`GroupStats::write_row`]: three fewer operations per row (2% at
-    /// 256x64 in cache; the output pass is not bound by its operation count, though:
-    /// see the README's performance section).
-    neg_corr: [f32; GROUP],
-    /// Bit `r`: row `r`'s variance overflowed `f32` (`1/sqrt(inf) = 0` with a finite
-    /// `eps`); [`GroupStats::guard`] replaces its statistics.
-    overflowed: __mmask16,
-}
-
 impl GroupSums {
+    /// Sums row `row` (`mask`: its mask, `None` when unmasked) into lane `r`, shifted
+    /// by its first kept element.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
-    fn new() -> Self {
-        let zero = _mm256_setzero_ps();
-        GroupSums {
-            // Lanes no row is added to (past the last row of a short group: callers
-            // start each group that may be short from `new`) keep zero sums over a
-            // count of 1: finite statistics, never far (see `layer_group_stats`),
-            // never written.
-            count: [1.0; GROUP],
-            shift: [0.0; GROUP],
-            sum: [zero; GROUP],
-            squares: [zero; GROUP],
-        }
-    }
-
-    /// Sums row `row` (`mask`: its mask, `None` when unmasked) into lane `r`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn add_row<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    fn add_row<const W: usize, const MASKED: bool>(
         &mut self,
         r: usize,
         row: &[[f32; LANES]; W],
         mask: Option<&[[bool; LANES]; W]>,
-        p: &Params<SCALE, BIAS>,
+        kind: NormKind,
     ) {
-        let RowKeep {
-            lanes: k,
-            count,
-            first,
-        } = keep::<W, MASKED>(mask);
-        self.count[r] = count as f32;
-        match p.kind {
-            NormKind::LayerNorm => {
-                // With nothing kept (`first` past the end) the count is 0 and the
-                // statistics NaN whatever the shift.
-                self.shift[r] = row.as_flattened().get(first).copied().unwrap_or(0.0);
-                let (sum, squares) = shifted_sums(row, &k, self.shift[r]);
-                (self.sum[r], self.squares[r]) = (halve(sum), halve(squares));
-            }
-            NormKind::RmsNorm => {
-                let v: [__m512; W] = std::array::from_fn(|j| {
-                    let v = load_block(&row[j]);
-                    _mm512_maskz_mul_ps(k[j], v, v)
-                });
-                self.squares[r] = halve(tree(v));
-            }
-        }
-    }
-
-    /// The group's statistics. `resum(r, shift)` sums row `r` again around `shift`
-    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn finish<const SCALE: bool, const BIAS: bool>(
-        &mut self,
-        p: &Params<SCALE, BIAS>,
-        resum: impl FnMut(usize, f32) -> (__m512, __m512),
-    ) -> GroupStats {
-        let zero = _mm512_setzero_ps();
-        let n = load_block(&self.count);
-        let eps = _mm512_set1_ps(p.eps);
-        let one = _mm512_set1_ps(1.0);
-        let (corr, var) = match p.kind {
-            NormKind::LayerNorm => {
-                layer_group_stats(&self.sum, &self.squares, n, &mut self.shift, resum)
-            }
-            NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&self.squares), n)),
+        let keep = keep::<W, MASKED>(mask);
+        let shift = match kind {
+            // With nothing kept (`first` past the end) the count is 0 and the
+            // statistics NaN whatever the shift.
+            NormKind::LayerNorm => row.as_flattened().get(keep.first).copied().unwrap_or(0.0),
+            NormKind::RmsNorm => 0.0,
         };
-        let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
-        let zero_inv = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(inv, zero);
-        GroupStats {
-            overflowed: if p.eps.is_finite() { zero_inv } else { 0 },
-            shift: self.shift,
-            corr: to_array(corr),
-            inv: to_array(inv),
-            neg_corr: to_array(neg_corr(corr, inv)),
-        }
+        self.add_fixed_row::<W, MASKED>(r, row, keep, shift, kind);
     }
 
     /// Sums a short row of any length (`mask`: its mask, empty when unmasked) into
     /// lane `r`, as [`GroupSums::add_row`] does for fixed widths.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
-    fn add_any_row<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
+    fn add_any_row<const MASKED: bool>(
         &mut self,
         r: usize,
         row: &[f32],
         mask: &[bool],
-        p: &Params<SCALE, BIAS>,
+        kind: NormKind,
     ) {
         let n;
-        match p.kind {
+        match kind {
             NormKind::LayerNorm => {
                 // With nothing kept the count is 0 and the statistics NaN whatever the
                 // shift.
@@ -783,49 +685,6 @@ impl GroupSums {
 }
 
 impl GroupStats {
-    /// The statistics, with those of rows whose variance overflowed `f32` computed again
-    /// in `f64` (`row::wide_stats`, as `row::guarded` does for single rows); the group's
-    /// rows start at row `start` of `x`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn guard<const SCALE: bool, const BIAS: bool>(
-        self,
-        x: &[f32],
-        mask: Option<&[bool]>,
-        features: usize,
-        start: usize,
-        p: &Params<SCALE, BIAS>,
-    ) -> Self {
-        if self.overflowed == 0 {
-            return self;
-        }
-        self.replace_overflowed(x, mask, features, start, p.kind, p.eps)
-    }
-
-    /// [`GroupStats::guard`]'s rare part, out of line and by value so that the group
-    /// loops keep their registers (inlined into `short_rows` it cost 15% at 4096x100).
-    #[cold]
-    #[inline(never)]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    fn replace_overflowed(
-        mut self,
-        x: &[f32],
-        mask: Option<&[bool]>,
-        features: usize,
-        start: usize,
-        kind: NormKind,
-        eps: f32,
-    ) -> Self {
-        // Lanes past the last row of a short group are never marked: their sums are 0,
-        // so their `inv` is `1/sqrt(eps)`, not 0.
-        let overflowed = u32::from(self.overflowed);
-        for (r, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
-            (self.shift[r], self.corr[r], self.inv[r]) = (st.shift, st.corr, st.inv_std);
-        }
-        self.neg_corr = to_array(neg_corr(load_block(&self.corr), load_block(&self.inv)));
-        self
-    }
-
     /// Row `r`'s statistics in every lane.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
@@ -834,15 +693,6 @@ impl GroupStats {
             shift: _mm512_set1_ps(self.shift[r]),
             inv: _mm512_set1_ps(self.inv[r]),
             neg_corr: _mm512_set1_ps(self.neg_corr[r]),
-        }
-    }
-
-    /// Row `r`'s statistics.
-    fn row(&self, r: usize) -> RowStats {
-        RowStats {
-            shift: self.shift[r],
-            corr: self.corr[r],
-            inv_std: self.inv[r],
         }
     }
 
@@ -953,81 +803,6 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
         count += k.count_ones();
     }
     (lanes, count)
-}
-
-/// LayerNorm `(corr, var)` of a group of rows, lane by lane as `row::layer_stats`, from
-/// their lane-wise shifted sums `Σd`, `Σd²` (`d = x - shift[r]`) and kept counts `n`.
-/// Rows whose shift is far from their mean (see `row::FAR_SHIFT`) are summed again by
-/// `resum(r, shift)` around the mean just found, which becomes their `shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn layer_group_stats(
-    sum: &[__m256; GROUP],
-    squares: &[__m256; GROUP],
-    n: __m512,
-    shift: &mut [f32; GROUP],
-    mut resum: impl FnMut(usize, f32) -> (__m512, __m512),
-) -> (__m512, __m512) {
-    let zero = _mm512_setzero_ps();
-    // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-    let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
-        let corr = _mm512_div_ps(hsum16(sum), n);
-        let squares = hsum16(squares);
-        let var = _mm512_sub_ps(_mm512_div_ps(squares, n), _mm512_mul_ps(corr, corr));
-        // An overflowed `Σd²` keeps the variance infinite, not `inf - inf`, as in
-        // `row::layer_stats`, so that `GroupStats::guard` sees it.
-        let inf = _mm512_set1_ps(f32::INFINITY);
-        let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, inf);
-        let var = _mm512_mask_blend_ps(overflow, var, inf);
-        (corr, _mm512_max_ps(zero, var))
-    };
-    let (corr, var) = finish(sum, squares);
-    let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
-    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
-    if far == 0 {
-        return (corr, var);
-    }
-    let first_corr = to_array(corr);
-    let half_zero = _mm256_setzero_ps();
-    let (mut sum, mut squares) = ([half_zero; GROUP], [half_zero; GROUP]);
-    // Lanes past the last row of a short group have zero sums: never far.
-    for r in 0..GROUP {
-        if far & (1 << r) != 0 {
-            shift[r] += first_corr[r];
-            let (s, s2) = resum(r, shift[r]);
-            (sum[r], squares[r]) = (halve(s), halve(s2));
-        }
-    }
-    let (corr2, var2) = finish(&sum, &squares);
-    (
-        _mm512_mask_blend_ps(far, corr, corr2),
-        _mm512_mask_blend_ps(far, var, var2),
-    )
-}
-
-/// `(Σd, Σd²)` lane-wise over the kept lanes of one fixed-width row, `d = x - shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn shifted_sums<const W: usize>(
-    row: &[[f32; LANES]; W],
-    keep: &[__mmask16; W],
-    shift: f32,
-) -> (__m512, __m512) {
-    let sh = _mm512_set1_ps(shift);
-    let d: [__m512; W] =
-        std::array::from_fn(|j| _mm512_maskz_sub_ps(keep[j], load_block(&row[j]), sh));
-    let squares = d[1..]
-        .iter()
-        .fold(_mm512_mul_ps(d[0], d[0]), |a, &d| _mm512_fmadd_ps(d, d, a));
-    (tree(d), squares)
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn to_array(v: __m512) -> [f32; GROUP] {
-    let mut a = [0.0; GROUP];
-    store_block(&mut a, v);
-    a
 }
 
 /// Long rows: chunked statistics, then the output pass (see the module docs).

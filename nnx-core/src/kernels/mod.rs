@@ -74,6 +74,8 @@ mod avx2;
 mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod direction;
+#[cfg(target_arch = "x86_64")]
+mod group;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod row;
