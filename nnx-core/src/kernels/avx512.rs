@@ -400,7 +400,7 @@ fn hsum_rows(v: &[__m256; GROUP]) -> __m512 {
 group_template! {
     features: "avx512f,avx512bw,avx512vl,popcnt",
     vector: __m512,
-    keep: __mmask16,
+    mask: __mmask16,
     derived: [
         /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather
         /// than once per row by [`GroupStats::write_row`]: three fewer operations per row
@@ -408,35 +408,11 @@ group_template! {
         /// though: see the README's performance section).
         neg_corr,
     ],
-}
-
-/// `b` in the lanes of `m`, `a` in the others.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn blend(m: __mmask16, a: __m512, b: __m512) -> __m512 {
-    _mm512_mask_blend_ps(m, a, b)
-}
-
-/// The lanes set in `m`, bit `i` for lane `i`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn bits(m: __mmask16) -> u32 {
-    u32::from(m)
-}
-
-/// `v - shift` in the lanes of `keep`, 0 in the others (an unmasked row's `keep` is
-/// [`ALL`], so `MASKED` makes no difference here).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn kept_sub<const MASKED: bool>(v: __m512, shift: __m512, keep: __mmask16) -> __m512 {
-    _mm512_maskz_sub_ps(keep, v, shift)
-}
-
-/// `v²` in the lanes of `keep`, 0 in the others (see [`kept_sub`]).
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn kept_square<const MASKED: bool>(v: __m512, keep: __mmask16) -> __m512 {
-    _mm512_maskz_mul_ps(keep, v, v)
+    blend: |m, a, b| _mm512_mask_blend_ps(m, a, b),
+    bits: |m| u32::from(m),
+    // An unmasked row's `keep` is `ALL`, a constant: no need to look at `MASKED`.
+    kept_sub: |v, shift, keep| _mm512_maskz_sub_ps(keep, v, shift),
+    kept_square: |v, keep| _mm512_maskz_mul_ps(keep, v, v),
 }
 
 /// Short rows, [`GROUP`] at a time (see the module docs).

@@ -9,42 +9,65 @@
 //! `#[target_feature]`, and the compiler sees the code a hand-written copy would be.
 //! The bits of every path are pinned by `tests/digest.rs`.
 
-/// The group statistics of one x86 path: `GroupSums` (the lane-wise sums
-/// of up to `GROUP` short rows), `GroupStats` (what their output needs) and the helpers
-/// behind them, `shifted_sums`, `layer_group_stats` and `to_array`.
+/// The group statistics of one x86 path: `GroupSums` (the lane-wise sums of up to
+/// `GROUP` short rows), `GroupStats` (what their output needs) and the helpers behind
+/// them, `shifted_sums`, `layer_group_stats` and `to_array`.
 ///
 /// Expanded once by `avx2/short_rows.rs` (8 lanes, `__m256`) and once by `avx512.rs`
-/// (16 lanes, `__m512`):
+/// (16 lanes, `__m512`). The invocation names the vector and lane-mask types and spells
+/// out, as closures whose bodies become `#[inline]` functions, the few operations whose
+/// form differs between the ISAs:
 ///
 /// ```text
 /// group_template! {
 ///     features: "avx2,fma",   // the `#[target_feature]` of every function
 ///     vector: __m256,         // one lane per row of a group
-///     keep: __m256,           // a block's kept lanes (AVX-512: `__mmask16`)
+///     mask: __m256,           // kept lanes, comparison results (AVX-512: `__mmask16`)
 ///     derived: [],            // per-row terms `f(corr, inv)` the output wants precomputed
+///     blend: |m, a, b| ...,   // `b` in the lanes of `m`, `a` in the others
+///     bits: |m| ...,          // bit `i` set iff lane `i` of `m` is (`u32`)
+///     kept_sub: |v, shift, keep| ...,  // `v - shift`, 0 outside `keep` (may read MASKED)
+///     kept_square: |v, keep| ...,      // `v²`, 0 outside `keep` (may read MASKED)
 /// }
 /// ```
 ///
-/// The expansion refers to these names of the expanding module, which say where the
-/// ISAs differ:
+/// The expansion also refers to these names of the expanding module:
 /// - `LANES` and `GROUP` (equal: one row per lane), `load_block` and `store_block`;
 /// - `add_ps`, `sub_ps`, `mul_ps`, `div_ps`, `fmadd_ps`, `max_ps`, `sqrt_ps`, `set1_ps`,
 ///   `setzero_ps` and `cmp_ps::<PREDICATE>`: the ISA's intrinsics, renamed by `use ... as`;
-/// - `blend(m, a, b)` (`b` in the lanes of `m`), `bits(m)` (bit `i` set iff lane `i` of
-///   `m` is), `halve` (a row's lane-wise sums as the `__m256` a group keeps per row),
+/// - `halve` (a row's lane-wise sums as the `__m256` a group keeps per row),
 ///   `hsum_rows` (the horizontal sums of all the group's rows at once, row `i` in lane
-///   `i`), `kept_sub::<MASKED>(v, shift, keep)` and `kept_square::<MASKED>(v, keep)`
-///   (`v - shift` and `v²` zeroed outside `keep`), and `tree` (a fixed-order sum of `W`
-///   vectors: the ISAs add in different orders, which is part of their bits);
-/// - `RowKeep<W>`, a fixed-width row's kept lanes (`lanes: [keep; W]`) and their count
+///   `i`) and `tree` (a fixed-order sum of `W` vectors: the ISAs add in different
+///   orders, which is part of their bits);
+/// - `RowKeep<W>`, a fixed-width row's kept lanes (`lanes: [mask; W]`) and their count
 ///   (`count`).
 macro_rules! group_template {
     (
         features: $features:literal,
         vector: $V:ty,
-        keep: $Keep:ty,
-        derived: [$($(#[$derived_doc:meta])* $derived:ident),* $(,)?] $(,)?
+        mask: $M:ty,
+        derived: [$($(#[$derived_doc:meta])* $derived:ident),* $(,)?],
+        blend: |$bm:ident, $ba:ident, $bb:ident| $blend:expr,
+        bits: |$tm:ident| $bits:expr,
+        kept_sub: |$sv:ident, $ss:ident, $sk:ident| $kept_sub:expr,
+        kept_square: |$qv:ident, $qk:ident| $kept_square:expr $(,)?
     ) => {
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn blend($bm: $M, $ba: $V, $bb: $V) -> $V { $blend }
+
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn bits($tm: $M) -> u32 { $bits }
+
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn kept_sub<const MASKED: bool>($sv: $V, $ss: $V, $sk: $M) -> $V { $kept_sub }
+
+        #[target_feature(enable = $features)]
+        #[inline]
+        fn kept_square<const MASKED: bool>($qv: $V, $qk: $M) -> $V { $kept_square }
+
         /// The lane-wise sums of up to [`GROUP`] short rows, row `i` of a group in lane
         /// `i` of the statistics.
         ///
@@ -224,7 +247,7 @@ macro_rules! group_template {
         #[inline]
         fn shifted_sums<const W: usize, const MASKED: bool>(
             row: &[[f32; LANES]; W],
-            keep: &[$Keep; W],
+            keep: &[$M; W],
             shift: f32,
         ) -> ($V, $V) {
             let sh = set1_ps(shift);

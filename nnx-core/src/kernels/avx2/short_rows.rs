@@ -180,22 +180,15 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
 group_template! {
     features: "avx2,fma",
     vector: __m256,
-    keep: __m256,
+    mask: __m256,
     derived: [],
-}
-
-/// `b` in the lanes of `m`, `a` in the others.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn blend(m: __m256, a: __m256, b: __m256) -> __m256 {
-    _mm256_blendv_ps(a, b, m)
-}
-
-/// The lanes set in `m`, bit `i` for lane `i`.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn bits(m: __m256) -> u32 {
-    _mm256_movemask_ps(m) as u32
+    blend: |m, a, b| _mm256_blendv_ps(a, b, m),
+    bits: |m| _mm256_movemask_ps(m) as u32,
+    kept_sub: |v, shift, keep| kept::<MASKED>(_mm256_sub_ps(v, shift), keep),
+    kept_square: |v, keep| {
+        let v = kept::<MASKED>(v, keep);
+        _mm256_mul_ps(v, v)
+    },
 }
 
 /// A row's lane-wise sums as a group keeps them: as they are, 8 lanes already (the
@@ -204,21 +197,6 @@ fn bits(m: __m256) -> u32 {
 #[inline]
 fn halve(v: __m256) -> __m256 {
     v
-}
-
-/// `v - shift` with the lanes outside `keep` zeroed (unmasked rows keep every lane).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn kept_sub<const MASKED: bool>(v: __m256, shift: __m256, keep: __m256) -> __m256 {
-    kept::<MASKED>(_mm256_sub_ps(v, shift), keep)
-}
-
-/// `v²` with the lanes outside `keep` zeroed (unmasked rows keep every lane).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn kept_square<const MASKED: bool>(v: __m256, keep: __m256) -> __m256 {
-    let v = kept::<MASKED>(v, keep);
-    _mm256_mul_ps(v, v)
 }
 
 impl GroupSums {
