@@ -19,6 +19,7 @@ mod short_rows;
 
 use std::arch::x86_64::*;
 
+use super::affine::with_affine;
 use super::direction::walk_backwards;
 use super::row::{RowStats, guarded, layer_stats, rms_stats, shifted_pass};
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
@@ -418,12 +419,9 @@ fn apply_with_spec(
     out: &mut [f32],
 ) {
     let (a, b, x) = (cols.start, cols.end, &x[cols]);
-    match (spec.scale, spec.bias) {
-        (None, None) => apply_with::<false, false>(x, st, &[], &[], out),
-        (Some(s), None) => apply_with::<true, false>(x, st, &s[a..b], &[], out),
-        (None, Some(c)) => apply_with::<false, true>(x, st, &[], &c[a..b], out),
-        (Some(s), Some(c)) => apply_with::<true, true>(x, st, &s[a..b], &c[a..b], out),
-    }
+    with_affine!(spec.scale, spec.bias, |p| &p[a..b], |SCALE, BIAS, s, c| {
+        apply_with::<SCALE, BIAS>(x, st, s, c, out)
+    })
 }
 
 /// One 64-byte line of `out`, aligned by its type: two 8-lane halves.
@@ -461,14 +459,9 @@ fn apply_lines(
 ) {
     let (a, b, x) = (cols.start, cols.end, &x[cols]);
     let lines = lines_of(out);
-    match (spec.scale, spec.bias) {
-        (None, None) => stream_with::<false, false>(x, st, &[], &[], lines, backwards),
-        (Some(s), None) => stream_with::<true, false>(x, st, &s[a..b], &[], lines, backwards),
-        (None, Some(c)) => stream_with::<false, true>(x, st, &[], &c[a..b], lines, backwards),
-        (Some(s), Some(c)) => {
-            stream_with::<true, true>(x, st, &s[a..b], &c[a..b], lines, backwards)
-        }
-    }
+    with_affine!(spec.scale, spec.bias, |p| &p[a..b], |SCALE, BIAS, s, c| {
+        stream_with::<SCALE, BIAS>(x, st, s, c, lines, backwards)
+    })
 }
 
 /// [`apply_with`] into whole lines, with streaming stores.
@@ -532,18 +525,11 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
         let formula = Formula::blend(stats, earlier);
         let part =
             |w: &Option<[f32; LINE]>| w.as_ref().map_or(formula.inv, |w| load(&w[LANES * h..]));
-        let v = match (spec.scale.is_some(), spec.bias.is_some()) {
-            (false, false) => {
-                formula.apply::<false, false>(load_block(&xb[h]), formula.inv, formula.inv)
-            }
-            (true, false) => {
-                formula.apply::<true, false>(load_block(&xb[h]), part(&sw), formula.inv)
-            }
-            (false, true) => {
-                formula.apply::<false, true>(load_block(&xb[h]), formula.inv, part(&bw))
-            }
-            (true, true) => formula.apply::<true, true>(load_block(&xb[h]), part(&sw), part(&bw)),
-        };
+        let v = with_affine!(spec.scale, spec.bias, |SCALE, BIAS, _s, _b| {
+            let s = if SCALE { part(&sw) } else { formula.inv };
+            let b = if BIAS { part(&bw) } else { formula.inv };
+            formula.apply::<SCALE, BIAS>(load_block(&xb[h]), s, b)
+        });
         stream_half(line, h, v);
     }
 }

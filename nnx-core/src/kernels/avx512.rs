@@ -53,6 +53,7 @@
 
 use std::arch::x86_64::*;
 
+use super::affine::with_affine;
 use super::direction::walk_backwards;
 use super::group::{group_template, pipelined_groups};
 use super::row::{
@@ -93,20 +94,9 @@ pub(super) fn norm_rows(
     stores: Stores,
 ) {
     let stream = stores == Stores::Streaming;
-    match (spec.scale, spec.bias) {
-        (None, None) => {
-            rows_with::<false, false>(x, mask, features, &Params::new(spec, &[], &[], stream), out)
-        }
-        (Some(s), None) => {
-            rows_with::<true, false>(x, mask, features, &Params::new(spec, s, &[], stream), out)
-        }
-        (None, Some(b)) => {
-            rows_with::<false, true>(x, mask, features, &Params::new(spec, &[], b, stream), out)
-        }
-        (Some(s), Some(b)) => {
-            rows_with::<true, true>(x, mask, features, &Params::new(spec, s, b, stream), out)
-        }
-    }
+    with_affine!(spec.scale, spec.bias, |SCALE, BIAS, s, b| {
+        rows_with::<SCALE, BIAS>(x, mask, features, &Params::new(spec, s, b, stream), out)
+    })
 }
 
 /// [`norm_rows`] specialised on the affine parameters (absent ones are empty slices and

@@ -69,6 +69,8 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
+mod affine;
+#[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;

@@ -14,6 +14,7 @@
 
 use std::arch::x86_64::*;
 
+use super::super::affine::with_affine;
 use super::super::group::{group_template, pipelined_groups};
 use super::super::row::{FAR_SHIFT, RowStats, wide_group_stats};
 use super::super::{NormKind, NormSpec};
@@ -43,12 +44,9 @@ pub(super) fn short_rows(
     spec: &NormSpec,
     out: &mut [f32],
 ) {
-    match (spec.scale.is_some(), spec.bias.is_some()) {
-        (false, false) => rows_with::<false, false>(x, mask, features, spec, out),
-        (true, false) => rows_with::<true, false>(x, mask, features, spec, out),
-        (false, true) => rows_with::<false, true>(x, mask, features, spec, out),
-        (true, true) => rows_with::<true, true>(x, mask, features, spec, out),
-    }
+    with_affine!(spec.scale, spec.bias, |SCALE, BIAS, _s, _b| {
+        rows_with::<SCALE, BIAS>(x, mask, features, spec, out)
+    })
 }
 
 /// [`short_rows`] specialised on the affine parameters present. Rows of 16, 32, 64 and
