@@ -2,6 +2,8 @@
 //! are present, turned into two `const bool`s once, outside the loops, so that every
 //! output formula is compiled four times without a test per block.
 
+use super::{NormKind, NormSpec};
+
 /// Evaluates `body` once per combination of an optional `scale` and `bias` (each an
 /// `Option<&[f32]>`), with the caller's names bound to consts saying which are present
 /// and to the slices (empty when absent):
@@ -63,3 +65,28 @@ macro_rules! with_affine {
 }
 
 pub(super) use with_affine;
+
+/// What every row shares, with `SCALE` and `BIAS` saying which of `scale` and `bias` are
+/// present (absent ones are empty slices and never read).
+pub(super) struct Params<'a, const SCALE: bool, const BIAS: bool> {
+    pub kind: NormKind,
+    pub eps: f32,
+    pub scale: &'a [f32],
+    pub bias: &'a [f32],
+    /// Whether the output is written in whole lines with streaming stores
+    /// ([`Stores::Streaming`](super::Stores::Streaming)): by AVX-512's long rows and unrolled short rows (AVX2
+    /// decides before it makes `Params`).
+    pub stream: bool,
+}
+
+impl<'a, const SCALE: bool, const BIAS: bool> Params<'a, SCALE, BIAS> {
+    pub fn new(spec: &NormSpec, scale: &'a [f32], bias: &'a [f32], stream: bool) -> Self {
+        Params {
+            kind: spec.kind,
+            eps: spec.epsilon,
+            scale,
+            bias,
+            stream,
+        }
+    }
+}

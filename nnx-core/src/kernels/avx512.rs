@@ -53,9 +53,10 @@
 
 use std::arch::x86_64::*;
 
-use super::affine::with_affine;
+use super::affine::{Params, with_affine};
 use super::direction::walk_backwards;
 use super::group::{group_template, pipelined_groups};
+use super::lines::lines_template;
 use super::row::{
     ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass,
     wide_group_stats,
@@ -70,6 +71,8 @@ use std::arch::x86_64::{
 };
 
 const LANES: usize = 16;
+/// Elements per 64-byte line: one block.
+const LINE: usize = LANES;
 /// Independent accumulators per sum on long rows: hides the add latency and lowers
 /// rounding growth.
 const UNROLL: usize = 4;
@@ -114,29 +117,6 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
         (Some(m), true) => short_rows::<true, SCALE, BIAS>(x, m, features, p, out),
         (None, false) => long_rows::<false, SCALE, BIAS>(x, &[], features, p, out),
         (Some(m), false) => long_rows::<true, SCALE, BIAS>(x, m, features, p, out),
-    }
-}
-
-/// What every row shares.
-struct Params<'a, const SCALE: bool, const BIAS: bool> {
-    kind: NormKind,
-    eps: f32,
-    scale: &'a [f32],
-    bias: &'a [f32],
-    /// Long rows and the unrolled short rows ([`streamed_fixed_rows`]) write whole lines
-    /// with streaming stores (see [`Stores`]).
-    stream: bool,
-}
-
-impl<'a, const SCALE: bool, const BIAS: bool> Params<'a, SCALE, BIAS> {
-    fn new(spec: &NormSpec, scale: &'a [f32], bias: &'a [f32], stream: bool) -> Self {
-        Params {
-            kind: spec.kind,
-            eps: spec.epsilon,
-            scale,
-            bias,
-            stream,
-        }
     }
 }
 
@@ -836,47 +816,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         }
         return;
     }
-    let lines = Lines::<MASKED, SCALE, BIAS>::new(x, mask, features, p, out);
-    let rows = x.len() / features;
-    let mut prev: Option<RowStats> = None;
-    if !(TILED_MIN..=TILED_MAX).contains(&features) {
-        for r in 0..rows {
-            let st = lines.edges(r, prev, out);
-            if MASKED && r + 1 < rows {
-                prefetch_mask_start(&mask[(r + 1) * features..(r + 2) * features]);
-            }
-            lines.body(r, &st, 0..features, lines.backwards(r, out), out);
-            prev = Some(st);
-        }
-    } else {
-        // Rows whose body, `scale` and `bias` together overflow L1 are written in
-        // column tiles over a few rows at a time, so that each tile of `scale`/`bias`
-        // is loaded into L1 once per block of rows instead of once per row.
-        let mut stats = [RowStats::default(); TILE_ROWS];
-        let mut backwards = [false; TILE_ROWS];
-        let tiles = features.div_ceil(TILE);
-        for first_row in (0..rows).step_by(TILE_ROWS) {
-            let block = first_row..(first_row + TILE_ROWS).min(rows);
-            for r in block.clone() {
-                stats[r - first_row] = lines.edges(r, prev, out);
-                prev = Some(stats[r - first_row]);
-                backwards[r - first_row] = lines.backwards(r, out);
-            }
-            for k in 0..tiles {
-                for r in block.clone() {
-                    // A row written backwards takes its tiles in reverse order too. (In
-                    // the rare block whose rows go different ways, they no longer share
-                    // a `scale`/`bias` tile at each step; the result is the same.)
-                    let i = r - first_row;
-                    let t = if backwards[i] { tiles - 1 - k } else { k };
-                    let cols = t * TILE..(t + 1) * TILE;
-                    lines.body(r, &stats[i], cols, backwards[i], out);
-                }
-            }
-        }
-    }
-    // Order the streaming stores before anything the caller does next.
-    _mm_sfence();
+    streamed_rows::<MASKED, SCALE, BIAS>(x, mask, features, p, out);
 }
 
 /// Rows of one chunk (257-1024 features) into a cached output: each row is written
@@ -1051,119 +991,13 @@ fn prefetch_mask_start(mask: &[bool]) {
 /// Lines of the next row's mask that [`prefetch_mask_start`] asks for.
 const MASK_PREFETCH: usize = 8;
 
-/// Streamed output of long rows. Streaming stores write whole 64-byte lines, so `out`
-/// is split into lines globally: element `i` starts a line iff `i ≡ first mod 16`.
-/// Each row has a head (up to its first line boundary: the end of the line it shares
-/// with the previous row), a body of whole lines, and a tail after its last boundary,
-/// which shares a line with the next row's head. The shared line is written once the
-/// second row's statistics are known, lane by lane with its own row's statistics.
-struct Lines<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> {
-    x: &'a [f32],
-    mask: &'a [bool],
-    features: usize,
-    p: &'a Params<'a, SCALE, BIAS>,
-    first: usize,
-}
-
-impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASKED, SCALE, BIAS> {
-    fn new(
-        x: &'a [f32],
-        mask: &'a [bool],
-        features: usize,
-        p: &'a Params<'a, SCALE, BIAS>,
-        out: &[f32],
-    ) -> Self {
-        Lines {
-            x,
-            mask,
-            features,
-            p,
-            first: (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>(),
-        }
-    }
-
-    /// Whether row `r` is written backwards (see [`walk_backwards`]; the offsets between
-    /// its `out`, `x`, `scale` and `bias` are the same all along the row).
-    fn backwards(&self, r: usize, out: &[f32]) -> bool {
-        let start = r * self.features;
-        let sources = [&self.x[start..], self.p.scale, self.p.bias];
-        walk_backwards(&out[start..], sources, Stores::Streaming)
-    }
-
-    /// Where row `r` starts, and its body, `head..body_end` (relative to the start).
-    fn span(&self, r: usize) -> (usize, usize, usize) {
-        let (start, features) = (r * self.features, self.features);
-        let head = ((self.first + LANES - start % LANES) % LANES).min(features);
-        (start, head, head + (features - head) / LANES * LANES)
-    }
-
-    /// Row `r`'s statistics, after writing its head (with the previous row's statistics
-    /// `prev`, when there is a previous row) and, on the last row, its tail.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [f32]) -> RowStats {
-        let (x, p, features) = (self.x, self.p, self.features);
-        let (start, head, body_end) = self.span(r);
-        let xr = &x[start..start + features];
-        let mr = if MASKED {
-            &self.mask[start..start + features]
-        } else {
-            &[]
-        };
-        debug_assert_eq!(prev.is_some(), r > 0);
-        let st = long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
-        if head > 0 {
-            match prev {
-                Some(prev) => {
-                    let lo = LANES - head;
-                    let xw = &x[start - lo..start + head];
-                    let ow = &mut out[start - lo..start + head];
-                    straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
-                }
-                None => {
-                    let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
-                    let oh = &mut out[start..start + head];
-                    apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, oh, false);
-                }
-            }
-        }
-        if body_end < features && (r + 1) * features == x.len() {
-            let (sc, bc) = (
-                affine(p.scale, body_end, features),
-                affine(p.bias, body_end, features),
-            );
-            let ot = &mut out[start + body_end..start + features];
-            apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot, false);
-        }
-        st
-    }
-
-    /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body),
-    /// walking `backwards` or forwards.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn body(
-        &self,
-        r: usize,
-        st: &RowStats,
-        cols: std::ops::Range<usize>,
-        backwards: bool,
-        out: &mut [f32],
-    ) {
-        let (start, head, body_end) = self.span(r);
-        let (a, b) = (head + cols.start, (head + cols.end).min(body_end));
-        if a >= b {
-            return;
-        }
-        // `apply_stream` writes whole blocks only.
-        debug_assert!((b - a).is_multiple_of(LANES));
-        let (sc, bc) = (affine(self.p.scale, a, b), affine(self.p.bias, a, b));
-        let (xb, ob) = (
-            &self.x[start + a..start + b],
-            &mut out[start + a..start + b],
-        );
-        apply_stream::<SCALE, BIAS>(xb, st, sc, bc, ob, backwards);
-    }
+lines_template! {
+    features: "avx512f,avx512bw,avx512vl,popcnt",
+    stats: |xr, mr, p| long_stats::<MASKED, SCALE, BIAS>(xr, mr, p),
+    shared: |x, prev, st, lo, s, b, out| straddle::<SCALE, BIAS>(x, prev, st, lo, s, b, out),
+    edge: |x, st, s, b, out| apply::<SCALE, BIAS>(x, st, s, b, out, false),
+    body: |x, st, s, b, out, backwards| apply_stream::<SCALE, BIAS>(x, st, s, b, out, backwards),
+    prefetch_mask: prefetch_mask_start,
 }
 
 /// One long row's statistics, chunk by chunk.

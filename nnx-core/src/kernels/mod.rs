@@ -78,6 +78,8 @@ mod avx512;
 mod direction;
 #[cfg(target_arch = "x86_64")]
 mod group;
+#[cfg(target_arch = "x86_64")]
+mod lines;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod row;
