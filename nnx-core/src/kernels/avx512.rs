@@ -7,44 +7,33 @@
 //! schemes, chosen by the row length alone (so a row's result never depends on which
 //! other rows share its block, which keeps `Threads::Auto` bitwise equal to `Single`):
 //!
-//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time. Each row's
-//!   sums are independent of the others', and the 16 per-row horizontal sums are done
-//!   together by one transposing reduction
-//!   ([`hsum_rows`]); mean, variance, `sqrt` and the division are computed for the whole
-//!   group in one vector. Each lane of that arithmetic only sees its own row. The
-//!   statistics take one pass shifted by the row's first kept element, with a second
-//!   pass only for rows where that element is far from the mean
-//!   ([`layer_group_stats`]). The groups are software-pipelined row by row: row `r` of
-//!   the next group is summed ([`GroupSums`]) next to the output of row `r` of this
-//!   one, so the group's reduction chain and the output's stores overlap. Rows of 16,
-//!   32, 64 and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
-//!   row's blocks are summed in a fixed order, `scale`/`bias` stay in registers, and
-//!   the mask of rows of 64 or more is read 64 bools at a time; large outputs of these
-//!   rows are written in whole lines with streaming stores ([`streamed_fixed_rows`]).
+//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time, one per lane
+//!   of the statistics, through the group template both x86 paths share (`group.rs`:
+//!   [`GroupSums`], [`layer_group_stats`], the transposing [`hsum_rows`] and the
+//!   software-pipelined group loop). Rows of 16, 32, 64 and 128 features take a copy
+//!   unrolled at compile time ([`fixed_rows`]): each row's blocks are summed in a fixed
+//!   order, `scale`/`bias` stay in registers, and the mask of rows of 64 or more is
+//!   read 64 bools at a time; large outputs of these rows are written in whole lines
+//!   with streaming stores ([`streamed_fixed_rows`]).
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`chunk_sums`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]; a row of one chunk finishes in `f32`, as short
-//!   rows do); then one output pass. Rows of one chunk with a cached
-//!   output are written inside the next row's statistics pass ([`one_chunk_rows`]).
-//!   `x` is read from memory
-//!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
-//!   what keeps long rows below the copy ceiling. Where a row, `scale` and `bias`
-//!   overflow L1 but four rows fit L2 (2048-16384 features), streamed rows are written
-//!   in column tiles over four rows, which loads each `scale`/`bias` tile into L1 once
-//!   per four rows. (Software prefetching of the next chunks or rows of `x` and of
+//!   rows do); then one output pass. Rows of one chunk with a cached output are written
+//!   inside the next row's statistics pass ([`one_chunk_rows`]). `x` is read from
+//!   memory once, plus once more from cache for the output, whose `scale`/`bias` loads
+//!   are what keeps long rows below the copy ceiling. Large outputs
+//!   ([`Stores::Streaming`]) are written with streaming stores in whole 64-byte lines
+//!   through the line template both x86 paths share (`lines.rs`: [`Lines`], in column
+//!   tiles over four rows from 2048 to 16384 features, each row walking whichever way
+//!   keeps its loads clear of its stores), which saves the read-for-ownership of `out`:
+//!   1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach memory,
+//!   never their values. (Software prefetching of the next chunks or rows of `x` and of
 //!   `scale`/`bias`, writing two rows together to share those loads in registers,
 //!   overlapping the next rows' statistics with the output tiles or rows, reusing the
 //!   short rows' `x - shift` from their statistics for the output, and interleaving
 //!   `scale` with `bias` were all tried and measured no faster, or slower, on Zen 4.
 //!   The start of the next row's mask is the one prefetch that pays:
 //!   [`prefetch_mask_start`].)
-//!   Large outputs ([`Stores::Streaming`]) are written with streaming stores in whole
-//!   64-byte lines (the line shared by two rows is written once the second row's
-//!   statistics are known, each lane with its own row's), which saves the
-//!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only
-//!   changes how bytes reach memory, never their values, so rows still do not depend
-//!   on their neighbours. Each row's output pass walks forwards or backwards,
-//!   whichever keeps its loads clear of the stores just made ([`walk_backwards`]).
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
 //! helpers, [`straddle`]'s expanding load and the views of `out` as aligned [`Line`]s
@@ -782,34 +771,14 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             .zip(out.chunks_exact_mut(features))
             .enumerate()
         {
-            // The same statistics as `long_stats`, whose chunk loop is repeated here on
-            // purpose: calling it from this loop measured 8-25% slower (2048x768,
-            // 512x2048, alternated runs; re-measured after the one-chunk finish: 9% at
-            // 1024x1500, 2% at 512x2048), as the compiler then keeps less of the row
-            // loop in registers.
+            // The statistics of `long_stats`, expanded here (see `chunked_stats!`).
             let start = r * features;
             let mr = if MASKED {
                 &mask[start..start + features]
             } else {
                 &[]
             };
-            let st = if features <= CHUNK {
-                chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps)
-            } else {
-                let mut merge = ChunkMerge::new();
-                for (c, xc) in xr.chunks(CHUNK).enumerate() {
-                    let mc = if MASKED {
-                        &mr[c * CHUNK..][..xc.len()]
-                    } else {
-                        &[]
-                    };
-                    chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
-                }
-                match p.kind {
-                    NormKind::LayerNorm => merge.layer_stats(p.eps),
-                    NormKind::RmsNorm => merge.rms_stats(p.eps),
-                }
-            };
+            let st = chunked_stats!(xr, mr, p);
             let st = guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps);
             let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
@@ -1000,6 +969,35 @@ lines_template! {
     prefetch_mask: prefetch_mask_start,
 }
 
+/// One long row's statistics, chunk by chunk, before the overflow guard, in a function
+/// generic over `MASKED`. Expanded into [`long_stats`] and into the cached row loop of
+/// [`long_rows`], where calling `long_stats` measured 8-25% slower (2048x768,
+/// 512x2048, alternated runs; re-measured after the one-chunk finish: 9% at 1024x1500,
+/// 2% at 512x2048), as the compiler then keeps less of the row loop in registers.
+macro_rules! chunked_stats {
+    ($xr:expr, $mr:expr, $p:expr) => {{
+        let (xr, mr, p): (&[f32], &[bool], _) = ($xr, $mr, $p);
+        if xr.len() <= CHUNK {
+            chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps)
+        } else {
+            let mut merge = ChunkMerge::new();
+            for (c, xc) in xr.chunks(CHUNK).enumerate() {
+                let mc = if MASKED {
+                    &mr[c * CHUNK..][..xc.len()]
+                } else {
+                    &[]
+                };
+                chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
+            }
+            match p.kind {
+                NormKind::LayerNorm => merge.layer_stats(p.eps),
+                NormKind::RmsNorm => merge.rms_stats(p.eps),
+            }
+        }
+    }};
+}
+use chunked_stats;
+
 /// One long row's statistics, chunk by chunk.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
@@ -1008,34 +1006,8 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     mr: &[bool],
     p: &Params<SCALE, BIAS>,
 ) -> RowStats {
-    let st = unguarded_long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
+    let st = chunked_stats!(xr, mr, p);
     guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps)
-}
-
-/// [`long_stats`] before the overflow guard.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn unguarded_long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
-    xr: &[f32],
-    mr: &[bool],
-    p: &Params<SCALE, BIAS>,
-) -> RowStats {
-    if xr.len() <= CHUNK {
-        return chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps);
-    }
-    let mut merge = ChunkMerge::new();
-    for (c, xc) in xr.chunks(CHUNK).enumerate() {
-        let mc = if MASKED {
-            &mr[c * CHUNK..][..xc.len()]
-        } else {
-            &[]
-        };
-        chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
-    }
-    match p.kind {
-        NormKind::LayerNorm => merge.layer_stats(p.eps),
-        NormKind::RmsNorm => merge.rms_stats(p.eps),
-    }
 }
 
 /// The sums of one chunk of a long row, or of a whole row that fits in one chunk.

@@ -72,18 +72,13 @@ macro_rules! group_template {
         /// `i` of the statistics.
         ///
         /// LayerNorm statistics take a single pass over data shifted by one of the row's
-        /// own (kept) elements `k`: `Σd` and `Σd²` with `d = x - k`, then the same
-        /// corrected formula as the two-pass scheme (`corr = Σd/n`,
-        /// `var = Σd²/n - corr²`). This is the shifted-data algorithm (Chan, Golub and
-        /// LeVeque, 1983), not `E[x²] - E[x]²`: the subtraction loses about
-        /// `log2(1 + corr²/var)` bits, which is small whenever `k` is within a few
-        /// standard deviations of the mean (for rows of mean 1e4 and std 1, `k` is). Rows
-        /// where it is not (`corr² > FAR_SHIFT · var`: an outlier as `k`, say a "massive
-        /// activation" channel) take a second pass shifted by the mean just found, so no
-        /// row loses more than 4 bits to cancellation, exactly as `row::shifted_pass`
-        /// decides per row, here for the whole group in one vector. Each lane's choice
-        /// depends only on its own row. Reading the row once instead of twice is what
-        /// makes these rows fast (AVX-512: 1.2x at 64 features, 1.2-1.5x at 128).
+        /// own (kept) elements `k`, `Σd` and `Σd²` with `d = x - k` (the shifted-data
+        /// algorithm, see Accuracy in `kernels/mod.rs`), and a second pass around the
+        /// mean just found only for rows where `k` is far from it (`row::FAR_SHIFT`), as
+        /// `row::shifted_pass` decides per row, here for the whole group in one vector.
+        /// Each lane's choice depends only on its own row. Reading the row once instead
+        /// of twice is what makes these rows fast (AVX-512: 1.2x at 64 features, 1.2-1.5x
+        /// at 128).
         struct GroupSums {
             count: [f32; GROUP],
             shift: [f32; GROUP],
