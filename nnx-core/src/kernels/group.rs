@@ -2,12 +2,14 @@
 //! of short rows computed together, one row per lane, and the software-pipelined loop
 //! that drives them.
 //!
-//! Sharing it through closures or generic calls measured 5-25% slower than the copies it
-//! replaced (the group loop then kept less in registers), so it is shared as
-//! `macro_rules!` templates instead, the way the `gemm` crate writes one kernel per ISA:
-//! each path expands the same tokens inside its own module, under its own
-//! `#[target_feature]`, and the compiler sees the code a hand-written copy would be.
-//! The bits of every path are pinned by `tests/digest.rs`.
+//! Sharing the kernels through closures or calls measured 5-25% slower than copies (a
+//! shared group driver 5-8%: the loop then kept less in registers), so this is shared
+//! as `macro_rules!` templates instead, the way the `gemm` crate writes one kernel per
+//! ISA: each path expands the same tokens inside its own module, under its own
+//! `#[target_feature]`, and the compiler sees what a hand-written copy would be. LLVM's
+//! inlining still reacts to the signatures around the template (see AVX-512's
+//! `GroupSums::add_row`), so measure a change there. The bits of every path are pinned
+//! by `tests/digest.rs`.
 
 /// The group statistics of one x86 path: `GroupSums` (the lane-wise sums of up to
 /// `GROUP` short rows), `GroupStats` (what their output needs) and the helpers behind
