@@ -19,7 +19,9 @@ mod short_rows;
 
 use std::arch::x86_64::*;
 
+use super::affine::{Params, with_affine};
 use super::direction::walk_backwards;
+use super::lines::lines_template;
 use super::row::{RowStats, guarded, layer_stats, rms_stats, shifted_pass};
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
@@ -47,7 +49,13 @@ pub(super) fn norm_rows(
     stores: Stores,
 ) {
     if stores == Stores::Streaming && features >= STREAM_MIN {
-        return streamed_rows(x, mask, features, spec, out);
+        return with_affine!(spec.scale, spec.bias, |SCALE, BIAS, s, b| {
+            let p = Params::new(spec, s, b, true);
+            match mask {
+                None => streamed_rows::<false, SCALE, BIAS>(x, &[], features, &p, out),
+                Some(m) => streamed_rows::<true, SCALE, BIAS>(x, m, features, &p, out),
+            }
+        });
     }
     if features <= short_rows::SHORT_MAX {
         return short_rows::short_rows(x, mask, features, spec, out);
@@ -55,19 +63,26 @@ pub(super) fn norm_rows(
     let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
     match mask {
         None => rows.for_each(|(xr, or)| {
-            apply(xr, &row_stats(xr, None, spec), spec, or);
+            apply(xr, &row_stats(xr, None, spec.kind, spec.epsilon), spec, or);
         }),
         Some(mask) => rows
             .zip(mask.chunks_exact(features))
-            .for_each(|((xr, or), mr)| apply(xr, &row_stats(xr, Some(mr), spec), spec, or)),
+            .for_each(|((xr, or), mr)| {
+                apply(
+                    xr,
+                    &row_stats(xr, Some(mr), spec.kind, spec.epsilon),
+                    spec,
+                    or,
+                )
+            }),
     }
 }
 
 /// One row's statistics (see `scalar::norm_row` for the structure).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
-    let st = match spec.kind {
+fn row_stats(x: &[f32], mask: Option<&[bool]>, kind: NormKind, eps: f32) -> RowStats {
+    let st = match kind {
         NormKind::LayerNorm => {
             // With nothing kept, `n = 0` and the statistics are NaN, as 0/0. The count
             // is taken once, not again for a second pass.
@@ -78,106 +93,24 @@ fn row_stats(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec) -> RowStats {
             };
             let (shift, sum_d, sum_d2, n) =
                 shifted_pass(x, mask, sums).unwrap_or((0.0, 0.0, 0.0, 0));
-            layer_stats(shift, sum_d, sum_d2, n, spec.epsilon)
+            layer_stats(shift, sum_d, sum_d2, n, eps)
         }
         NormKind::RmsNorm => {
             let n = mask.map_or(x.len(), kept_count);
-            rms_stats(hsum(square_lanes(x, mask)), n, spec.epsilon)
+            rms_stats(hsum(square_lanes(x, mask)), n, eps)
         }
     };
-    guarded(st, x, mask, spec.kind, spec.epsilon)
+    guarded(st, x, mask, kind, eps)
 }
 
-/// Rows of at least [`STREAM_MIN`] features into an output that will not stay in cache:
-/// every whole 64-byte line of `out` is written with streaming stores, which skip the
-/// read-for-ownership (1.7-1.8x at 1024x4096, 64x65536 and 16384x1024 in a `Vec`'s
-/// usual placement). A line that two rows share is written once the second row's
-/// statistics are known, each lane with its own row's, so that no line mixes streaming
-/// and ordinary stores; only the partial lines at the very start and end of `out` take
-/// ordinary stores. Each body walks forwards or backwards, whichever keeps its loads
-/// clear of the stores just made ([`walk_backwards`]: 1.08-1.16x where forwards would
-/// alias). Rows of [`TILED_MIN`] to [`TILED_MAX`] features are written in column tiles
-/// over [`TILE_ROWS`] rows (a row walked backwards takes its tiles in reverse order):
-/// min GiB/s of alternated runs on a noisy VM, 1024x4096 22-28 -> 28-30, 2048x2048
-/// 19-29 -> 28-33, 512x8192 22-27 -> 26-29, masked 1024x4096 18 -> 22 and 2048x2048
-/// 14-17 -> 20-21. Each element is computed by the same formula as in [`apply`], so no
-/// bit changes.
-#[target_feature(enable = "avx2,fma")]
-fn streamed_rows(
-    x: &[f32],
-    mask: Option<&[bool]>,
-    features: usize,
-    spec: &NormSpec,
-    out: &mut [f32],
-) {
-    let (scale, bias) = (
-        spec.scale.unwrap_or_default(),
-        spec.bias.unwrap_or_default(),
-    );
-    // The first index of `out` that starts a line.
-    let first = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
-    let rows = x.len() / features;
-    let tiled = (TILED_MIN..=TILED_MAX).contains(&features);
-    let (block_rows, tile) = if tiled {
-        (TILE_ROWS, TILE)
-    } else {
-        (1, features)
-    };
-    let tiles = features.div_ceil(tile);
-    let mut prev: Option<RowStats> = None;
-    for first_row in (0..rows).step_by(block_rows) {
-        let block = first_row..(first_row + block_rows).min(rows);
-        // Per row of the block: statistics, body columns, direction.
-        let mut bodies: [_; TILE_ROWS] =
-            std::array::from_fn(|_| (RowStats::default(), 0..0, false));
-        for r in block.clone() {
-            let start = r * features;
-            let (xr, mr) = (
-                &x[start..start + features],
-                mask.map(|m| &m[start..start + features]),
-            );
-            let st = row_stats(xr, mr, spec);
-            // Row `r` is `head`, whole lines up to `body_end`, then a tail.
-            let head = (first + LINE - start % LINE) % LINE;
-            let body_end = head + (features - head) / LINE * LINE;
-            match prev {
-                Some(prev) if head > 0 => {
-                    let lo = LINE - head;
-                    let window = start - lo..start + head;
-                    shared_line(&x[window.clone()], [&prev, &st], lo, spec, &mut out[window]);
-                }
-                _ => apply_with_spec(xr, &st, spec, 0..head, &mut out[start..start + head]),
-            }
-            if r + 1 == rows {
-                let ot = &mut out[start + body_end..start + features];
-                apply_with_spec(xr, &st, spec, body_end..features, ot);
-            }
-            let backwards = walk_backwards(
-                &out[start + head..start + body_end],
-                [
-                    &xr[head..body_end],
-                    affine(scale, head, body_end),
-                    affine(bias, head, body_end),
-                ],
-                Stores::Streaming,
-            );
-            bodies[r - first_row] = (st, head..body_end, backwards);
-            prev = Some(st);
-        }
-        for k in 0..tiles {
-            for r in block.clone() {
-                let (st, body, backwards) = &bodies[r - first_row];
-                let t = if *backwards { tiles - 1 - k } else { k };
-                let from = (body.start + t * tile).min(body.end);
-                let cols = from..(from + tile).min(body.end);
-                let start = r * features;
-                let ob = &mut out[start + cols.start..start + cols.end];
-                apply_lines(&x[start..start + features], st, spec, cols, ob, *backwards);
-            }
-        }
-    }
-    // Order the streaming stores before anything the caller does next.
-    _mm_sfence();
+lines_template! {
+    features: "avx2,fma",
+    stats: |xr, mr, p| row_stats(xr, MASKED.then_some(mr), p.kind, p.eps),
+    shared: |x, prev, st, lo, s, b, out| shared_line::<SCALE, BIAS>(x, [prev, st], lo, s, b, out),
+    edge: |x, st, s, b, out| apply_with::<SCALE, BIAS>(x, st, s, b, out),
+    body: |x, st, s, b, out, backwards| {
+        stream_with::<SCALE, BIAS>(x, st, s, b, lines_of(out), backwards)
+    },
 }
 
 /// Loads `x[..8]`; lanes past `x.len()` are zero.
@@ -404,26 +337,9 @@ fn tail_block(x: &[f32], mask: Option<&[bool]>) -> (__m256, __m256) {
 /// measured 1.1-1.4x slower at 8192x64, 1024x512 and 512x1024, in cache or not.)
 #[target_feature(enable = "avx2,fma")]
 fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [f32]) {
-    apply_with_spec(x, st, spec, 0..x.len(), out);
-}
-
-/// [`apply_with`] on the columns `cols` of the row `x` (`out` is their output).
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn apply_with_spec(
-    x: &[f32],
-    st: &RowStats,
-    spec: &NormSpec,
-    cols: std::ops::Range<usize>,
-    out: &mut [f32],
-) {
-    let (a, b, x) = (cols.start, cols.end, &x[cols]);
-    match (spec.scale, spec.bias) {
-        (None, None) => apply_with::<false, false>(x, st, &[], &[], out),
-        (Some(s), None) => apply_with::<true, false>(x, st, &s[a..b], &[], out),
-        (None, Some(c)) => apply_with::<false, true>(x, st, &[], &c[a..b], out),
-        (Some(s), Some(c)) => apply_with::<true, true>(x, st, &s[a..b], &c[a..b], out),
-    }
+    with_affine!(spec.scale, spec.bias, |SCALE, BIAS, s, b| {
+        apply_with::<SCALE, BIAS>(x, st, s, b, out)
+    })
 }
 
 /// One 64-byte line of `out`, aligned by its type: two 8-lane halves.
@@ -445,30 +361,6 @@ fn stream_half(line: &mut Line, h: usize, v: __m256) {
     // SAFETY: a `Line` is 64-byte aligned, so each of its 8-lane halves is 32-byte
     // aligned, as vmovntps needs; indexing keeps the store inside the line.
     unsafe { _mm256_stream_ps(line.0[h].as_mut_ptr(), v) }
-}
-
-/// [`apply_with_spec`] on the columns `cols` of the row `x`, whose output `out` is whole
-/// lines, with streaming stores.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-fn apply_lines(
-    x: &[f32],
-    st: &RowStats,
-    spec: &NormSpec,
-    cols: std::ops::Range<usize>,
-    out: &mut [f32],
-    backwards: bool,
-) {
-    let (a, b, x) = (cols.start, cols.end, &x[cols]);
-    let lines = lines_of(out);
-    match (spec.scale, spec.bias) {
-        (None, None) => stream_with::<false, false>(x, st, &[], &[], lines, backwards),
-        (Some(s), None) => stream_with::<true, false>(x, st, &s[a..b], &[], lines, backwards),
-        (None, Some(c)) => stream_with::<false, true>(x, st, &[], &c[a..b], lines, backwards),
-        (Some(s), Some(c)) => {
-            stream_with::<true, true>(x, st, &s[a..b], &c[a..b], lines, backwards)
-        }
-    }
 }
 
 /// [`apply_with`] into whole lines, with streaming stores.
@@ -510,10 +402,18 @@ fn stream_with<const SCALE: bool, const BIAS: bool>(
 }
 
 /// The line two rows share: its first `lo` elements end the row of statistics
-/// `stats[0]`, the rest start the row of `stats[1]`. `x` and `out` are that line.
+/// `stats[0]`, the rest start the row of `stats[1]`. `x` and `out` are that line, `scale`
+/// and `bias` the rows' (the earlier row's last `lo` elements, the later row's first).
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out: &mut [f32]) {
+fn shared_line<const SCALE: bool, const BIAS: bool>(
+    x: &[f32],
+    stats: [&RowStats; 2],
+    lo: usize,
+    scale: &[f32],
+    bias: &[f32],
+    out: &mut [f32],
+) {
     // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
     let window = |p: &[f32]| {
         let mut w = [0.0f32; LINE];
@@ -521,7 +421,7 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
         w[lo..].copy_from_slice(&p[..LINE - lo]);
         w
     };
-    let (sw, bw) = (spec.scale.map(window), spec.bias.map(window));
+    let (sw, bw) = (SCALE.then(|| window(scale)), BIAS.then(|| window(bias)));
     let (xb, _) = x.as_chunks::<LANES>();
     let [line] = lines_of(out) else {
         unreachable!("a shared line is one line")
@@ -532,18 +432,7 @@ fn shared_line(x: &[f32], stats: [&RowStats; 2], lo: usize, spec: &NormSpec, out
         let formula = Formula::blend(stats, earlier);
         let part =
             |w: &Option<[f32; LINE]>| w.as_ref().map_or(formula.inv, |w| load(&w[LANES * h..]));
-        let v = match (spec.scale.is_some(), spec.bias.is_some()) {
-            (false, false) => {
-                formula.apply::<false, false>(load_block(&xb[h]), formula.inv, formula.inv)
-            }
-            (true, false) => {
-                formula.apply::<true, false>(load_block(&xb[h]), part(&sw), formula.inv)
-            }
-            (false, true) => {
-                formula.apply::<false, true>(load_block(&xb[h]), formula.inv, part(&bw))
-            }
-            (true, true) => formula.apply::<true, true>(load_block(&xb[h]), part(&sw), part(&bw)),
-        };
+        let v = formula.apply::<SCALE, BIAS>(load_block(&xb[h]), part(&sw), part(&bw));
         stream_half(line, h, v);
     }
 }

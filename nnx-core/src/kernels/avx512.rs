@@ -7,44 +7,33 @@
 //! schemes, chosen by the row length alone (so a row's result never depends on which
 //! other rows share its block, which keeps `Threads::Auto` bitwise equal to `Single`):
 //!
-//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time. Each row's
-//!   sums are independent of the others', and the 16 per-row horizontal sums are done
-//!   together by one transposing reduction
-//!   ([`hsum16`]); mean, variance, `sqrt` and the division are computed for the whole
-//!   group in one vector. Each lane of that arithmetic only sees its own row. The
-//!   statistics take one pass shifted by the row's first kept element, with a second
-//!   pass only for rows where that element is far from the mean
-//!   ([`layer_group_stats`]). The groups are software-pipelined row by row: row `r` of
-//!   the next group is summed ([`GroupSums`]) next to the output of row `r` of this
-//!   one, so the group's reduction chain and the output's stores overlap. Rows of 16,
-//!   32, 64 and 128 features take a copy unrolled at compile time ([`fixed_rows`]): each
-//!   row's blocks are summed in a fixed order, `scale`/`bias` stay in registers, and
-//!   the mask of rows of 64 or more is read 64 bools at a time; large outputs of these
-//!   rows are written in whole lines with streaming stores ([`streamed_fixed_rows`]).
+//! - **Short rows** (`features <= SHORT_MAX`): [`GROUP`] rows at a time, one per lane
+//!   of the statistics, through the group template both x86 paths share (`group.rs`:
+//!   [`GroupSums`], [`layer_group_stats`], the transposing [`hsum_rows`] and the
+//!   software-pipelined group loop). Rows of 16, 32, 64 and 128 features take a copy
+//!   unrolled at compile time ([`fixed_rows`]): each row's blocks are summed in a fixed
+//!   order, `scale`/`bias` stay in registers, and the mask of rows of 64 or more is
+//!   read 64 bools at a time; large outputs of these rows are written in whole lines
+//!   with streaming stores ([`streamed_fixed_rows`]).
 //! - **Long rows**: statistics per [`CHUNK`]-element chunk ([`chunk_sums`]: the same
 //!   shifted pass, and the second pass from L1 when needed), merged exactly across
 //!   chunks in `f64` ([`ChunkMerge`]; a row of one chunk finishes in `f32`, as short
-//!   rows do); then one output pass. Rows of one chunk with a cached
-//!   output are written inside the next row's statistics pass ([`one_chunk_rows`]).
-//!   `x` is read from memory
-//!   once, plus once more from cache for the output, whose `scale`/`bias` loads are
-//!   what keeps long rows below the copy ceiling. Where a row, `scale` and `bias`
-//!   overflow L1 but four rows fit L2 (2048-16384 features), streamed rows are written
-//!   in column tiles over four rows, which loads each `scale`/`bias` tile into L1 once
-//!   per four rows. (Software prefetching of the next chunks or rows of `x` and of
+//!   rows do); then one output pass. Rows of one chunk with a cached output are written
+//!   inside the next row's statistics pass ([`one_chunk_rows`]). `x` is read from
+//!   memory once, plus once more from cache for the output, whose `scale`/`bias` loads
+//!   are what keeps long rows below the copy ceiling. Large outputs
+//!   ([`Stores::Streaming`]) are written with streaming stores in whole 64-byte lines
+//!   through the line template both x86 paths share (`lines.rs`: [`Lines`], in column
+//!   tiles over four rows from 2048 to 16384 features, each row walking whichever way
+//!   keeps its loads clear of its stores), which saves the read-for-ownership of `out`:
+//!   1.3-1.8× on outputs beyond L2. Streaming only changes how bytes reach memory,
+//!   never their values. (Software prefetching of the next chunks or rows of `x` and of
 //!   `scale`/`bias`, writing two rows together to share those loads in registers,
 //!   overlapping the next rows' statistics with the output tiles or rows, reusing the
 //!   short rows' `x - shift` from their statistics for the output, and interleaving
 //!   `scale` with `bias` were all tried and measured no faster, or slower, on Zen 4.
 //!   The start of the next row's mask is the one prefetch that pays:
 //!   [`prefetch_mask_start`].)
-//!   Large outputs ([`Stores::Streaming`]) are written with streaming stores in whole
-//!   64-byte lines (the line shared by two rows is written once the second row's
-//!   statistics are known, each lane with its own row's), which saves the
-//!   read-for-ownership of `out`: 1.3-1.8× on outputs beyond L2. Streaming only
-//!   changes how bytes reach memory, never their values, so rows still do not depend
-//!   on their neighbours. Each row's output pass walks forwards or backwards,
-//!   whichever keeps its loads clear of the stores just made ([`walk_backwards`]).
 //!
 //! All raw-pointer work is in [`load`], [`store`], [`bool_lanes`], the `*_block`
 //! helpers, [`straddle`]'s expanding load and the views of `out` as aligned [`Line`]s
@@ -53,14 +42,26 @@
 
 use std::arch::x86_64::*;
 
+use super::affine::{Params, with_affine};
 use super::direction::walk_backwards;
+use super::group::{group_template, pipelined_groups};
+use super::lines::lines_template;
 use super::row::{
     ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass,
     wide_group_stats,
 };
 use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
+// The intrinsics `group_template!` computes with, by the names it uses on every path.
+use std::arch::x86_64::{
+    _mm512_add_ps as add_ps, _mm512_cmp_ps_mask as cmp_ps, _mm512_div_ps as div_ps,
+    _mm512_fmadd_ps as fmadd_ps, _mm512_max_ps as max_ps, _mm512_mul_ps as mul_ps,
+    _mm512_set1_ps as set1_ps, _mm512_setzero_ps as setzero_ps, _mm512_sqrt_ps as sqrt_ps,
+    _mm512_sub_ps as sub_ps,
+};
 
 const LANES: usize = 16;
+/// Elements per 64-byte line: one block.
+const LINE: usize = LANES;
 /// Independent accumulators per sum on long rows: hides the add latency and lowers
 /// rounding growth.
 const UNROLL: usize = 4;
@@ -85,20 +86,9 @@ pub(super) fn norm_rows(
     stores: Stores,
 ) {
     let stream = stores == Stores::Streaming;
-    match (spec.scale, spec.bias) {
-        (None, None) => {
-            rows_with::<false, false>(x, mask, features, &Params::new(spec, &[], &[], stream), out)
-        }
-        (Some(s), None) => {
-            rows_with::<true, false>(x, mask, features, &Params::new(spec, s, &[], stream), out)
-        }
-        (None, Some(b)) => {
-            rows_with::<false, true>(x, mask, features, &Params::new(spec, &[], b, stream), out)
-        }
-        (Some(s), Some(b)) => {
-            rows_with::<true, true>(x, mask, features, &Params::new(spec, s, b, stream), out)
-        }
-    }
+    with_affine!(spec.scale, spec.bias, |SCALE, BIAS, s, b| {
+        rows_with::<SCALE, BIAS>(x, mask, features, &Params::new(spec, s, b, stream), out)
+    })
 }
 
 /// [`norm_rows`] specialised on the affine parameters (absent ones are empty slices and
@@ -116,29 +106,6 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
         (Some(m), true) => short_rows::<true, SCALE, BIAS>(x, m, features, p, out),
         (None, false) => long_rows::<false, SCALE, BIAS>(x, &[], features, p, out),
         (Some(m), false) => long_rows::<true, SCALE, BIAS>(x, m, features, p, out),
-    }
-}
-
-/// What every row shares.
-struct Params<'a, const SCALE: bool, const BIAS: bool> {
-    kind: NormKind,
-    eps: f32,
-    scale: &'a [f32],
-    bias: &'a [f32],
-    /// Long rows and the unrolled short rows ([`streamed_fixed_rows`]) write whole lines
-    /// with streaming stores (see [`Stores`]).
-    stream: bool,
-}
-
-impl<'a, const SCALE: bool, const BIAS: bool> Params<'a, SCALE, BIAS> {
-    fn new(spec: &NormSpec, scale: &'a [f32], bias: &'a [f32], stream: bool) -> Self {
-        Params {
-            kind: spec.kind,
-            eps: spec.epsilon,
-            scale,
-            bias,
-            stream,
-        }
     }
 }
 
@@ -341,7 +308,7 @@ fn add_pairs((a, a2): (__m512, __m512), (b, b2): (__m512, __m512)) -> (__m512, _
 }
 
 /// A row's 16 lane-wise partial sums folded to 8: lanes `i` and `i + 8` added (the
-/// first level of [`hsum16`], done per row so that a group keeps half the bytes).
+/// first level of [`hsum_rows`], done per row so that a group keeps half the bytes).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn halve(v: __m512) -> __m256 {
@@ -355,7 +322,7 @@ fn halve(v: __m512) -> __m256 {
 /// rows.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn hsum16(v: &[__m256; GROUP]) -> __m512 {
+fn hsum_rows(v: &[__m256; GROUP]) -> __m512 {
     // Feed rows in the order that makes the result come out in natural order: the last
     // level leaves row 4k + l in element 4l + k.
     const ORDER: [usize; GROUP] = [0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15];
@@ -389,6 +356,24 @@ fn hsum16(v: &[__m256; GROUP]) -> __m512 {
     _mm512_add_ps(lo, hi)
 }
 
+group_template! {
+    features: "avx512f,avx512bw,avx512vl,popcnt",
+    vector: __m512,
+    mask: __mmask16,
+    derived: [
+        /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather
+        /// than once per row by [`GroupStats::write_row`]: three fewer operations per row
+        /// (2% at 256x64 in cache; the output pass is not bound by its operation count,
+        /// though: see the README's performance section).
+        neg_corr,
+    ],
+    blend: |m, a, b| _mm512_mask_blend_ps(m, a, b),
+    bits: |m| u32::from(m),
+    // An unmasked row's `keep` is `ALL`, a constant: no need to look at `MASKED`.
+    kept_sub: |v, shift, keep| _mm512_maskz_sub_ps(keep, v, shift),
+    kept_square: |v, keep| _mm512_maskz_mul_ps(keep, v, v),
+}
+
 /// Short rows, [`GROUP`] at a time (see the module docs).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
@@ -405,10 +390,6 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
         128 => return fixed_rows::<8, MASKED, SCALE, BIAS>(x, mask, p, out),
         _ => {}
     }
-    // Software-pipelined row by row as `fixed_rows` (see there). The loop is repeated
-    // there rather than shared through closures: a shared driver measured 5-8% slower
-    // here (8192x96, 4096x200, alternated runs).
-    let rows = x.len() / features;
     let row = |r: usize| &x[r * features..(r + 1) * features];
     let row_mask = |r: usize| {
         if MASKED {
@@ -417,29 +398,16 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             &[]
         }
     };
-    let mut sums = GroupSums::new();
-    for r in 0..GROUP.min(rows) {
-        sums.add_any_row::<MASKED, SCALE, BIAS>(r, row(r), row_mask(r), p);
-    }
-    for start in (0..rows).step_by(GROUP) {
-        let group = start..(start + GROUP).min(rows);
-        let resum =
-            |r: usize, shift| centred::<MASKED, 2>(row(start + r), row_mask(start + r), shift).0;
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
-        if rows - group.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // zero sums (see `GroupSums::new`).
-            sums = GroupSums::new();
-        }
-        for (i, r) in group.enumerate() {
-            let next = r + GROUP;
-            if next < rows {
-                sums.add_any_row::<MASKED, SCALE, BIAS>(i, row(next), row_mask(next), p);
-            }
+    pipelined_groups! {
+        rows: x.len() / features,
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), features),
+        add: |sums, i, r| sums.add_any_row::<MASKED, SCALE, BIAS>(i, row(r), row_mask(r), p),
+        resum: |r, shift| centred::<MASKED, 2>(row(r), row_mask(r), shift).0,
+        write: |stats, i, r| {
             let or = &mut out[r * features..(r + 1) * features];
-            apply::<SCALE, BIAS>(row(r), &stats.row(i), p.scale, p.bias, or, false);
-        }
+            apply::<SCALE, BIAS>(row(r), &stats.row(i), p.scale, p.bias, or, false)
+        },
     }
 }
 
@@ -447,13 +415,6 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
 /// with `scale` and `bias` held in registers across all groups. Against the general
 /// loop (min GiB/s, alternated): 32768x16 17.8 -> 29.5 (masked 13.8 -> 26), 16384x32
 /// 21-28 -> 35-42 (masked 18-24 -> 37).
-///
-/// Software-pipelined row by row: the statistics of row `r` of the next group are
-/// summed next to the output of row `r` of this group. Each group's statistics end in a
-/// chain (transposing reduction, division, square root) that its output waits for, and
-/// the output's stores drain slowly on Zen 4 (one 512-bit store per two cycles); with
-/// the two interleaved, the core always has independent work: 1.25x at 64 features,
-/// 1.1x at 128, against summing a whole group, then writing it.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     x: &[f32],
@@ -477,31 +438,16 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
     let (mr, _) = mask.as_chunks::<LANES>();
     let (mr, _) = mr.as_chunks::<W>();
     let row_mask = |r: usize| if MASKED { Some(&mr[r]) } else { None };
-    let groups = xr.len().div_ceil(GROUP);
-    let mut sums = GroupSums::new();
-    for (r, row) in xr.iter().take(GROUP).enumerate() {
-        sums.add_row::<W, MASKED, SCALE, BIAS>(r, row, row_mask(r), p);
-    }
-    for g in 0..groups {
-        let rows = g * GROUP..(g * GROUP + GROUP).min(xr.len());
-        let resum = |r: usize, shift| {
-            let keep = keep::<W, MASKED>(row_mask(rows.start + r));
-            shifted_sums(&xr[rows.start + r], &keep.lanes, shift)
-        };
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), W * LANES, rows.start, p);
-        if xr.len() - rows.end < GROUP {
-            // Fewer than `GROUP` rows remain: the lanes they leave unused must hold
-            // zero sums (see `GroupSums::new`).
-            sums = GroupSums::new();
-        }
-        for (i, r) in rows.enumerate() {
-            let next = r + GROUP;
-            if next < xr.len() {
-                sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[next], row_mask(next), p);
-            }
-            stats.write_row::<W, SCALE, BIAS>(i, &xr[r], &sv, &bv, &mut or[r]);
-        }
+    pipelined_groups! {
+        rows: xr.len(),
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), W * LANES),
+        add: |sums, i, r| sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[r], row_mask(r), p),
+        resum: |r, shift| {
+            let keep = keep::<W, MASKED>(row_mask(r));
+            shifted_sums::<W, MASKED>(&xr[r], &keep.lanes, shift)
+        },
+        write: |stats, i, r| stats.write_row::<W, SCALE, BIAS>(i, &xr[r], &sv, &bv, &mut or[r]),
     }
 }
 
@@ -562,30 +508,17 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     let (mr, _) = mask.as_chunks::<LANES>();
     let (mr, _) = mr.as_chunks::<W>();
     let row_mask = |r: usize| if MASKED { Some(&mr[r]) } else { None };
-    let mut sums = GroupSums::new();
-    for (r, row) in xr.iter().take(GROUP).enumerate() {
-        sums.add_row::<W, MASKED, SCALE, BIAS>(r, row, row_mask(r), p);
-    }
-    // The group loop of `fixed_rows`, repeated rather than shared through a per-row
-    // closure (see `short_rows` on what a shared driver cost).
     let mut prev = LaneStats::splat(&RowStats::default());
-    for start in (0..rows).step_by(GROUP) {
-        let group = start..(start + GROUP).min(rows);
-        let resum = |i: usize, shift| {
-            let keep = keep::<W, MASKED>(row_mask(start + i));
-            shifted_sums(&xr[start + i], &keep.lanes, shift)
-        };
-        let stats = sums.finish(p, resum);
-        let stats = stats.guard(x, MASKED.then_some(mask), features, start, p);
-        if rows - group.end < GROUP {
-            // See `fixed_rows`.
-            sums = GroupSums::new();
-        }
-        for (i, r) in group.enumerate() {
-            let next = r + GROUP;
-            if next < rows {
-                sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[next], row_mask(next), p);
-            }
+    pipelined_groups! {
+        rows: rows,
+        spec: (p.kind, p.eps),
+        guard: (x, MASKED.then_some(mask), features),
+        add: |sums, i, r| sums.add_row::<W, MASKED, SCALE, BIAS>(i, &xr[r], row_mask(r), p),
+        resum: |r, shift| {
+            let keep = keep::<W, MASKED>(row_mask(r));
+            shifted_sums::<W, MASKED>(&xr[r], &keep.lanes, shift)
+        },
+        write: |stats, i, r| {
             let st = stats.lane_stats(i);
             let norm = |x: &[f32; LANES], st, j: usize| {
                 norm_block::<SCALE, BIAS>(load_block(x), st, sv[j], bv[j])
@@ -617,7 +550,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
                 let xt = &x[x.len() - (LANES - lead)..];
                 apply::<SCALE, BIAS>(xt, &stats.row(i), s, b, tail, false);
             }
-        }
+        },
     }
     // Order the streaming stores before anything the caller does next.
     _mm_sfence();
@@ -630,61 +563,14 @@ fn tree<const W: usize>(v: [__m512; W]) -> __m512 {
     pairwise(v, |a, b| _mm512_add_ps(a, b))
 }
 
-/// The lane-wise sums of up to [`GROUP`] short rows, row `r` of a group in lane `r`
-/// of the statistics (see [`GroupSums::add_row`]).
-///
-/// LayerNorm statistics take a single pass over data shifted by one of the row's own
-/// (kept) elements `k`: `Σd` and `Σd²` with `d = x - k`, then the same corrected
-/// formula as the two-pass scheme (`corr = Σd/n`, `var = Σd²/n - corr²`). This is the
-/// shifted-data algorithm (Chan, Golub and LeVeque, 1983), not `E[x²] - E[x]²`: the
-/// subtraction loses about `log2(1 + corr²/var)` bits, which is small whenever `k` is
-/// within a few standard deviations of the mean (for rows of mean 1e4 and std 1, `k`
-/// is). Rows where it is not (`corr² > FAR_SHIFT · var`: an outlier as `k`, say a
-/// "massive activation" channel) take a second pass shifted by the mean just found,
-/// so no row loses more than 4 bits to cancellation. Each lane's choice depends only on
-/// its own row. Reading the row once instead of twice is what makes these rows fast
-/// (1.2x at 64 features, 1.2-1.5x at 128).
-struct GroupSums {
-    count: [f32; GROUP],
-    shift: [f32; GROUP],
-    /// Each row's lane-wise sums, [`halve`]d.
-    sum: [__m256; GROUP],
-    squares: [__m256; GROUP],
-}
-
-/// What the output of a group of rows needs, row `r` at index `r`.
-struct GroupStats {
-    shift: [f32; GROUP],
-    corr: [f32; GROUP],
-    inv: [f32; GROUP],
-    /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather than
-    /// once per row by [`GroupStats::write_row`]: three fewer operations per row (2% at
-    /// 256x64 in cache; the output pass is not bound by its operation count, though:
-    /// see the README's performance section).
-    neg_corr: [f32; GROUP],
-    /// Bit `r`: row `r`'s variance overflowed `f32` (`1/sqrt(inf) = 0` with a finite
-    /// `eps`); [`GroupStats::guard`] replaces its statistics.
-    overflowed: __mmask16,
-}
-
 impl GroupSums {
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn new() -> Self {
-        let zero = _mm256_setzero_ps();
-        GroupSums {
-            // Lanes no row is added to (past the last row of a short group: callers
-            // start each group that may be short from `new`) keep zero sums over a
-            // count of 1: finite statistics, never far (see `layer_group_stats`),
-            // never written.
-            count: [1.0; GROUP],
-            shift: [0.0; GROUP],
-            sum: [zero; GROUP],
-            squares: [zero; GROUP],
-        }
-    }
-
-    /// Sums row `row` (`mask`: its mask, `None` when unmasked) into lane `r`.
+    /// Sums row `row` (`mask`: its mask, `None` when unmasked) into lane `r`, shifted
+    /// by its first kept element.
+    ///
+    /// This and [`GroupSums::add_any_row`] take `p`, and so are instantiated per
+    /// `SCALE`/`BIAS`, though they read only `p.kind`: taking `kind` alone changed what
+    /// LLVM inlined into the group loops (masked 8192x64 2x slower, masked 4096x100
+    /// 1.1x, alternated runs).
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn add_row<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS: bool>(
@@ -694,58 +580,15 @@ impl GroupSums {
         mask: Option<&[[bool; LANES]; W]>,
         p: &Params<SCALE, BIAS>,
     ) {
-        let RowKeep {
-            lanes: k,
-            count,
-            first,
-        } = keep::<W, MASKED>(mask);
-        self.count[r] = count as f32;
-        match p.kind {
-            NormKind::LayerNorm => {
-                // With nothing kept (`first` past the end) the count is 0 and the
-                // statistics NaN whatever the shift.
-                self.shift[r] = row.as_flattened().get(first).copied().unwrap_or(0.0);
-                let (sum, squares) = shifted_sums(row, &k, self.shift[r]);
-                (self.sum[r], self.squares[r]) = (halve(sum), halve(squares));
-            }
-            NormKind::RmsNorm => {
-                let v: [__m512; W] = std::array::from_fn(|j| {
-                    let v = load_block(&row[j]);
-                    _mm512_maskz_mul_ps(k[j], v, v)
-                });
-                self.squares[r] = halve(tree(v));
-            }
-        }
-    }
-
-    /// The group's statistics. `resum(r, shift)` sums row `r` again around `shift`
-    /// (`Σd`, `Σd²` lane-wise), for the rows that need a second pass.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn finish<const SCALE: bool, const BIAS: bool>(
-        &mut self,
-        p: &Params<SCALE, BIAS>,
-        resum: impl FnMut(usize, f32) -> (__m512, __m512),
-    ) -> GroupStats {
-        let zero = _mm512_setzero_ps();
-        let n = load_block(&self.count);
-        let eps = _mm512_set1_ps(p.eps);
-        let one = _mm512_set1_ps(1.0);
-        let (corr, var) = match p.kind {
-            NormKind::LayerNorm => {
-                layer_group_stats(&self.sum, &self.squares, n, &mut self.shift, resum)
-            }
-            NormKind::RmsNorm => (zero, _mm512_div_ps(hsum16(&self.squares), n)),
+        let kind = p.kind;
+        let keep = keep::<W, MASKED>(mask);
+        let shift = match kind {
+            // With nothing kept (`first` past the end) the count is 0 and the
+            // statistics NaN whatever the shift.
+            NormKind::LayerNorm => row.as_flattened().get(keep.first).copied().unwrap_or(0.0),
+            NormKind::RmsNorm => 0.0,
         };
-        let inv = _mm512_div_ps(one, _mm512_sqrt_ps(_mm512_add_ps(var, eps)));
-        let zero_inv = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(inv, zero);
-        GroupStats {
-            overflowed: if p.eps.is_finite() { zero_inv } else { 0 },
-            shift: self.shift,
-            corr: to_array(corr),
-            inv: to_array(inv),
-            neg_corr: to_array(neg_corr(corr, inv)),
-        }
+        self.add_fixed_row::<W, MASKED>(r, row, keep, shift, kind);
     }
 
     /// Sums a short row of any length (`mask`: its mask, empty when unmasked) into
@@ -783,49 +626,6 @@ impl GroupSums {
 }
 
 impl GroupStats {
-    /// The statistics, with those of rows whose variance overflowed `f32` computed again
-    /// in `f64` (`row::wide_stats`, as `row::guarded` does for single rows); the group's
-    /// rows start at row `start` of `x`.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn guard<const SCALE: bool, const BIAS: bool>(
-        self,
-        x: &[f32],
-        mask: Option<&[bool]>,
-        features: usize,
-        start: usize,
-        p: &Params<SCALE, BIAS>,
-    ) -> Self {
-        if self.overflowed == 0 {
-            return self;
-        }
-        self.replace_overflowed(x, mask, features, start, p.kind, p.eps)
-    }
-
-    /// [`GroupStats::guard`]'s rare part, out of line and by value so that the group
-    /// loops keep their registers (inlined into `short_rows` it cost 15% at 4096x100).
-    #[cold]
-    #[inline(never)]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    fn replace_overflowed(
-        mut self,
-        x: &[f32],
-        mask: Option<&[bool]>,
-        features: usize,
-        start: usize,
-        kind: NormKind,
-        eps: f32,
-    ) -> Self {
-        // Lanes past the last row of a short group are never marked: their sums are 0,
-        // so their `inv` is `1/sqrt(eps)`, not 0.
-        let overflowed = u32::from(self.overflowed);
-        for (r, st) in wide_group_stats(overflowed, x, mask, features, start, kind, eps) {
-            (self.shift[r], self.corr[r], self.inv[r]) = (st.shift, st.corr, st.inv_std);
-        }
-        self.neg_corr = to_array(neg_corr(load_block(&self.corr), load_block(&self.inv)));
-        self
-    }
-
     /// Row `r`'s statistics in every lane.
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
@@ -834,15 +634,6 @@ impl GroupStats {
             shift: _mm512_set1_ps(self.shift[r]),
             inv: _mm512_set1_ps(self.inv[r]),
             neg_corr: _mm512_set1_ps(self.neg_corr[r]),
-        }
-    }
-
-    /// Row `r`'s statistics.
-    fn row(&self, r: usize) -> RowStats {
-        RowStats {
-            shift: self.shift[r],
-            corr: self.corr[r],
-            inv_std: self.inv[r],
         }
     }
 
@@ -955,81 +746,6 @@ fn blocks_keep<const N: usize>(mask: &[[bool; LANES]; N]) -> ([__mmask16; N], u3
     (lanes, count)
 }
 
-/// LayerNorm `(corr, var)` of a group of rows, lane by lane as `row::layer_stats`, from
-/// their lane-wise shifted sums `Σd`, `Σd²` (`d = x - shift[r]`) and kept counts `n`.
-/// Rows whose shift is far from their mean (see `row::FAR_SHIFT`) are summed again by
-/// `resum(r, shift)` around the mean just found, which becomes their `shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn layer_group_stats(
-    sum: &[__m256; GROUP],
-    squares: &[__m256; GROUP],
-    n: __m512,
-    shift: &mut [f32; GROUP],
-    mut resum: impl FnMut(usize, f32) -> (__m512, __m512),
-) -> (__m512, __m512) {
-    let zero = _mm512_setzero_ps();
-    // `max(0, var)` returns `var` when it is NaN (vmaxps returns its second operand).
-    let finish = |sum: &[__m256; GROUP], squares: &[__m256; GROUP]| {
-        let corr = _mm512_div_ps(hsum16(sum), n);
-        let squares = hsum16(squares);
-        let var = _mm512_sub_ps(_mm512_div_ps(squares, n), _mm512_mul_ps(corr, corr));
-        // An overflowed `Σd²` keeps the variance infinite, not `inf - inf`, as in
-        // `row::layer_stats`, so that `GroupStats::guard` sees it.
-        let inf = _mm512_set1_ps(f32::INFINITY);
-        let overflow = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(squares, inf);
-        let var = _mm512_mask_blend_ps(overflow, var, inf);
-        (corr, _mm512_max_ps(zero, var))
-    };
-    let (corr, var) = finish(sum, squares);
-    let far_limit = _mm512_mul_ps(_mm512_set1_ps(FAR_SHIFT), var);
-    let far = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_mul_ps(corr, corr), far_limit);
-    if far == 0 {
-        return (corr, var);
-    }
-    let first_corr = to_array(corr);
-    let half_zero = _mm256_setzero_ps();
-    let (mut sum, mut squares) = ([half_zero; GROUP], [half_zero; GROUP]);
-    // Lanes past the last row of a short group have zero sums: never far.
-    for r in 0..GROUP {
-        if far & (1 << r) != 0 {
-            shift[r] += first_corr[r];
-            let (s, s2) = resum(r, shift[r]);
-            (sum[r], squares[r]) = (halve(s), halve(s2));
-        }
-    }
-    let (corr2, var2) = finish(&sum, &squares);
-    (
-        _mm512_mask_blend_ps(far, corr, corr2),
-        _mm512_mask_blend_ps(far, var, var2),
-    )
-}
-
-/// `(Σd, Σd²)` lane-wise over the kept lanes of one fixed-width row, `d = x - shift`.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn shifted_sums<const W: usize>(
-    row: &[[f32; LANES]; W],
-    keep: &[__mmask16; W],
-    shift: f32,
-) -> (__m512, __m512) {
-    let sh = _mm512_set1_ps(shift);
-    let d: [__m512; W] =
-        std::array::from_fn(|j| _mm512_maskz_sub_ps(keep[j], load_block(&row[j]), sh));
-    let squares = d[1..]
-        .iter()
-        .fold(_mm512_mul_ps(d[0], d[0]), |a, &d| _mm512_fmadd_ps(d, d, a));
-    (tree(d), squares)
-}
-
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn to_array(v: __m512) -> [f32; GROUP] {
-    let mut a = [0.0; GROUP];
-    store_block(&mut a, v);
-    a
-}
-
 /// Long rows: chunked statistics, then the output pass (see the module docs).
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
@@ -1055,81 +771,21 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             .zip(out.chunks_exact_mut(features))
             .enumerate()
         {
-            // The same statistics as `long_stats`, whose chunk loop is repeated here on
-            // purpose: calling it from this loop measured 8-25% slower (2048x768,
-            // 512x2048, alternated runs; re-measured after the one-chunk finish: 9% at
-            // 1024x1500, 2% at 512x2048), as the compiler then keeps less of the row
-            // loop in registers.
+            // The statistics of `long_stats`, expanded here (see `chunked_stats!`).
             let start = r * features;
             let mr = if MASKED {
                 &mask[start..start + features]
             } else {
                 &[]
             };
-            let st = if features <= CHUNK {
-                chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps)
-            } else {
-                let mut merge = ChunkMerge::new();
-                for (c, xc) in xr.chunks(CHUNK).enumerate() {
-                    let mc = if MASKED {
-                        &mr[c * CHUNK..][..xc.len()]
-                    } else {
-                        &[]
-                    };
-                    chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
-                }
-                match p.kind {
-                    NormKind::LayerNorm => merge.layer_stats(p.eps),
-                    NormKind::RmsNorm => merge.rms_stats(p.eps),
-                }
-            };
+            let st = chunked_stats!(xr, mr, p);
             let st = guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps);
             let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
         }
         return;
     }
-    let lines = Lines::<MASKED, SCALE, BIAS>::new(x, mask, features, p, out);
-    let rows = x.len() / features;
-    let mut prev: Option<RowStats> = None;
-    if !(TILED_MIN..=TILED_MAX).contains(&features) {
-        for r in 0..rows {
-            let st = lines.edges(r, prev, out);
-            if MASKED && r + 1 < rows {
-                prefetch_mask_start(&mask[(r + 1) * features..(r + 2) * features]);
-            }
-            lines.body(r, &st, 0..features, lines.backwards(r, out), out);
-            prev = Some(st);
-        }
-    } else {
-        // Rows whose body, `scale` and `bias` together overflow L1 are written in
-        // column tiles over a few rows at a time, so that each tile of `scale`/`bias`
-        // is loaded into L1 once per block of rows instead of once per row.
-        let mut stats = [RowStats::default(); TILE_ROWS];
-        let mut backwards = [false; TILE_ROWS];
-        let tiles = features.div_ceil(TILE);
-        for first_row in (0..rows).step_by(TILE_ROWS) {
-            let block = first_row..(first_row + TILE_ROWS).min(rows);
-            for r in block.clone() {
-                stats[r - first_row] = lines.edges(r, prev, out);
-                prev = Some(stats[r - first_row]);
-                backwards[r - first_row] = lines.backwards(r, out);
-            }
-            for k in 0..tiles {
-                for r in block.clone() {
-                    // A row written backwards takes its tiles in reverse order too. (In
-                    // the rare block whose rows go different ways, they no longer share
-                    // a `scale`/`bias` tile at each step; the result is the same.)
-                    let i = r - first_row;
-                    let t = if backwards[i] { tiles - 1 - k } else { k };
-                    let cols = t * TILE..(t + 1) * TILE;
-                    lines.body(r, &stats[i], cols, backwards[i], out);
-                }
-            }
-        }
-    }
-    // Order the streaming stores before anything the caller does next.
-    _mm_sfence();
+    streamed_rows::<MASKED, SCALE, BIAS>(x, mask, features, p, out);
 }
 
 /// Rows of one chunk (257-1024 features) into a cached output: each row is written
@@ -1304,120 +960,43 @@ fn prefetch_mask_start(mask: &[bool]) {
 /// Lines of the next row's mask that [`prefetch_mask_start`] asks for.
 const MASK_PREFETCH: usize = 8;
 
-/// Streamed output of long rows. Streaming stores write whole 64-byte lines, so `out`
-/// is split into lines globally: element `i` starts a line iff `i ≡ first mod 16`.
-/// Each row has a head (up to its first line boundary: the end of the line it shares
-/// with the previous row), a body of whole lines, and a tail after its last boundary,
-/// which shares a line with the next row's head. The shared line is written once the
-/// second row's statistics are known, lane by lane with its own row's statistics.
-struct Lines<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> {
-    x: &'a [f32],
-    mask: &'a [bool],
-    features: usize,
-    p: &'a Params<'a, SCALE, BIAS>,
-    first: usize,
+lines_template! {
+    features: "avx512f,avx512bw,avx512vl,popcnt",
+    stats: |xr, mr, p| long_stats::<MASKED, SCALE, BIAS>(xr, mr, p),
+    shared: |x, prev, st, lo, s, b, out| straddle::<SCALE, BIAS>(x, prev, st, lo, s, b, out),
+    edge: |x, st, s, b, out| apply::<SCALE, BIAS>(x, st, s, b, out, false),
+    body: |x, st, s, b, out, backwards| apply_stream::<SCALE, BIAS>(x, st, s, b, out, backwards),
+    prefetch_mask: prefetch_mask_start,
 }
 
-impl<'a, const MASKED: bool, const SCALE: bool, const BIAS: bool> Lines<'a, MASKED, SCALE, BIAS> {
-    fn new(
-        x: &'a [f32],
-        mask: &'a [bool],
-        features: usize,
-        p: &'a Params<'a, SCALE, BIAS>,
-        out: &[f32],
-    ) -> Self {
-        Lines {
-            x,
-            mask,
-            features,
-            p,
-            first: (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>(),
-        }
-    }
-
-    /// Whether row `r` is written backwards (see [`walk_backwards`]; the offsets between
-    /// its `out`, `x`, `scale` and `bias` are the same all along the row).
-    fn backwards(&self, r: usize, out: &[f32]) -> bool {
-        let start = r * self.features;
-        let sources = [&self.x[start..], self.p.scale, self.p.bias];
-        walk_backwards(&out[start..], sources, Stores::Streaming)
-    }
-
-    /// Where row `r` starts, and its body, `head..body_end` (relative to the start).
-    fn span(&self, r: usize) -> (usize, usize, usize) {
-        let (start, features) = (r * self.features, self.features);
-        let head = ((self.first + LANES - start % LANES) % LANES).min(features);
-        (start, head, head + (features - head) / LANES * LANES)
-    }
-
-    /// Row `r`'s statistics, after writing its head (with the previous row's statistics
-    /// `prev`, when there is a previous row) and, on the last row, its tail.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [f32]) -> RowStats {
-        let (x, p, features) = (self.x, self.p, self.features);
-        let (start, head, body_end) = self.span(r);
-        let xr = &x[start..start + features];
-        let mr = if MASKED {
-            &self.mask[start..start + features]
+/// One long row's statistics, chunk by chunk, before the overflow guard, in a function
+/// generic over `MASKED`. Expanded into [`long_stats`] and into the cached row loop of
+/// [`long_rows`], where calling `long_stats` measured 8-25% slower (2048x768,
+/// 512x2048, alternated runs; re-measured after the one-chunk finish: 9% at 1024x1500,
+/// 2% at 512x2048), as the compiler then keeps less of the row loop in registers.
+macro_rules! chunked_stats {
+    ($xr:expr, $mr:expr, $p:expr) => {{
+        let (xr, mr, p): (&[f32], &[bool], _) = ($xr, $mr, $p);
+        if xr.len() <= CHUNK {
+            chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps)
         } else {
-            &[]
-        };
-        debug_assert_eq!(prev.is_some(), r > 0);
-        let st = long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
-        if head > 0 {
-            match prev {
-                Some(prev) => {
-                    let lo = LANES - head;
-                    let xw = &x[start - lo..start + head];
-                    let ow = &mut out[start - lo..start + head];
-                    straddle::<SCALE, BIAS>(xw, &prev, &st, lo, p.scale, p.bias, ow);
-                }
-                None => {
-                    let (sc, bc) = (affine(p.scale, 0, head), affine(p.bias, 0, head));
-                    let oh = &mut out[start..start + head];
-                    apply::<SCALE, BIAS>(&xr[..head], &st, sc, bc, oh, false);
-                }
+            let mut merge = ChunkMerge::new();
+            for (c, xc) in xr.chunks(CHUNK).enumerate() {
+                let mc = if MASKED {
+                    &mr[c * CHUNK..][..xc.len()]
+                } else {
+                    &[]
+                };
+                chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
+            }
+            match p.kind {
+                NormKind::LayerNorm => merge.layer_stats(p.eps),
+                NormKind::RmsNorm => merge.rms_stats(p.eps),
             }
         }
-        if body_end < features && (r + 1) * features == x.len() {
-            let (sc, bc) = (
-                affine(p.scale, body_end, features),
-                affine(p.bias, body_end, features),
-            );
-            let ot = &mut out[start + body_end..start + features];
-            apply::<SCALE, BIAS>(&xr[body_end..], &st, sc, bc, ot, false);
-        }
-        st
-    }
-
-    /// Writes the whole lines of row `r`'s body in `head + cols` (clipped to the body),
-    /// walking `backwards` or forwards.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-    #[inline]
-    fn body(
-        &self,
-        r: usize,
-        st: &RowStats,
-        cols: std::ops::Range<usize>,
-        backwards: bool,
-        out: &mut [f32],
-    ) {
-        let (start, head, body_end) = self.span(r);
-        let (a, b) = (head + cols.start, (head + cols.end).min(body_end));
-        if a >= b {
-            return;
-        }
-        // `apply_stream` writes whole blocks only.
-        debug_assert!((b - a).is_multiple_of(LANES));
-        let (sc, bc) = (affine(self.p.scale, a, b), affine(self.p.bias, a, b));
-        let (xb, ob) = (
-            &self.x[start + a..start + b],
-            &mut out[start + a..start + b],
-        );
-        apply_stream::<SCALE, BIAS>(xb, st, sc, bc, ob, backwards);
-    }
+    }};
 }
+use chunked_stats;
 
 /// One long row's statistics, chunk by chunk.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
@@ -1427,34 +1006,8 @@ fn long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     mr: &[bool],
     p: &Params<SCALE, BIAS>,
 ) -> RowStats {
-    let st = unguarded_long_stats::<MASKED, SCALE, BIAS>(xr, mr, p);
+    let st = chunked_stats!(xr, mr, p);
     guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps)
-}
-
-/// [`long_stats`] before the overflow guard.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn unguarded_long_stats<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
-    xr: &[f32],
-    mr: &[bool],
-    p: &Params<SCALE, BIAS>,
-) -> RowStats {
-    if xr.len() <= CHUNK {
-        return chunk_sums::<MASKED>(xr, mr, p.kind).row_stats(p.eps);
-    }
-    let mut merge = ChunkMerge::new();
-    for (c, xc) in xr.chunks(CHUNK).enumerate() {
-        let mc = if MASKED {
-            &mr[c * CHUNK..][..xc.len()]
-        } else {
-            &[]
-        };
-        chunk_sums::<MASKED>(xc, mc, p.kind).merge_into(&mut merge);
-    }
-    match p.kind {
-        NormKind::LayerNorm => merge.layer_stats(p.eps),
-        NormKind::RmsNorm => merge.rms_stats(p.eps),
-    }
 }
 
 /// The sums of one chunk of a long row, or of a whole row that fits in one chunk.

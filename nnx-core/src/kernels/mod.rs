@@ -69,11 +69,17 @@ use std::sync::OnceLock;
 use rayon::prelude::*;
 
 #[cfg(target_arch = "x86_64")]
+mod affine;
+#[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
 mod avx512;
 #[cfg(target_arch = "x86_64")]
 mod direction;
+#[cfg(target_arch = "x86_64")]
+mod group;
+#[cfg(target_arch = "x86_64")]
+mod lines;
 #[cfg(target_arch = "aarch64")]
 mod neon;
 mod row;
