@@ -360,13 +360,7 @@ group_template! {
     features: "avx512f,avx512bw,avx512vl,popcnt",
     vector: __m512,
     mask: __mmask16,
-    derived: [
-        /// [`neg_corr`] of `corr` and `inv`, computed for all rows in one vector rather
-        /// than once per row by [`GroupStats::write_row`]: three fewer operations per row
-        /// (2% at 256x64 in cache; the output pass is not bound by its operation count,
-        /// though: see the README's performance section).
-        neg_corr,
-    ],
+    derived: [],
     blend: |m, a, b| _mm512_mask_blend_ps(m, a, b),
     bits: |m| u32::from(m),
     // An unmasked row's `keep` is `ALL`, a constant: no need to look at `MASKED`.
@@ -633,7 +627,7 @@ impl GroupStats {
         LaneStats {
             shift: _mm512_set1_ps(self.shift[r]),
             inv: _mm512_set1_ps(self.inv[r]),
-            neg_corr: _mm512_set1_ps(self.neg_corr[r]),
+            corr: _mm512_set1_ps(self.corr[r]),
         }
     }
 
@@ -1086,8 +1080,8 @@ struct Line([f32; LANES]);
 #[derive(Clone, Copy)]
 struct LaneStats {
     shift: __m512,
+    corr: __m512,
     inv: __m512,
-    neg_corr: __m512,
 }
 
 impl LaneStats {
@@ -1098,8 +1092,8 @@ impl LaneStats {
         let pick = |a, b| _mm512_mask_blend_ps(earlier, b, a);
         LaneStats {
             shift: pick(a.shift, b.shift),
+            corr: pick(a.corr, b.corr),
             inv: pick(a.inv, b.inv),
-            neg_corr: pick(a.neg_corr, b.neg_corr),
         }
     }
 
@@ -1107,31 +1101,23 @@ impl LaneStats {
     #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
     #[inline]
     fn splat(st: &RowStats) -> Self {
-        let inv = _mm512_set1_ps(st.inv_std);
         LaneStats {
             shift: _mm512_set1_ps(st.shift),
-            inv,
-            neg_corr: neg_corr(_mm512_set1_ps(st.corr), inv),
+            corr: _mm512_set1_ps(st.corr),
+            inv: _mm512_set1_ps(st.inv_std),
         }
     }
 }
 
-/// The term `-corr * inv` that [`norm_block`] adds, lane by lane.
+/// The normalisation formula of [`apply`] on one block, with per-lane statistics:
+/// `((v - shift) - corr) * (inv [* s]) [+ b]`, the scalar and AVX2 paths' order.
 ///
-/// `(x - shift - corr) * inv` is computed as `(x - shift) * inv + (-corr * inv)` in one
-/// rounding: three operations per block instead of four. Where `corr` is 0 the added
-/// term is -0, which changes nothing: not `0 * inv`, which is NaN when `inv` is
-/// infinite (a constant row with `epsilon = 0`), nor +0, which would turn a -0 output
-/// into +0.
-#[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
-#[inline]
-fn neg_corr(corr: __m512, inv: __m512) -> __m512 {
-    let neg_zero = _mm512_set1_ps(-0.0);
-    let nonzero = _mm512_cmp_ps_mask::<_CMP_NEQ_UQ>(corr, _mm512_setzero_ps());
-    _mm512_mask_sub_ps(neg_zero, nonzero, neg_zero, _mm512_mul_ps(corr, inv))
-}
-
-/// The normalisation formula of [`apply`] on one block, with per-lane statistics.
+/// `inv` meets the scale before the centred value does, so an output whose unscaled
+/// value is beyond `f32` (a masked-out 1e37 in a row of small spread) but whose scaled
+/// one is not comes out finite; and `corr` is subtracted before anything is multiplied,
+/// so an infinite `inv` (`epsilon = 0`, a variance that underflowed) gives ±inf as on
+/// the other paths, never `inf - inf`. (Folding `-corr * inv` into one FMA saved an
+/// operation per block but broke both.)
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
 fn norm_block<const SCALE: bool, const BIAS: bool>(
@@ -1140,12 +1126,12 @@ fn norm_block<const SCALE: bool, const BIAS: bool>(
     s: __m512,
     b: __m512,
 ) -> __m512 {
-    let normed = _mm512_fmadd_ps(_mm512_sub_ps(v, st.shift), st.inv, st.neg_corr);
-    match (SCALE, BIAS) {
-        (true, true) => _mm512_fmadd_ps(normed, s, b),
-        (true, false) => _mm512_mul_ps(normed, s),
-        (false, true) => _mm512_add_ps(normed, b),
-        (false, false) => normed,
+    let centred = _mm512_sub_ps(_mm512_sub_ps(v, st.shift), st.corr);
+    let mul = if SCALE { _mm512_mul_ps(st.inv, s) } else { st.inv };
+    if BIAS {
+        _mm512_fmadd_ps(centred, mul, b)
+    } else {
+        _mm512_mul_ps(centred, mul)
     }
 }
 
@@ -1202,11 +1188,10 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
 ) {
     let next = !tail_mask(lo);
     let lane = |a: f32, b: f32| _mm512_mask_blend_ps(next, _mm512_set1_ps(a), _mm512_set1_ps(b));
-    let inv = lane(prev.inv_std, st.inv_std);
     let stats = LaneStats {
         shift: lane(prev.shift, st.shift),
-        inv,
-        neg_corr: neg_corr(lane(prev.corr, st.corr), inv),
+        corr: lane(prev.corr, st.corr),
+        inv: lane(prev.inv_std, st.inv_std),
     };
     // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
     let params = |s: &[f32]| {

@@ -168,9 +168,12 @@ macro_rules! group_template {
                     NormKind::RmsNorm => (zero, div_ps(hsum_rows(&self.squares), n)),
                 };
                 let inv = div_ps(set1_ps(1.0), sqrt_ps(add_ps(var, set1_ps(eps))));
+                // `row::overflowed`, lane by lane: a variance that overflowed (`inv` 0
+                // with a finite `eps`) or underflowed (`inv` infinite).
                 let zero_inv = bits(cmp_ps::<_CMP_EQ_OQ>(inv, zero));
+                let infinite_inv = bits(cmp_ps::<_CMP_EQ_OQ>(inv, set1_ps(f32::INFINITY)));
                 GroupStats {
-                    overflowed: if eps.is_finite() { zero_inv } else { 0 },
+                    overflowed: if eps.is_finite() { zero_inv } else { 0 } | infinite_inv,
                     shift: self.shift,
                     corr: to_array(corr),
                     inv: to_array(inv),

@@ -176,8 +176,10 @@ pub(super) fn wide_group_stats<'a>(
     kind: NormKind,
     eps: f32,
 ) -> impl Iterator<Item = (usize, RowStats)> + 'a {
+    // A partial group's unused lanes can be marked too (their empty sums give an
+    // infinite `inv` with `eps = 0`); they have no row to recompute.
     (0..u32::BITS as usize)
-        .filter(move |&i| overflowed & (1 << i) != 0)
+        .filter(move |&i| overflowed & (1 << i) != 0 && (start + i + 1) * features <= x.len())
         .map(move |i| {
             let span = (start + i) * features..(start + i + 1) * features;
             let m = mask.map(|m| &m[span.clone()]);
