@@ -464,6 +464,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     p: &Params<SCALE, BIAS>,
     out: &mut [f32],
 ) {
+    let _fence = super::StreamFence;
     // Elements of `out` before its first line.
     let lead = (out.as_ptr() as usize).wrapping_neg() % 64 / size_of::<f32>();
     let features = W * LANES;
@@ -546,8 +547,6 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
             }
         },
     }
-    // Order the streaming stores before anything the caller does next.
-    _mm_sfence();
 }
 
 /// Pairwise sum of `W` vectors (fixed order).
@@ -1127,7 +1126,11 @@ fn norm_block<const SCALE: bool, const BIAS: bool>(
     b: __m512,
 ) -> __m512 {
     let centred = _mm512_sub_ps(_mm512_sub_ps(v, st.shift), st.corr);
-    let mul = if SCALE { _mm512_mul_ps(st.inv, s) } else { st.inv };
+    let mul = if SCALE {
+        _mm512_mul_ps(st.inv, s)
+    } else {
+        st.inv
+    };
     if BIAS {
         _mm512_fmadd_ps(centred, mul, b)
     } else {

@@ -95,8 +95,9 @@ macro_rules! group_template {
             corr: [f32; GROUP],
             inv: [f32; GROUP],
             $($(#[$derived_doc])* $derived: [f32; GROUP],)*
-            /// Bit `i`: row `i`'s variance overflowed `f32` (`1/sqrt(inf) = 0` with a
-            /// finite `eps`); [`GroupStats::guard`] replaces its statistics.
+            /// Bit `i`: row `i`'s variance is beyond `f32` (overflowed: `1/sqrt(inf) = 0`
+            /// with a finite `eps`; or underflowed: `inv` infinite with `eps = 0`);
+            /// [`GroupStats::guard`] replaces its statistics.
             overflowed: u32,
         }
 

@@ -181,6 +181,7 @@ macro_rules! lines_template {
             p: &Params<SCALE, BIAS>,
             out: &mut [f32],
         ) {
+            let _fence = super::StreamFence;
             let lines = Lines::<MASKED, SCALE, BIAS>::new(x, mask, features, p, out);
             let rows = x.len() / features;
             let mut prev: Option<RowStats> = None;
@@ -224,8 +225,6 @@ macro_rules! lines_template {
                     }
                 }
             }
-            // Order the streaming stores before anything the caller does next.
-            _mm_sfence();
         }
     };
 }

@@ -39,12 +39,16 @@
 //! Finite inputs can still overflow `f32` in the squares (deviations from about
 //! 1.8e19/√n): the variance becomes infinite and `1/sqrt(inf) = 0` would turn the row
 //! into its bias (which is what Flax's `f32` code gives). Every path notices that
-//! (`inv_std == 0` with a finite `eps`) and computes such a row's statistics again by
-//! two passes in `f64`, which holds the squares of any `f32`; the single-pass paths
-//! first try their second pass around the mean, since their squares around `k` can
-//! overflow where those around the mean do not. Other rows never take these branches.
-//! Rows whose `f32` sums themselves overflow (|x| near `f32::MAX`, mixed signs) still
-//! come out NaN.
+//! (`inv_std == 0` with a finite `eps`, a first-pass mean that overflowed, a chunk
+//! whose sums did) and computes such a row's statistics again by two passes in `f64`,
+//! which holds the squares of any `f32`; the single-pass paths first try their second
+//! pass around the mean, since their squares around `k` can overflow where those
+//! around the mean do not. With `eps = 0`, a variance that underflows (`inv_std`
+//! infinite) takes the same `f64` statistics, so every path gives the same ±inf. Other
+//! rows never take these branches. Every path writes `((x - shift) - corr) · (inv_std
+//! [· scale]) [+ bias]` in that order, so a scaled output within `f32` never overflows
+//! on the way; a differential fuzz test (`kernels/tests/fuzz.rs`) holds the paths to
+//! each other on such rows.
 //!
 //! # Instruction sets
 //! [`norm_rows_into`] picks the best available path once per process: AVX-512
@@ -640,5 +644,19 @@ fn run_parallel(
         Some(mask) => blocks
             .zip(mask.par_chunks(block))
             .for_each(|((xb, ob), mb)| run_rows(isa, xb, Some(mb), features, spec, ob, stores)),
+    }
+}
+
+/// Orders the streaming stores made so far before anything after it, when dropped:
+/// functions that stream hold one, so the fence also runs when an assert between
+/// their stores unwinds (a plain `sfence` at the end would be skipped).
+#[cfg(target_arch = "x86_64")]
+struct StreamFence;
+
+#[cfg(target_arch = "x86_64")]
+impl Drop for StreamFence {
+    fn drop(&mut self) {
+        // SAFETY: `sfence` needs SSE, which every x86-64 CPU has.
+        unsafe { std::arch::x86_64::_mm_sfence() }
     }
 }
