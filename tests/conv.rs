@@ -284,6 +284,17 @@ fn bad_input_and_options_are_typed_errors() {
         panic!("expected a shape error")
     };
     assert_eq!((arg, found), ("x", vec![2, 7, 2]));
+    // A VALID window longer than the input: an error naming the axis, not an empty output.
+    let valid = ConvConfig {
+        padding: Padding::Valid,
+        ..ConvConfig::new(3, 4, &[5])
+    };
+    let valid = nnx::Conv::with_config(valid, &mut Rngs::new(0)).unwrap();
+    let short = ArrayD::<f32>::zeros(IxDyn(&[2, 4, 3]));
+    let Err(ForwardError::Shape { arg, expected, .. }) = call!(valid(&short)) else {
+        panic!("expected a shape error")
+    };
+    assert!(arg == "x" && expected.contains("axis 0"), "{expected}");
     let no_spatial = ArrayD::<f32>::zeros(IxDyn(&[3]));
     assert!(matches!(
         call!(conv(&no_spatial)),

@@ -46,7 +46,13 @@ fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     if m == 0 || n == 0 || k == 0 {
         return c;
     }
-    let parallelism = if m * n * k >= PARALLEL_MIN && rayon::current_num_threads() > 1 {
+    let threads = rayon::current_num_threads();
+    let parallel = m * n * k >= PARALLEL_MIN && threads > 1;
+    if parallel && m < SKINNY {
+        columns_in_parallel(a, b, &mut c, threads);
+        return c;
+    }
+    let parallelism = if parallel {
         gemm::Parallelism::Rayon(0)
     } else {
         gemm::Parallelism::None
@@ -84,6 +90,74 @@ fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     c
 }
 
+/// Below this many rows `gemm` splits the work poorly over threads (64 × 4096 → 4096:
+/// no faster on two threads than on one); such products are split by columns instead.
+const SKINNY: usize = 256;
+
+/// `c`'s address, shared by tasks that write disjoint columns of it.
+#[derive(Clone, Copy)]
+struct Columns(*mut f32);
+
+// SAFETY: each task writes its own range of columns of `c`, and `c` outlives the
+// parallel loop (it is borrowed by `columns_in_parallel` throughout).
+#[allow(unsafe_code)]
+unsafe impl Send for Columns {}
+// SAFETY: as for `Send`: no two tasks write the same element.
+#[allow(unsafe_code)]
+unsafe impl Sync for Columns {}
+
+impl Columns {
+    fn at(self, column: usize) -> *mut f32 {
+        self.0.wrapping_add(column)
+    }
+}
+
+/// `c = a · b` with `b`'s columns split into one range per thread, each range one
+/// single-threaded `gemm` call.
+#[allow(unsafe_code)]
+fn columns_in_parallel(
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    c: &mut Array2<f32>,
+    threads: usize,
+) {
+    use rayon::prelude::*;
+    let ((m, k), n) = (a.dim(), b.ncols());
+    let width = n.div_ceil(threads).next_multiple_of(16);
+    let columns = Columns(c.as_mut_ptr());
+    (0..n.div_ceil(width)).into_par_iter().for_each(|t| {
+        let (start, end) = (t * width, ((t + 1) * width).min(n));
+        let b = b.slice(ndarray::s![.., start..end]);
+        // SAFETY: `c` is a contiguous row-major `m × n` array; columns `start..end` of
+        // it start at element `start`, with row stride `n` and column stride 1, and no
+        // other task writes them. `a` and `b` (this task's columns) are live views
+        // described by their pointers and element strides; neither overlaps `c`.
+        unsafe {
+            gemm::gemm(
+                m,
+                end - start,
+                k,
+                columns.at(start),
+                1,
+                n as isize,
+                false,
+                a.as_ptr(),
+                a.strides()[1],
+                a.strides()[0],
+                b.as_ptr(),
+                b.strides()[1],
+                b.strides()[0],
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::{Array2, s};
@@ -98,12 +172,16 @@ mod tests {
     /// Both backends, on odd shapes, transposed and sliced views, against `f64`.
     #[test]
     fn both_backends_match_an_f64_product() {
+        // The last two are large enough to run in parallel: by columns (a skinny `a`),
+        // and by `gemm`'s own split.
         for (m, k, n) in [
             (1, 1, 1),
             (3, 5, 7),
             (17, 33, 9),
             (64, 129, 31),
             (130, 70, 260),
+            (40, 257, 301),
+            (300, 130, 70),
         ] {
             let a = Array2::from_shape_fn((m, k + 3), |(i, j)| ((i * 7 + j * 3) % 11) as f32 - 5.0);
             let bt = Array2::from_shape_fn((n, k), |(i, j)| ((i * 5 + j) % 13) as f32 * 0.25);

@@ -248,27 +248,39 @@ impl Conv {
             });
         }
         convolve(&self.config, &self.kernel, self.bias.as_deref(), x.view())
-            .ok_or_else(|| self.shape_error(x.shape()))
+            .map_err(|expected| x_error("Conv", x.shape(), expected))
     }
 }
 
 /// `x` (`[batch.., spatial.., in_features]`, or without batch axes) convolved as
-/// `config` says with `kernel` and `bias`, both of the configured shapes; `None` when
-/// `x` does not have the spatial axes and `in_features` channels.
+/// `config` says with `kernel` and `bias`, both of the configured shapes. `Err` says
+/// what `x` should have been: the spatial axes and `in_features` channels, or a spatial
+/// length the kernel fits in once padded (JAX refuses an empty output too).
 pub(super) fn convolve(
     config: &ConvConfig,
     kernel: &ArrayD<f32>,
     bias: Option<&Array1<f32>>,
     x: ArrayViewD<'_, f32>,
-) -> Option<ArrayD<f32>> {
+) -> Result<ArrayD<f32>, String> {
     let nd = config.kernel_size.len();
     let shape = x.shape();
     if shape.len() < nd + 1 || shape[shape.len() - 1] != config.in_features {
-        return None;
+        return Err(format!(
+            "[batch.., {nd} spatial axes, {}] (in_features)",
+            config.in_features
+        ));
     }
     let lead = &shape[..shape.len() - nd - 1];
     let spatial = &shape[lead.len()..shape.len() - 1];
     let window = Window::new(config, spatial);
+    if let Some(axis) = window.out.iter().position(|&len| len == 0) {
+        let reach = (config.kernel_size[axis] - 1) * config.kernel_dilation[axis] + 1;
+        return Err(format!(
+            "spatial axis {axis} (length {}, padded by {:?}) at least as long as the \
+             kernel's reach, {reach}",
+            spatial[axis], window.pads[axis]
+        ));
+    }
     let batch: usize = lead.iter().product();
     let x = x.as_standard_layout();
     let x = x.as_slice().expect("standard layout is contiguous");
@@ -280,10 +292,8 @@ pub(super) fn convolve(
     let mut out_shape = lead.to_vec();
     out_shape.extend(&window.out);
     out_shape.push(config.out_features);
-    Some(
-        y.into_shape_with_order(IxDyn(&out_shape))
-            .expect("the product has one row per output position"),
-    )
+    Ok(y.into_shape_with_order(IxDyn(&out_shape))
+        .expect("the product has one row per output position"))
 }
 
 impl Conv {
@@ -299,26 +309,15 @@ impl Conv {
             Slot::Mapped { batched, axis } => {
                 let x = move_axis_to_front(batched, axis as usize);
                 // An example must have its spatial and channel axes without the batch axis.
-                if x.ndim() < self.config.kernel_size.len() + 2 {
-                    return Err(self.shape_error(&x.shape()[1..]).into());
+                let nd = self.config.kernel_size.len();
+                if x.ndim() < nd + 2 {
+                    let expected = format!("[{nd} spatial axes, in_features]");
+                    return Err(x_error("Conv", &x.shape()[1..], expected).into());
                 }
                 self.forward(x)?
             }
         };
         move_batch_axis(y, batch.out_axes)
-    }
-
-    fn shape_error(&self, x: &[usize]) -> ForwardError {
-        let nd = self.config.kernel_size.len();
-        ForwardError::Shape {
-            module: "Conv",
-            arg: "x",
-            found: x.to_vec(),
-            expected: format!(
-                "[batch.., {nd} spatial axes, {}] (in_features)",
-                self.config.in_features
-            ),
-        }
     }
 }
 
@@ -448,4 +447,14 @@ fn indices(shape: &[usize]) -> impl Iterator<Item = Vec<usize>> + Clone + '_ {
         }
         index
     })
+}
+
+/// The error for an input `x` of shape `found` that is not what `expected` says.
+pub(super) fn x_error(module: &'static str, found: &[usize], expected: String) -> ForwardError {
+    ForwardError::Shape {
+        module,
+        arg: "x",
+        found: found.to_vec(),
+        expected,
+    }
 }

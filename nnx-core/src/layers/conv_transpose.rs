@@ -6,7 +6,7 @@ use ndarray::{Array1, ArrayD, ArrayViewD, Axis};
 use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
 use crate::layers::batch_axis::{move_axis_to_front, move_batch_axis, repeat};
-use crate::layers::conv::convolve;
+use crate::layers::conv::{convolve, x_error};
 use crate::layers::{ConvConfig, Padding};
 use crate::{ForwardError, Param, Rngs, module};
 
@@ -236,7 +236,7 @@ impl ConvTranspose {
         } else {
             convolve(&conv, &self.kernel, self.bias.as_deref(), x.view())
         };
-        y.ok_or_else(|| self.shape_error(x.shape()))
+        y.map_err(|expected| x_error("ConvTranspose", x.shape(), expected))
     }
 }
 
@@ -251,25 +251,14 @@ impl ConvTranspose {
             Slot::Broadcast(example) => repeat(self.forward(example)?.view(), batch.size),
             Slot::Mapped { batched, axis } => {
                 let x = move_axis_to_front(batched, axis as usize);
-                if x.ndim() < self.config.kernel_size.len() + 2 {
-                    return Err(self.shape_error(&x.shape()[1..]).into());
+                let nd = self.config.kernel_size.len();
+                if x.ndim() < nd + 2 {
+                    let expected = format!("[{nd} spatial axes, in_features]");
+                    return Err(x_error("ConvTranspose", &x.shape()[1..], expected).into());
                 }
                 self.forward(x)?
             }
         };
         move_batch_axis(y, batch.out_axes)
-    }
-
-    fn shape_error(&self, x: &[usize]) -> ForwardError {
-        let nd = self.config.kernel_size.len();
-        ForwardError::Shape {
-            module: "ConvTranspose",
-            arg: "x",
-            found: x.to_vec(),
-            expected: format!(
-                "[batch.., {nd} spatial axes, {}] (in_features)",
-                self.config.in_features
-            ),
-        }
     }
 }
