@@ -28,7 +28,7 @@ use crate::{ForwardError, Node, Path, Visit, VisitMut, module};
 ///
 /// impl Layer for Residual {
 ///     fn forward(&mut self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
-///         Ok(call!(self.inner(x.view()))? + &x)
+///         Ok(call!((self.inner)(x.view()))? + &x)
 ///     }
 /// }
 /// ```
