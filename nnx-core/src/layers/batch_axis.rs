@@ -5,7 +5,7 @@ use ndarray::{ArrayD, ArrayViewD, Axis, CowArray, IxDyn};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
-use crate::batching::{Slot, VmapError};
+use crate::batching::{Batch, Slot, VmapError};
 
 /// `example` repeated along a new leading axis of length `size`: a broadcast argument
 /// (or output) made batch-first for a rule that wants one element per example's element.
@@ -103,4 +103,29 @@ pub(crate) fn batch_first_mask<'a>(
             batched_mask(module, batched, axis as usize, x_shape).map(Some)
         }
     }
+}
+
+/// The batching rule of a layer that maps any number of leading axes (Linear, Conv):
+/// the batch axis becomes one more, so every example goes through the same products
+/// and an empty batch still has its output's shape. A broadcast example runs once and
+/// is repeated. `example_rank` is the least rank of one example: the batch axis must
+/// not pass for one of its axes; `too_small` is the error for an example of that shape.
+pub(crate) fn as_leading_axis(
+    x: Slot<ArrayViewD<'_, f32>>,
+    batch: Batch<isize>,
+    example_rank: usize,
+    forward: impl Fn(ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError>,
+    too_small: impl FnOnce(&[usize]) -> ForwardError,
+) -> Result<ArrayD<f32>, VmapError> {
+    let y = match x {
+        Slot::Broadcast(example) => repeat(forward(example)?.view(), batch.size),
+        Slot::Mapped { batched, axis } => {
+            let x = move_axis_to_front(batched, axis as usize);
+            if x.ndim() < example_rank + 1 {
+                return Err(too_small(&x.shape()[1..]).into());
+            }
+            forward(x)?
+        }
+    };
+    move_batch_axis(y, batch.out_axes)
 }

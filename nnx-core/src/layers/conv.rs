@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayViewD, IxDyn, s};
 
 use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
-use crate::layers::batch_axis::{move_axis_to_front, move_batch_axis, repeat};
+use crate::layers::batch_axis::as_leading_axis;
 use crate::matmul::matmul;
 use crate::{ForwardError, Param, Rngs, module};
 
@@ -304,20 +304,11 @@ impl Conv {
         x: Slot<ArrayViewD<'_, f32>>,
         batch: Batch<isize>,
     ) -> Result<ArrayD<f32>, VmapError> {
-        let y = match x {
-            Slot::Broadcast(example) => repeat(self.forward(example)?.view(), batch.size),
-            Slot::Mapped { batched, axis } => {
-                let x = move_axis_to_front(batched, axis as usize);
-                // An example must have its spatial and channel axes without the batch axis.
-                let nd = self.config.kernel_size.len();
-                if x.ndim() < nd + 2 {
-                    let expected = format!("[{nd} spatial axes, in_features]");
-                    return Err(x_error("Conv", &x.shape()[1..], expected).into());
-                }
-                self.forward(x)?
-            }
+        let nd = self.config.kernel_size.len();
+        let too_small = |example: &[usize]| {
+            x_error("Conv", example, format!("[{nd} spatial axes, in_features]"))
         };
-        move_batch_axis(y, batch.out_axes)
+        as_leading_axis(x, batch, nd + 1, |x| self.forward(x), too_small)
     }
 }
 

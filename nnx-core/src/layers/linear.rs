@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayViewD, Ix2, IxDyn};
 
 use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
-use crate::layers::batch_axis::{move_axis_to_front, move_batch_axis, repeat};
+use crate::layers::batch_axis::as_leading_axis;
 use crate::matmul::matmul;
 use crate::{ForwardError, Param, Rngs, module};
 
@@ -122,18 +122,13 @@ impl Linear {
         x: Slot<ArrayViewD<'_, f32>>,
         batch: Batch<isize>,
     ) -> Result<ArrayD<f32>, VmapError> {
-        let y = match x {
-            Slot::Broadcast(example) => repeat(self.forward(example)?.view(), batch.size),
-            Slot::Mapped { batched, axis } => {
-                let x = move_axis_to_front(batched, axis as usize);
-                // The batch axis must not pass for the feature axis of a scalar example.
-                if x.ndim() < 2 {
-                    return Err(self.shape_error(&x.shape()[1..]).into());
-                }
-                self.forward(x)?
-            }
-        };
-        move_batch_axis(y, batch.out_axes)
+        as_leading_axis(
+            x,
+            batch,
+            1,
+            |x| self.forward(x),
+            |example| self.shape_error(example),
+        )
     }
 
     fn shape_error(&self, x: &[usize]) -> ForwardError {
