@@ -130,6 +130,16 @@ impl ConvConfig {
         }
     }
 
+    /// The kernel's shape: `[kernel_size.., in_features / groups, out_features]`.
+    fn kernel_shape(&self) -> Vec<usize> {
+        let mut shape = self.kernel_size.clone();
+        shape.extend([
+            self.in_features / self.feature_group_count,
+            self.out_features,
+        ]);
+        shape
+    }
+
     /// `(before, after)` padding of each spatial axis for an input of spatial `shape`.
     fn pads(&self, shape: &[usize]) -> Vec<(usize, usize)> {
         let taps = |d: usize| (self.kernel_size[d] - 1) * self.kernel_dilation[d] + 1;
@@ -194,19 +204,13 @@ impl Conv {
         rngs: &mut Rngs,
     ) -> Result<Self, ForwardError> {
         config.check()?;
-        let mut shape = config.kernel_size.clone();
-        shape.extend([
-            config.in_features / config.feature_group_count,
+        let (kernel, bias) = init_params(
+            &config.kernel_shape(),
             config.out_features,
-        ]);
-        let kernel = Param::new(kernel_init.init(&mut rngs.params(), &shape));
-        let bias = config.use_bias.then(|| {
-            let b = bias_init.init(&mut rngs.params(), &[config.out_features]);
-            Param::new(
-                b.into_dimensionality()
-                    .expect("an initializer returns the requested rank"),
-            )
-        });
+            config.use_bias,
+            (kernel_init, bias_init),
+            rngs,
+        );
         Ok(Self {
             kernel,
             bias,
@@ -224,29 +228,13 @@ impl Conv {
     #[batched(forward_batched)]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
         self.config.check()?;
-        let groups = self.config.feature_group_count;
-        let mut kshape = self.config.kernel_size.clone();
-        kshape.extend([self.config.in_features / groups, self.config.out_features]);
-        if self.kernel.shape() != kshape.as_slice() {
-            return Err(ForwardError::Shape {
-                module: "Conv",
-                arg: "kernel",
-                found: self.kernel.shape().to_vec(),
-                expected: format!("{kshape:?} from the configuration"),
-            });
-        }
-        if let Some(bias) = self
-            .bias
-            .as_ref()
-            .filter(|b| b.len() != self.config.out_features)
-        {
-            return Err(ForwardError::Shape {
-                module: "Conv",
-                arg: "bias",
-                found: bias.shape().to_vec(),
-                expected: format!("[{}] (out_features)", self.config.out_features),
-            });
-        }
+        check_params(
+            "Conv",
+            &self.kernel,
+            &self.config.kernel_shape(),
+            self.bias.as_deref(),
+            self.config.out_features,
+        )?;
         convolve(&self.config, &self.kernel, self.bias.as_deref(), x.view())
             .map_err(|expected| x_error("Conv", x.shape(), expected))
     }
@@ -448,4 +436,52 @@ pub(super) fn x_error(module: &'static str, found: &[usize], expected: String) -
         found: found.to_vec(),
         expected,
     }
+}
+
+/// A convolution's variables as Flax makes them: the kernel of `kernel_shape` drawn
+/// first, then (with `use_bias`) the bias of `out_features`, from the `params` stream.
+pub(super) fn init_params(
+    kernel_shape: &[usize],
+    out_features: usize,
+    use_bias: bool,
+    (kernel_init, bias_init): (&dyn Initializer, &dyn Initializer),
+    rngs: &mut Rngs,
+) -> (Param<ArrayD<f32>>, Option<Param<Array1<f32>>>) {
+    let kernel = Param::new(kernel_init.init(&mut rngs.params(), kernel_shape));
+    let bias = use_bias.then(|| {
+        let b = bias_init.init(&mut rngs.params(), &[out_features]);
+        Param::new(
+            b.into_dimensionality()
+                .expect("an initializer returns the requested rank"),
+        )
+    });
+    (kernel, bias)
+}
+
+/// `kernel` and `bias` are public fields: a replaced one of another shape than the
+/// configuration's is an error naming `module`, not a panic in the product.
+pub(super) fn check_params(
+    module: &'static str,
+    kernel: &ArrayD<f32>,
+    kernel_shape: &[usize],
+    bias: Option<&Array1<f32>>,
+    out_features: usize,
+) -> Result<(), ForwardError> {
+    if kernel.shape() != kernel_shape {
+        return Err(ForwardError::Shape {
+            module,
+            arg: "kernel",
+            found: kernel.shape().to_vec(),
+            expected: format!("{kernel_shape:?} from the configuration"),
+        });
+    }
+    if let Some(bias) = bias.filter(|b| b.len() != out_features) {
+        return Err(ForwardError::Shape {
+            module,
+            arg: "bias",
+            found: bias.shape().to_vec(),
+            expected: format!("[{out_features}] (out_features)"),
+        });
+    }
+    Ok(())
 }

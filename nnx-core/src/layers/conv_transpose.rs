@@ -6,7 +6,7 @@ use ndarray::{Array1, ArrayD, ArrayViewD, Axis};
 use crate::batching::{Batch, Slot, VmapError};
 use crate::init::{Initializer, lecun_normal, zeros};
 use crate::layers::batch_axis::as_leading_axis;
-use crate::layers::conv::{convolve, x_error};
+use crate::layers::conv::{check_params, convolve, init_params, x_error};
 use crate::layers::{ConvConfig, Padding};
 use crate::{ForwardError, Param, Rngs, module};
 
@@ -174,14 +174,13 @@ impl ConvTranspose {
         rngs: &mut Rngs,
     ) -> Result<Self, ForwardError> {
         config.as_conv()?;
-        let kernel = Param::new(kernel_init.init(&mut rngs.params(), &config.kernel_shape()));
-        let bias = config.use_bias.then(|| {
-            let b = bias_init.init(&mut rngs.params(), &[config.out_features]);
-            Param::new(
-                b.into_dimensionality()
-                    .expect("an initializer returns the requested rank"),
-            )
-        });
+        let (kernel, bias) = init_params(
+            &config.kernel_shape(),
+            config.out_features,
+            config.use_bias,
+            (kernel_init, bias_init),
+            rngs,
+        );
         Ok(Self {
             kernel,
             bias,
@@ -198,27 +197,13 @@ impl ConvTranspose {
     #[batched(forward_batched)]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
         let conv = self.config.as_conv()?;
-        let shape = self.config.kernel_shape();
-        if self.kernel.shape() != shape.as_slice() {
-            return Err(ForwardError::Shape {
-                module: "ConvTranspose",
-                arg: "kernel",
-                found: self.kernel.shape().to_vec(),
-                expected: format!("{shape:?} from the configuration"),
-            });
-        }
-        if let Some(bias) = self
-            .bias
-            .as_ref()
-            .filter(|b| b.len() != self.config.out_features)
-        {
-            return Err(ForwardError::Shape {
-                module: "ConvTranspose",
-                arg: "bias",
-                found: bias.shape().to_vec(),
-                expected: format!("[{}] (out_features)", self.config.out_features),
-            });
-        }
+        check_params(
+            "ConvTranspose",
+            &self.kernel,
+            &self.config.kernel_shape(),
+            self.bias.as_deref(),
+            self.config.out_features,
+        )?;
         let y = if self.config.transpose_kernel {
             // Flip the spatial axes and swap the channel axes, as JAX does.
             let nd = self.config.kernel_size.len();
