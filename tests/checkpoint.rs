@@ -1,6 +1,7 @@
 //! Checkpoints: bit-for-bit round trips, the vendored Flax- and PyTorch-named files
 //! (written by Python, independently of nnx), strictness, dtypes and the PyTorch mapping.
 
+use common::oracle::tensor_f32;
 use nnx::checkpoint::{
     self, Checkpoint, FormatError, Layout, LoadOptions, ParamRule, Skipped, TorchMapping,
 };
@@ -550,23 +551,6 @@ struct Cnn {
     conv2: nnx::Conv,
 }
 
-fn torch_tensor(record: &serde_json::Value, name: &str) -> ArrayD<f32> {
-    let t = &record[name];
-    let shape: Vec<usize> = t["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = t["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_f64().unwrap() as f32)
-        .collect();
-    ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap()
-}
-
 /// A PyTorch Conv1d and a grouped Conv2d, saved by PyTorch (`tests/data/torch`), load
 /// through the mapping's convolution rules and give PyTorch's outputs; saving in
 /// PyTorch naming writes back the same tensors.
@@ -594,8 +578,8 @@ fn pytorch_convolutions_load_and_reproduce_pytorch() {
         .unwrap();
     assert!(report.is_complete());
     for (x, y, conv) in [("x1", "y1", &cnn.conv1), ("x2", "y2", &cnn.conv2)] {
-        let got = call!(conv(&torch_tensor(&record, x))).unwrap();
-        let want = torch_tensor(&record, y);
+        let got = call!(conv(&tensor_f32(&record[x]))).unwrap();
+        let want = tensor_f32(&record[y]);
         let worst = (&got - &want).iter().fold(0.0f32, |m, d| m.max(d.abs()));
         assert!(worst < 1e-5, "{y}: off by {worst}");
     }
