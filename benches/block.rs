@@ -13,10 +13,12 @@
 #[allow(dead_code)]
 mod example;
 
-use std::hint::black_box;
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{cpu_name, median_of, pool, torch_medians};
 use criterion::{Criterion, criterion_group, criterion_main};
 use example::Block;
 use nnx::ndarray::{Array3, ArrayD};
@@ -34,13 +36,6 @@ fn input(batch: usize, tokens: usize) -> ArrayD<f32> {
         ((b * 131 + t * 31 + j * 17) % 97) as f32 * 0.02 - 1.0
     })
     .into_dyn()
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool")
 }
 
 fn criterion_side(c: &mut Criterion) {
@@ -66,42 +61,11 @@ fn criterion_side(c: &mut Criterion) {
     summary(&block);
 }
 
-fn median_of(mut call: impl FnMut()) -> f64 {
-    call();
-    let mut times: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let start = Instant::now();
-            call();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
 /// PyTorch's medians by shape, or why there are none.
-fn torch_medians(threads: usize) -> Result<Vec<f64>, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/torch/block.py");
+fn torch_block(threads: usize) -> Result<Vec<f64>, String> {
+    let args = [threads, ROUNDS, D, HEADS].map(|n| n.to_string());
     let shapes = SHAPES.map(|(b, t)| format!("{b}x{t}"));
-    let output = Command::new("python3")
-        .arg(script)
-        .args([threads, ROUNDS, D, HEADS].map(|n| n.to_string()))
-        .args(&shapes)
-        .output()
-        .map_err(|err| format!("python3: {err}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(stderr.lines().last().unwrap_or("failed").to_owned());
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            let seconds = line.split_whitespace().nth(1).unwrap_or("");
-            seconds
-                .parse()
-                .map_err(|_| format!("unexpected line {line:?}"))
-        })
-        .collect()
+    torch_medians("block.py", &[args.as_slice(), shapes.as_slice()].concat())
 }
 
 /// Peak resident memory of this process, from `/proc/self/status` (Linux).
@@ -113,26 +77,21 @@ fn peak_rss_mib() -> Option<f64> {
 }
 
 fn summary(block: &Block) {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            let line = info.lines().find(|l| l.starts_with("model name"))?;
-            Some(line.split(':').nth(1)?.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpu = cpu_name();
     println!("\nPre-LN block, d = {D}, {HEADS} heads; medians of {ROUNDS} single calls, ms; {cpu}");
     println!("shape    threads  nnx call!  nnx vmap!  vmap/call  PyTorch  PyTorch/nnx");
     for threads in [1, 2] {
         let pool = pool(threads);
-        let torch = torch_medians(threads);
+        let torch = torch_block(threads);
         if let Err(why) = &torch {
             println!("(no PyTorch numbers: {why})");
         }
         for (i, (batch, tokens)) in SHAPES.into_iter().enumerate() {
             let x = input(batch, tokens);
-            let direct = pool.install(|| median_of(|| drop(black_box(call!(block(&x)).unwrap()))));
-            let mapped =
-                pool.install(|| median_of(|| drop(black_box(vmap!(block(x.view())).unwrap()))));
+            let direct =
+                pool.install(|| median_of(ROUNDS, || drop(black_box(call!(block(&x)).unwrap()))));
+            let mapped = pool
+                .install(|| median_of(ROUNDS, || drop(black_box(vmap!(block(x.view())).unwrap()))));
             let torch = match &torch {
                 Ok(t) => format!("{:>7.1}  {:>11.2}", t[i] * 1e3, t[i] / direct),
                 Err(_) => format!("{:>7}  {:>11}", "-", "-"),

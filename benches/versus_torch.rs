@@ -16,10 +16,12 @@
 //! process), so there `MATMUL_NUM_THREADS=1` gives the one-thread numbers.
 //! `NNX_BENCH_ONLY=layer_norm|linear` runs one half.
 
-use std::hint::black_box;
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::{cpu_name, median_of, pool, torch_medians};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nnx::ndarray::Array2;
 use nnx::prelude::*;
@@ -75,13 +77,6 @@ fn ceiling(x: &[f32], out: &mut [f32]) {
     rayon::join(|| axpb(o0, x0), || axpb(o1, x1));
 }
 
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("a rayon pool")
-}
-
 fn criterion_side(c: &mut Criterion) {
     for threads in [1, 2] {
         let pool = pool(threads);
@@ -123,44 +118,11 @@ fn criterion_side(c: &mut Criterion) {
     summary();
 }
 
-fn median(mut times: Vec<f64>) -> f64 {
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
-}
-
-fn median_of(mut call: impl FnMut()) -> f64 {
-    call();
-    median(
-        (0..ROUNDS)
-            .map(|_| {
-                let start = Instant::now();
-                call();
-                start.elapsed().as_secs_f64()
-            })
-            .collect(),
-    )
-}
-
-/// PyTorch's medians by shape, or why there are none.
-fn torch_medians(op: &str, threads: usize, shapes: &[String]) -> Result<Vec<f64>, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/torch/ops.py");
-    let output = Command::new("python3")
-        .args([script, op, &threads.to_string(), &ROUNDS.to_string()])
-        .args(shapes)
-        .output()
-        .map_err(|err| format!("python3: {err}"))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(stderr.lines().last().unwrap_or("failed").to_owned());
-    }
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| {
-            let seconds = line.split_whitespace().nth(1).unwrap_or("");
-            seconds
-                .parse()
-                .map_err(|_| format!("unexpected line {line:?}"))
-        })
+/// `ops.py`'s arguments: the op, threads, rounds, then the shapes.
+fn ops_args(op: &str, threads: usize, shapes: &[String]) -> Vec<String> {
+    [op.to_owned(), threads.to_string(), ROUNDS.to_string()]
+        .into_iter()
+        .chain(shapes.iter().cloned())
         .collect()
 }
 
@@ -177,13 +139,7 @@ fn torch_columns(
 }
 
 fn summary() {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|info| {
-            let line = info.lines().find(|l| l.starts_with("model name"))?;
-            Some(line.split(':').nth(1)?.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_owned());
+    let cpu = cpu_name();
     let isa = nnx::kernels::default_isa().map_or_else(|e| e.to_string(), |isa| isa.to_string());
     println!("\nMedians of {ROUNDS} single calls; {cpu}, kernel path {isa}");
     if runs("layer_norm") {
@@ -196,17 +152,23 @@ fn summary() {
             .collect();
         for threads in [1, 2] {
             let pool = pool(threads);
-            let torch = torch_medians("layer_norm", threads, &names);
+            let torch = torch_medians("ops.py", &ops_args("layer_norm", threads, &names));
             if let Err(why) = &torch {
                 println!("(no PyTorch numbers: {why})");
             }
             for (i, &(rows, features)) in NORM_SHAPES.iter().enumerate() {
                 let (ln, x) = norm_setup(rows, features);
                 let mut out = vec![0.0f32; x.len()];
-                let nnx = pool
-                    .install(|| median_of(|| drop(black_box(call!(ln(black_box(&x))).unwrap()))));
-                let copy = pool
-                    .install(|| median_of(|| ceiling(black_box(x.as_slice().unwrap()), &mut out)));
+                let nnx = pool.install(|| {
+                    median_of(ROUNDS, || {
+                        drop(black_box(call!(ln(black_box(&x))).unwrap()))
+                    })
+                });
+                let copy = pool.install(|| {
+                    median_of(ROUNDS, || {
+                        ceiling(black_box(x.as_slice().unwrap()), &mut out)
+                    })
+                });
                 let gbs = |seconds: f64| (8 * rows * features) as f64 / seconds / 1e9;
                 println!(
                     "{:<12} {threads:>7}  {:>9.1}  {}  {:>7.1}  {:>11.2}",
@@ -231,14 +193,17 @@ fn summary() {
             .collect();
         for threads in [1, 2] {
             let pool = pool(threads);
-            let torch = torch_medians("linear", threads, &names);
+            let torch = torch_medians("ops.py", &ops_args("linear", threads, &names));
             if let Err(why) = &torch {
                 println!("(no PyTorch numbers: {why})");
             }
             for (i, &(rows, inputs, outputs)) in LINEAR_SHAPES.iter().enumerate() {
                 let (lin, x) = linear_setup(rows, inputs, outputs);
-                let nnx = pool
-                    .install(|| median_of(|| drop(black_box(call!(lin(black_box(&x))).unwrap()))));
+                let nnx = pool.install(|| {
+                    median_of(ROUNDS, || {
+                        drop(black_box(call!(lin(black_box(&x))).unwrap()))
+                    })
+                });
                 let gflops = |seconds: f64| (2 * rows * inputs * outputs) as f64 / seconds / 1e9;
                 println!(
                     "{:<16} {threads:>7}  {:>9.1}  {}",
