@@ -360,7 +360,6 @@ group_template! {
     features: "avx512f,avx512bw,avx512vl,popcnt",
     vector: __m512,
     mask: __mmask16,
-    derived: [],
     blend: |m, a, b| _mm512_mask_blend_ps(m, a, b),
     bits: |m| u32::from(m),
     // An unmasked row's `keep` is `ALL`, a constant: no need to look at `MASKED`.

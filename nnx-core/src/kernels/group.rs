@@ -25,7 +25,6 @@
 ///     features: "avx2,fma",   // the `#[target_feature]` of every function
 ///     vector: __m256,         // one lane per row of a group
 ///     mask: __m256,           // kept lanes, comparison results (AVX-512: `__mmask16`)
-///     derived: [],            // per-row terms `f(corr, inv)` the output wants precomputed
 ///     blend: |m, a, b| ...,   // `b` in the lanes of `m`, `a` in the others
 ///     bits: |m| ...,          // bit `i` set iff lane `i` of `m` is (`u32`)
 ///     kept_sub: |v, shift, keep| ...,  // `v - shift`, 0 outside `keep` (may read MASKED)
@@ -48,7 +47,6 @@ macro_rules! group_template {
         features: $features:literal,
         vector: $V:ty,
         mask: $M:ty,
-        derived: [$($(#[$derived_doc:meta])* $derived:ident),* $(,)?],
         blend: |$bm:ident, $ba:ident, $bb:ident| $blend:expr,
         bits: |$tm:ident| $bits:expr,
         kept_sub: |$sv:ident, $ss:ident, $sk:ident| $kept_sub:expr,
@@ -56,19 +54,27 @@ macro_rules! group_template {
     ) => {
         #[target_feature(enable = $features)]
         #[inline]
-        fn blend($bm: $M, $ba: $V, $bb: $V) -> $V { $blend }
+        fn blend($bm: $M, $ba: $V, $bb: $V) -> $V {
+            $blend
+        }
 
         #[target_feature(enable = $features)]
         #[inline]
-        fn bits($tm: $M) -> u32 { $bits }
+        fn bits($tm: $M) -> u32 {
+            $bits
+        }
 
         #[target_feature(enable = $features)]
         #[inline]
-        fn kept_sub<const MASKED: bool>($sv: $V, $ss: $V, $sk: $M) -> $V { $kept_sub }
+        fn kept_sub<const MASKED: bool>($sv: $V, $ss: $V, $sk: $M) -> $V {
+            $kept_sub
+        }
 
         #[target_feature(enable = $features)]
         #[inline]
-        fn kept_square<const MASKED: bool>($qv: $V, $qk: $M) -> $V { $kept_square }
+        fn kept_square<const MASKED: bool>($qv: $V, $qk: $M) -> $V {
+            $kept_square
+        }
 
         /// The lane-wise sums of up to [`GROUP`] short rows, row `i` of a group in lane
         /// `i` of the statistics.
@@ -94,7 +100,6 @@ macro_rules! group_template {
             shift: [f32; GROUP],
             corr: [f32; GROUP],
             inv: [f32; GROUP],
-            $($(#[$derived_doc])* $derived: [f32; GROUP],)*
             /// Bit `i`: row `i`'s variance is beyond `f32` (overflowed: `1/sqrt(inf) = 0`
             /// with a finite `eps`; or underflowed: `inv` infinite with `eps = 0`);
             /// [`GroupStats::guard`] replaces its statistics.
@@ -131,7 +136,9 @@ macro_rules! group_template {
                 shift: f32,
                 kind: NormKind,
             ) {
-                let RowKeep { lanes: k, count, .. } = keep;
+                let RowKeep {
+                    lanes: k, count, ..
+                } = keep;
                 self.count[i] = count as f32;
                 match kind {
                     NormKind::LayerNorm => {
@@ -178,7 +185,6 @@ macro_rules! group_template {
                     shift: self.shift,
                     corr: to_array(corr),
                     inv: to_array(inv),
-                    $($derived: to_array($derived(corr, inv)),)*
                 }
             }
         }
@@ -219,16 +225,12 @@ macro_rules! group_template {
                 kind: NormKind,
                 eps: f32,
             ) -> Self {
-                // Lanes past the last row of a short group are never marked: their sums
-                // are 0, so their `inv` is `1/sqrt(eps)`, not 0.
+                // Lanes past the last row of a short group can be marked (their sums are 0,
+                // so with `eps = 0` their `inv` is infinite); `wide_group_stats` skips them.
                 let rows = wide_group_stats(self.overflowed, x, mask, features, start, kind, eps);
                 for (i, st) in rows {
                     (self.shift[i], self.corr[i], self.inv[i]) = (st.shift, st.corr, st.inv_std);
                 }
-                $(
-                    let (corr, inv) = (load_block(&self.corr), load_block(&self.inv));
-                    self.$derived = to_array($derived(corr, inv));
-                )*
                 self
             }
 
@@ -254,7 +256,9 @@ macro_rules! group_template {
             let sh = set1_ps(shift);
             let d: [$V; W] =
                 std::array::from_fn(|j| kept_sub::<MASKED>(load_block(&row[j]), sh, keep[j]));
-            let squares = d[1..].iter().fold(mul_ps(d[0], d[0]), |a, &d| fmadd_ps(d, d, a));
+            let squares = d[1..]
+                .iter()
+                .fold(mul_ps(d[0], d[0]), |a, &d| fmadd_ps(d, d, a));
             (tree(d), squares)
         }
 

@@ -179,7 +179,6 @@ group_template! {
     features: "avx2,fma",
     vector: __m256,
     mask: __m256,
-    derived: [],
     blend: |m, a, b| _mm256_blendv_ps(a, b, m),
     bits: |m| _mm256_movemask_ps(m) as u32,
     kept_sub: |v, shift, keep| kept::<MASKED>(_mm256_sub_ps(v, shift), keep),
