@@ -57,28 +57,47 @@ fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     } else {
         gemm::Parallelism::None
     };
-    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
-    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
-    // SAFETY: `c` is an owned, contiguous row-major `m × n` array (row stride `n`,
-    // column stride 1); `a` and `b` are live views whose pointers and element strides
-    // describe exactly their `m × k` and `k × n` elements (ndarray's invariant), and
-    // none of them overlaps `c`, which was just allocated. `read_dst = false`: `c` is
-    // only written.
+    let n_stride = n as isize;
+    // SAFETY: `c` is an owned, contiguous row-major `m × n` array, so its pointer with
+    // row stride `n` describes exactly its elements; it was just allocated, so neither
+    // view overlaps it, and nothing else writes it.
+    unsafe { product_into(c.as_mut_ptr(), n_stride, a, b, parallelism) };
+    c
+}
+
+/// `dst = a · b` by `gemm`, `dst` being row-major with row stride `dst_row_stride` and
+/// column stride 1 (`read_dst = false`: it is only written).
+///
+/// # Safety
+/// `dst` must be valid for writes of the `a.nrows() × b.ncols()` elements so laid out,
+/// written by no one else meanwhile, and overlap neither `a` nor `b`.
+#[allow(unsafe_code)]
+unsafe fn product_into(
+    dst: *mut f32,
+    dst_row_stride: isize,
+    a: ArrayView2<'_, f32>,
+    b: ArrayView2<'_, f32>,
+    parallelism: gemm::Parallelism,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    // SAFETY: the caller vouches for `dst`; `a` and `b` are live views whose pointers
+    // and element strides describe exactly their `m × k` and `k × n` elements
+    // (ndarray's invariant).
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            c.as_mut_ptr(),
+            dst,
             1,
-            n as isize,
+            dst_row_stride,
             false,
             a.as_ptr(),
-            a_cs,
-            a_rs,
+            a.strides()[1],
+            a.strides()[0],
             b.as_ptr(),
-            b_cs,
-            b_rs,
+            b.strides()[1],
+            b.strides()[0],
             0.0,
             1.0,
             false,
@@ -87,7 +106,6 @@ fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
             parallelism,
         );
     }
-    c
 }
 
 /// Below this many rows `gemm` splits the work poorly over threads (64 × 4096 → 4096:
@@ -122,39 +140,16 @@ fn columns_in_parallel(
     threads: usize,
 ) {
     use rayon::prelude::*;
-    let ((m, k), n) = (a.dim(), b.ncols());
+    let n = b.ncols();
     let width = n.div_ceil(threads).next_multiple_of(16);
     let columns = Columns(c.as_mut_ptr());
     (0..n.div_ceil(width)).into_par_iter().for_each(|t| {
         let (start, end) = (t * width, ((t + 1) * width).min(n));
         let b = b.slice(ndarray::s![.., start..end]);
-        // SAFETY: `c` is a contiguous row-major `m × n` array; columns `start..end` of
-        // it start at element `start`, with row stride `n` and column stride 1, and no
-        // other task writes them. `a` and `b` (this task's columns) are live views
-        // described by their pointers and element strides; neither overlaps `c`.
-        unsafe {
-            gemm::gemm(
-                m,
-                end - start,
-                k,
-                columns.at(start),
-                1,
-                n as isize,
-                false,
-                a.as_ptr(),
-                a.strides()[1],
-                a.strides()[0],
-                b.as_ptr(),
-                b.strides()[1],
-                b.strides()[0],
-                0.0,
-                1.0,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
-        }
+        // SAFETY: columns `start..end` of the row-major `m × n` array `c` start at
+        // element `start`, with row stride `n`; no other task writes them, and `c`
+        // outlives the loop. Neither view overlaps `c`.
+        unsafe { product_into(columns.at(start), n as isize, a, b, gemm::Parallelism::None) };
     });
 }
 
