@@ -68,6 +68,13 @@ fn empty_batches_and_bad_shapes_are_clean() {
         call!(ln(&wrong)),
         Err(ForwardError::Shape { arg: "x", .. })
     ));
+    // `forward_into` names its buffer when it does not have x's shape.
+    let x = sample(3, 10);
+    let mut out = Array2::<f32>::zeros((3, 9));
+    assert!(matches!(
+        ln.forward_into(x.view().into_dyn(), None, out.view_mut().into_dyn()),
+        Err(ForwardError::Shape { arg: "out", .. })
+    ));
     let scalar = nnx::ndarray::arr0(1.0f32);
     assert!(matches!(
         call!(ln(&scalar)),

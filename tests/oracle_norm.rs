@@ -7,7 +7,7 @@ use common::oracle::{
     self, assert_allclose, axes, optional_f32, tensor_bool, tensor_f32, tolerance,
 };
 use common::reference::NormReference;
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, ArrayViewMutD, Axis};
 use nnx::prelude::*;
 use serde_json::Value;
 
@@ -56,6 +56,25 @@ fn run(norm: &Norm, x: &ArrayD<f32>, mask: Option<&ArrayD<bool>>) -> ArrayD<f32>
     result.expect("the oracle's inputs are valid")
 }
 
+/// The same through `forward_into`, into a buffer of NaN (so an element it skipped shows),
+/// and again into a transposed buffer, which takes the copying path.
+fn run_into(norm: &Norm, x: &ArrayD<f32>, mask: Option<&ArrayD<bool>>) -> [ArrayD<f32>; 2] {
+    let into = |out: ArrayViewMutD<'_, f32>| {
+        let mask = mask.map(|m| m.view());
+        match norm {
+            Norm::Layer(ln) => ln.forward_into(x.view(), mask, out),
+            Norm::Rms(rms) => rms.forward_into(x.view(), mask, out),
+        }
+        .expect("the oracle's inputs are valid")
+    };
+    let mut row_major = ArrayD::from_elem(x.raw_dim(), f32::NAN);
+    into(row_major.view_mut());
+    let reversed_shape: Vec<usize> = x.shape().iter().rev().copied().collect();
+    let mut reversed = ArrayD::from_elem(reversed_shape, f32::NAN);
+    into(reversed.view_mut().reversed_axes());
+    [row_major, reversed.reversed_axes()]
+}
+
 /// The same call vectorized: the example twice along a new last axis (`in_axes = -1`,
 /// the mask too, so examples interleave in memory), checking the batching rule against
 /// Flax with every reduction/feature axis layout and mask shape of the vectors.
@@ -98,6 +117,9 @@ fn check_group(group: &str) -> usize {
         let mask =
             (!vector["inputs"]["mask"].is_null()).then(|| tensor_bool(&vector["inputs"]["mask"]));
         let got = run(&build(&vector), &x, mask.as_ref());
+        for into in run_into(&build(&vector), &x, mask.as_ref()) {
+            assert_bitwise(&format!("{id} forward_into"), &into, &got);
+        }
         let expected = tensor_f32(&vector["expected"]);
         if let Some((atol, rtol)) = tolerance(&vector) {
             // Also checks that NaN sits exactly where Flax has it.
@@ -115,6 +137,17 @@ fn check_group(group: &str) -> usize {
         assert_allclose(&format!("{id} vs f64"), &got, &exact, 2e-5, 2e-5);
     }
     compared
+}
+
+/// Equal bit for bit, NaN included.
+fn assert_bitwise(what: &str, got: &ArrayD<f32>, want: &ArrayD<f32>) {
+    assert_eq!(got.shape(), want.shape(), "{what}");
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(
+            g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()),
+            "{what}: element {i}: {g} != {w}"
+        );
+    }
 }
 
 #[test]

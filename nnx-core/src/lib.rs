@@ -13,6 +13,7 @@ extern crate self as nnx;
 mod arg;
 mod axis;
 pub mod batching;
+mod buffer;
 pub mod checkpoint;
 pub mod error;
 pub mod init;

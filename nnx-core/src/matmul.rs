@@ -42,27 +42,31 @@ const PARALLEL_MIN: usize = 1 << 20;
 fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert_eq!(k, k2, "matmul: inner dimensions differ");
-    let mut c = Array2::<f32>::zeros((m, n));
     if m == 0 || n == 0 || k == 0 {
-        return c;
+        return Array2::zeros((m, n));
     }
+    // Not zeroed: `gemm` only writes it (`read_dst = false`).
+    let mut c = crate::buffer::output_buffer(m * n);
     let threads = rayon::current_num_threads();
     let parallel = m * n * k >= PARALLEL_MIN && threads > 1;
+    // SAFETY (both calls): `c`'s capacity holds `m × n` elements, laid out row-major with
+    // row stride `n`; it was just allocated, so neither view overlaps it, and nothing
+    // else writes it.
     if parallel && m < SKINNY {
-        columns_in_parallel(a, b, &mut c, threads);
-        return c;
-    }
-    let parallelism = if parallel {
-        gemm::Parallelism::Rayon(0)
+        // SAFETY: as above.
+        unsafe { columns_in_parallel(a, b, c.as_mut_ptr(), threads) };
     } else {
-        gemm::Parallelism::None
-    };
-    let n_stride = n as isize;
-    // SAFETY: `c` is an owned, contiguous row-major `m × n` array, so its pointer with
-    // row stride `n` describes exactly its elements; it was just allocated, so neither
-    // view overlaps it, and nothing else writes it.
-    unsafe { product_into(c.as_mut_ptr(), n_stride, a, b, parallelism) };
-    c
+        let parallelism = if parallel {
+            gemm::Parallelism::Rayon(0)
+        } else {
+            gemm::Parallelism::None
+        };
+        // SAFETY: as above.
+        unsafe { product_into(c.as_mut_ptr(), n as isize, a, b, parallelism) };
+    }
+    // SAFETY: the product wrote all `m × n` elements.
+    unsafe { c.set_len(m * n) };
+    Array2::from_shape_vec((m, n), c).expect("m × n elements")
 }
 
 /// `dst = a · b` by `gemm`, `dst` being row-major with row stride `dst_row_stride` and
@@ -132,23 +136,26 @@ impl Columns {
 
 /// `c = a · b` with `b`'s columns split into one range per thread, each range one
 /// single-threaded `gemm` call.
+///
+/// # Safety
+/// As [`product_into`]'s, for `dst = c` with row stride `b.ncols()`.
 #[allow(unsafe_code)]
-fn columns_in_parallel(
+unsafe fn columns_in_parallel(
     a: ArrayView2<'_, f32>,
     b: ArrayView2<'_, f32>,
-    c: &mut Array2<f32>,
+    c: *mut f32,
     threads: usize,
 ) {
     use rayon::prelude::*;
     let n = b.ncols();
     let width = n.div_ceil(threads).next_multiple_of(16);
-    let columns = Columns(c.as_mut_ptr());
+    let columns = Columns(c);
     (0..n.div_ceil(width)).into_par_iter().for_each(|t| {
         let (start, end) = (t * width, ((t + 1) * width).min(n));
         let b = b.slice(ndarray::s![.., start..end]);
-        // SAFETY: columns `start..end` of the row-major `m × n` array `c` start at
-        // element `start`, with row stride `n`; no other task writes them, and `c`
-        // outlives the loop. Neither view overlaps `c`.
+        // SAFETY: columns `start..end` of the row-major `m × n` elements at `c` start
+        // at element `start`, with row stride `n`; no other task writes them, and the
+        // caller vouches that `c` is valid, unshared and overlaps neither view.
         unsafe { product_into(columns.at(start), n as isize, a, b, gemm::Parallelism::None) };
     });
 }

@@ -23,7 +23,7 @@ use super::affine::{Params, with_affine};
 use super::direction::walk_backwards;
 use super::lines::lines_template;
 use super::row::{RowStats, guarded, layer_stats, rms_stats, shifted_pass};
-use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
+use super::{NormKind, NormSpec, Out, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
 
 const LANES: usize = 8;
 /// Independent accumulators: hides the 4-cycle add latency and lowers rounding growth.
@@ -45,7 +45,7 @@ pub(super) fn norm_rows(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
     stores: Stores,
 ) {
     if stores == Stores::Streaming && features >= STREAM_MIN {
@@ -131,16 +131,17 @@ fn load(x: &[f32]) -> __m256 {
 /// Stores the first `out.len().min(8)` lanes of `v` into `out`.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn store(out: &mut [f32], v: __m256) {
+fn store(out: &mut [Out], v: __m256) {
     if out.len() >= LANES {
         // SAFETY: `out` has at least 8 elements; storeu has no alignment requirement.
-        unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
+        unsafe { _mm256_storeu_ps(out.as_mut_ptr().cast(), v) }
     } else {
         let mut buf = [0.0f32; LANES];
         // SAFETY: `buf` has exactly 8 elements.
         unsafe { _mm256_storeu_ps(buf.as_mut_ptr(), v) };
-        let len = out.len();
-        out.copy_from_slice(&buf[..len]);
+        for (o, &v) in out.iter_mut().zip(&buf) {
+            o.write(v);
+        }
     }
 }
 
@@ -194,9 +195,9 @@ fn load_block(x: &[f32; LANES]) -> __m256 {
 /// Stores a full block.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn store_block(out: &mut [f32; LANES], v: __m256) {
+fn store_block(out: &mut [Out; LANES], v: __m256) {
     // SAFETY: the array has 8 elements; storeu has no alignment requirement.
-    unsafe { _mm256_storeu_ps(out.as_mut_ptr(), v) }
+    unsafe { _mm256_storeu_ps(out.as_mut_ptr().cast(), v) }
 }
 
 /// The lane mask of a full block of bools.
@@ -336,7 +337,7 @@ fn tail_block(x: &[f32], mask: Option<&[bool]>) -> (__m256, __m256) {
 /// forwards would 4K-alias, these always walk forwards: choosing the direction per row
 /// measured 1.1-1.4x slower at 8192x64, 1024x512 and 512x1024, in cache or not.)
 #[target_feature(enable = "avx2,fma")]
-fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [f32]) {
+fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [Out]) {
     with_affine!(spec.scale, spec.bias, |SCALE, BIAS, s, b| {
         apply_with::<SCALE, BIAS>(x, st, s, b, out)
     })
@@ -344,11 +345,11 @@ fn apply(x: &[f32], st: &RowStats, spec: &NormSpec, out: &mut [f32]) {
 
 /// One 64-byte line of `out`, aligned by its type: two 8-lane halves.
 #[repr(C, align(64))]
-struct Line([[f32; LANES]; 2]);
+struct Line([[Out; LANES]; 2]);
 
 /// `out` (line-aligned, a whole number of lines) viewed as [`Line`]s.
-fn lines_of(out: &mut [f32]) -> &mut [Line] {
-    // SAFETY: `Line` is 16 `f32`s, so any `f32`s are a valid `Line`.
+fn lines_of(out: &mut [Out]) -> &mut [Line] {
+    // SAFETY: `Line` is 16 `Out`s, so any `Out`s are a valid `Line`.
     let (head, lines, tail) = unsafe { out.align_to_mut::<Line>() };
     assert!(head.is_empty() && tail.is_empty());
     lines
@@ -360,7 +361,7 @@ fn lines_of(out: &mut [f32]) -> &mut [Line] {
 fn stream_half(line: &mut Line, h: usize, v: __m256) {
     // SAFETY: a `Line` is 64-byte aligned, so each of its 8-lane halves is 32-byte
     // aligned, as vmovntps needs; indexing keeps the store inside the line.
-    unsafe { _mm256_stream_ps(line.0[h].as_mut_ptr(), v) }
+    unsafe { _mm256_stream_ps(line.0[h].as_mut_ptr().cast(), v) }
 }
 
 /// [`apply_with`] into whole lines, with streaming stores.
@@ -412,7 +413,7 @@ fn shared_line<const SCALE: bool, const BIAS: bool>(
     lo: usize,
     scale: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     // Lanes below `lo`: the last `lo` parameters; the others: the first `16 - lo`.
     let window = |p: &[f32]| {
@@ -446,7 +447,7 @@ fn apply_with<const SCALE: bool, const BIAS: bool>(
     st: &RowStats,
     scale: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     debug_assert_eq!(x.len(), out.len());
     let formula = Formula::splat(st);

@@ -50,7 +50,9 @@ use super::row::{
     ChunkMerge, FAR_SHIFT, RowStats, guarded, layer_stats, rms_stats, shifted_pass,
     wide_group_stats,
 };
-use super::{NormKind, NormSpec, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine};
+use super::{
+    NormKind, NormSpec, Out, Stores, TILE, TILE_ROWS, TILED_MAX, TILED_MIN, affine, block_as_out,
+};
 // The intrinsics `group_template!` computes with, by the names it uses on every path.
 use std::arch::x86_64::{
     _mm512_add_ps as add_ps, _mm512_cmp_ps_mask as cmp_ps, _mm512_div_ps as div_ps,
@@ -82,7 +84,7 @@ pub(super) fn norm_rows(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
     stores: Stores,
 ) {
     let stream = stores == Stores::Streaming;
@@ -99,7 +101,7 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
     mask: Option<&[bool]>,
     features: usize,
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     match (mask, features <= SHORT_MAX) {
         (None, true) => short_rows::<false, SCALE, BIAS>(x, &[], features, p, out),
@@ -132,10 +134,10 @@ fn load(x: &[f32], k: __mmask16) -> __m512 {
 /// Stores the lanes of `v` selected by `k` into `out[..16]`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn store(out: &mut [f32], k: __mmask16, v: __m512) {
+fn store(out: &mut [Out], k: __mmask16, v: __m512) {
     let k = k & tail_mask(out.len());
     // SAFETY: `k` only selects lanes below `out.len()`; masked-off lanes are not written.
-    unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr(), k, v) }
+    unsafe { _mm512_mask_storeu_ps(out.as_mut_ptr().cast(), k, v) }
 }
 
 /// The lane mask of `m[..16]`: bit i set iff `m[i]` (bits past `m.len()` clear).
@@ -159,9 +161,9 @@ fn load_block(x: &[f32; LANES]) -> __m512 {
 /// Stores a full block.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn store_block(out: &mut [f32; LANES], v: __m512) {
+fn store_block(out: &mut [Out; LANES], v: __m512) {
     // SAFETY: the array has 16 elements; storeu has no alignment requirement.
-    unsafe { _mm512_storeu_ps(out.as_mut_ptr(), v) }
+    unsafe { _mm512_storeu_ps(out.as_mut_ptr().cast(), v) }
 }
 
 /// The lane mask of a full block of bools.
@@ -374,7 +376,7 @@ fn short_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     mask: &[bool],
     features: usize,
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     match features {
         16 => return fixed_rows::<1, MASKED, SCALE, BIAS>(x, mask, p, out),
@@ -413,7 +415,7 @@ fn fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, const BIAS:
     x: &[f32],
     mask: &[bool],
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     if p.stream {
         return streamed_fixed_rows::<W, MASKED, SCALE, BIAS>(x, mask, p, out);
@@ -461,7 +463,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     x: &[f32],
     mask: &[bool],
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     let _fence = super::StreamFence;
     // Elements of `out` before its first line.
@@ -484,7 +486,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     };
     let (sv, bv) = (params(p.scale), params(p.bias));
     let earlier = ((1u32 << (LANES - lead)) - 1) as __mmask16;
-    // SAFETY: `Line` is 16 `f32`s, so any `f32`s are a valid `Line`.
+    // SAFETY: `Line` is 16 `Out`s, so any `Out`s are a valid `Line`.
     let (head, lines, tail) = unsafe { out.align_to_mut::<Line>() };
     assert!(head.len() == lead && lines.len() + shared == rows * W);
     // Row 0's lines after the head, then every other row's `W` lines.
@@ -495,7 +497,7 @@ fn streamed_fixed_rows<const W: usize, const MASKED: bool, const SCALE: bool, co
     let (row_x, _) = x_lines.as_chunks::<W>();
     let put = |line: &mut Line, v: __m512| {
         // SAFETY: a `Line` is 64-byte aligned, as vmovntps needs.
-        unsafe { _mm512_stream_ps(line.0.as_mut_ptr(), v) }
+        unsafe { _mm512_stream_ps(line.0.as_mut_ptr().cast(), v) }
     };
     let (xr, _) = x.as_chunks::<LANES>();
     let (xr, _) = xr.as_chunks::<W>();
@@ -638,7 +640,7 @@ impl GroupStats {
         x: &[[f32; LANES]; W],
         sv: &[__m512; W],
         bv: &[__m512; W],
-        out: &mut [[f32; LANES]; W],
+        out: &mut [[Out; LANES]; W],
     ) {
         let stats = self.lane_stats(r);
         for j in 0..W {
@@ -745,7 +747,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     mask: &[bool],
     features: usize,
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     if !p.stream && features <= CHUNK {
         return match p.kind {
@@ -772,7 +774,7 @@ fn long_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
             };
             let st = chunked_stats!(xr, mr, p);
             let st = guarded(st, xr, MASKED.then_some(mr), p.kind, p.eps);
-            let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
+            let backwards = walk_backwards(or.as_ptr(), [xr, p.scale, p.bias], Stores::Cached);
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
         }
         return;
@@ -804,7 +806,7 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
     mask: &[bool],
     features: usize,
     p: &Params<SCALE, BIAS>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     let zero = _mm512_setzero_ps();
     let rows = x.len() / features;
@@ -833,7 +835,7 @@ fn one_chunk_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool, const
         .enumerate()
     {
         let next = r + 1;
-        let backwards = walk_backwards(or, [xr, p.scale, p.bias], Stores::Cached);
+        let backwards = walk_backwards(or.as_ptr(), [xr, p.scale, p.bias], Stores::Cached);
         if next == rows || backwards {
             apply::<SCALE, BIAS>(xr, &st, p.scale, p.bias, or, backwards);
             if next < rows {
@@ -1061,10 +1063,10 @@ impl ChunkSums {
 /// Stores a full block, streaming (bypassing the caches) when it is 64-byte aligned.
 #[target_feature(enable = "avx512f,avx512bw,avx512vl,popcnt")]
 #[inline]
-fn stream_block(out: &mut [f32; LANES], v: __m512) {
+fn stream_block(out: &mut [Out; LANES], v: __m512) {
     if (out.as_ptr() as usize).is_multiple_of(64) {
         // SAFETY: the array has 16 elements and is 64-byte aligned, as vmovntps needs.
-        unsafe { _mm512_stream_ps(out.as_mut_ptr(), v) }
+        unsafe { _mm512_stream_ps(out.as_mut_ptr().cast(), v) }
     } else {
         store_block(out, v);
     }
@@ -1072,7 +1074,7 @@ fn stream_block(out: &mut [f32; LANES], v: __m512) {
 
 /// One 64-byte line of `f32`s: a whole line of `out`, aligned by its type.
 #[repr(C, align(64))]
-struct Line([f32; LANES]);
+struct Line([Out; LANES]);
 
 /// Per-lane statistics in the form [`norm_block`] takes them.
 #[derive(Clone, Copy)]
@@ -1148,12 +1150,12 @@ fn apply_stream<const SCALE: bool, const BIAS: bool>(
     st: &RowStats,
     scale: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [Out],
     backwards: bool,
 ) {
     let stats = LaneStats::splat(st);
     let (xb, _) = x.as_chunks::<LANES>();
-    // SAFETY: `Line` is 16 `f32`s, so any `f32`s are a valid `Line`.
+    // SAFETY: `Line` is 16 `Out`s, so any `Out`s are a valid `Line`.
     let (pre, ob, _) = unsafe { out.align_to_mut::<Line>() };
     let n = xb.len();
     assert!(pre.is_empty() && ob.len() >= n);
@@ -1165,7 +1167,7 @@ fn apply_stream<const SCALE: bool, const BIAS: bool>(
         let b = if BIAS { load_block(&bb[i]) } else { stats.inv };
         let v = norm_block::<SCALE, BIAS>(load_block(&xb[i]), stats, s, b);
         // SAFETY: a `Line` is 64-byte aligned, as vmovntps needs.
-        unsafe { _mm512_stream_ps(ob[i].0.as_mut_ptr(), v) }
+        unsafe { _mm512_stream_ps(ob[i].0.as_mut_ptr().cast(), v) }
     };
     if backwards {
         (0..n).rev().for_each(&mut block);
@@ -1186,7 +1188,7 @@ fn straddle<const SCALE: bool, const BIAS: bool>(
     lo: usize,
     scale: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     let next = !tail_mask(lo);
     let lane = |a: f32, b: f32| _mm512_mask_blend_ps(next, _mm512_set1_ps(a), _mm512_set1_ps(b));
@@ -1224,7 +1226,7 @@ fn apply<const SCALE: bool, const BIAS: bool>(
     st: &RowStats,
     scale: &[f32],
     bias: &[f32],
-    out: &mut [f32],
+    out: &mut [Out],
     backwards: bool,
 ) {
     let stats = LaneStats::splat(st);

@@ -1,7 +1,7 @@
 //! Which way an output pass walks its row: the one choice both x86 paths make from the
 //! addresses of their buffers alone. Either way every value is the same.
 
-use super::Stores;
+use super::{Out, Stores};
 
 /// Whether an output pass that writes `out` while loading the same positions of
 /// `sources` (`x`, `scale`, `bias`; empty ones, absent parameters, are ignored) should
@@ -20,7 +20,7 @@ use super::Stores;
 ///   at 512x1024, 256x4096 and 1024x512; from 1 KiB on, forwards was as fast or
 ///   faster).
 /// - `x`, written with streaming stores, which stay in flight longer: under 2 KiB.
-pub(super) fn walk_backwards(out: &[f32], sources: [&[f32]; 3], stores: Stores) -> bool {
+pub(super) fn walk_backwards(out: *const Out, sources: [&[f32]; 3], stores: Stores) -> bool {
     const PAGE: usize = 4096;
     let x_near = match stores {
         Stores::Cached => 256,
@@ -31,7 +31,7 @@ pub(super) fn walk_backwards(out: &[f32], sources: [&[f32]; 3], stores: Stores) 
         if source.is_empty() {
             continue;
         }
-        let below = (out.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize) % PAGE;
+        let below = (out as usize).wrapping_sub(source.as_ptr() as usize) % PAGE;
         if below != 0 && below < near {
             ahead = ahead.min(below);
         }

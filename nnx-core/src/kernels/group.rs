@@ -316,7 +316,7 @@ macro_rules! group_template {
         #[inline]
         fn to_array(v: $V) -> [f32; GROUP] {
             let mut a = [0.0; GROUP];
-            store_block(&mut a, v);
+            store_block(block_as_out(&mut a), v);
             a
         }
     };

@@ -62,7 +62,7 @@ macro_rules! lines_template {
                 mask: &'a [bool],
                 features: usize,
                 p: &'a Params<'a, SCALE, BIAS>,
-                out: &[f32],
+                out: &[Out],
             ) -> Self {
                 Lines {
                     x,
@@ -75,10 +75,10 @@ macro_rules! lines_template {
 
             /// Whether row `r` is written backwards (see [`walk_backwards`]; the offsets
             /// between its `out`, `x`, `scale` and `bias` are the same all along the row).
-            fn backwards(&self, r: usize, out: &[f32]) -> bool {
+            fn backwards(&self, r: usize, out: &[Out]) -> bool {
                 let start = r * self.features;
                 let sources = [&self.x[start..], self.p.scale, self.p.bias];
-                walk_backwards(&out[start..], sources, Stores::Streaming)
+                walk_backwards(out[start..].as_ptr(), sources, Stores::Streaming)
             }
 
             /// Where row `r` starts, and its body, `head..body_end` (relative to the
@@ -94,7 +94,7 @@ macro_rules! lines_template {
             /// its tail.
             #[target_feature(enable = $features)]
             #[inline]
-            fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [f32]) -> RowStats {
+            fn edges(&self, r: usize, prev: Option<RowStats>, out: &mut [Out]) -> RowStats {
                 let (x, p, features) = (self.x, self.p, self.features);
                 let (start, head, body_end) = self.span(r);
                 let xr = &x[start..start + features];
@@ -144,7 +144,7 @@ macro_rules! lines_template {
                 st: &RowStats,
                 cols: std::ops::Range<usize>,
                 backwards: bool,
-                out: &mut [f32],
+                out: &mut [Out],
             ) {
                 let (start, head, body_end) = self.span(r);
                 let (a, b) = (head + cols.start, (head + cols.end).min(body_end));
@@ -179,7 +179,7 @@ macro_rules! lines_template {
             mask: &[bool],
             features: usize,
             p: &Params<SCALE, BIAS>,
-            out: &mut [f32],
+            out: &mut [Out],
         ) {
             let _fence = super::StreamFence;
             let lines = Lines::<MASKED, SCALE, BIAS>::new(x, mask, features, p, out);

@@ -3,7 +3,7 @@
 //! rounding error grows with `len / LANES` rather than `len`.
 
 use super::row::{RowStats, first_mean, guarded, layer_stats, rms_stats};
-use super::{NormKind, NormSpec};
+use super::{NormKind, NormSpec, Out};
 
 const LANES: usize = 16;
 
@@ -14,7 +14,7 @@ pub(super) fn norm_rows(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     let rows = x.chunks_exact(features).zip(out.chunks_exact_mut(features));
     match mask {
@@ -28,7 +28,7 @@ pub(super) fn norm_rows(
 /// Normalises one row: statistics from one (RMSNorm) or two (LayerNorm) passes, then the
 /// output pass.
 #[inline]
-fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [f32]) {
+fn norm_row(x: &[f32], mask: Option<&[bool]>, spec: &NormSpec, out: &mut [Out]) {
     let n = mask.map_or(x.len(), count_true);
     let stats = match spec.kind {
         NormKind::LayerNorm => {
@@ -116,20 +116,21 @@ fn reduce(mut acc: [f32; LANES]) -> f32 {
 }
 
 /// `out[j] = ((x[j] - shift) - corr) * (inv_std [* scale[j]]) [+ bias[j]]`.
-fn apply(x: &[f32], st: &RowStats, scale: Option<&[f32]>, bias: Option<&[f32]>, out: &mut [f32]) {
+fn apply(x: &[f32], st: &RowStats, scale: Option<&[f32]>, bias: Option<&[f32]>, out: &mut [Out]) {
     let centre = |v: f32| v - st.shift - st.corr;
     let pairs = out.iter_mut().zip(x);
     match (scale, bias) {
-        (None, None) => pairs.for_each(|(o, &v)| *o = centre(v) * st.inv_std),
-        (Some(s), None) => pairs
-            .zip(s)
-            .for_each(|((o, &v), &s)| *o = centre(v) * (st.inv_std * s)),
-        (None, Some(b)) => pairs
-            .zip(b)
-            .for_each(|((o, &v), &b)| *o = centre(v) * st.inv_std + b),
-        (Some(s), Some(b)) => pairs
-            .zip(s)
-            .zip(b)
-            .for_each(|(((o, &v), &s), &b)| *o = centre(v) * (st.inv_std * s) + b),
+        (None, None) => pairs.for_each(|(o, &v)| {
+            o.write(centre(v) * st.inv_std);
+        }),
+        (Some(s), None) => pairs.zip(s).for_each(|((o, &v), &s)| {
+            o.write(centre(v) * (st.inv_std * s));
+        }),
+        (None, Some(b)) => pairs.zip(b).for_each(|((o, &v), &b)| {
+            o.write(centre(v) * st.inv_std + b);
+        }),
+        (Some(s), Some(b)) => pairs.zip(s).zip(b).for_each(|(((o, &v), &s), &b)| {
+            o.write(centre(v) * (st.inv_std * s) + b);
+        }),
     }
 }

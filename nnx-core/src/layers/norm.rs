@@ -1,6 +1,6 @@
 //! `LayerNorm` and `RmsNorm`, with Flax's constructor options and mask semantics.
 
-use ndarray::{Array1, ArrayD, ArrayViewD};
+use ndarray::{Array1, ArrayD, ArrayViewD, ArrayViewMutD};
 
 use crate::batching::{Batch, Slot, VmapError};
 use crate::kernels::NormKind;
@@ -120,6 +120,18 @@ impl LayerNorm {
         }
     }
 
+    /// [`LayerNorm::forward`] into `out`, which has `x`'s shape: no allocation, for a caller
+    /// that reuses its buffers. With the default axes and row-major `x`, `mask` and `out`
+    /// the kernel writes `out` directly; other layouts are computed aside and copied.
+    pub fn forward_into(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        out: ArrayViewMutD<'_, f32>,
+    ) -> Result<(), ForwardError> {
+        self.numerics().forward_into(x, mask, out)
+    }
+
     fn numerics(&self) -> Normalize<'_> {
         self.config
             .numerics("LayerNorm", NormKind::LayerNorm, &self.scale, &self.bias)
@@ -163,6 +175,18 @@ impl RmsNorm {
             scale: scale_param(&config),
             config,
         }
+    }
+
+    /// [`RmsNorm::forward`] into `out`, which has `x`'s shape: no allocation, for a caller
+    /// that reuses its buffers. With the default axes and row-major `x`, `mask` and `out`
+    /// the kernel writes `out` directly; other layouts are computed aside and copied.
+    pub fn forward_into(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        out: ArrayViewMutD<'_, f32>,
+    ) -> Result<(), ForwardError> {
+        self.numerics().forward_into(x, mask, out)
     }
 
     fn numerics(&self) -> Normalize<'_> {

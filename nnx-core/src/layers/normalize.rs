@@ -2,7 +2,7 @@
 //! reduction axes are moved last (a view; one copy only if that is not contiguous), the
 //! kernel runs over `[groups, reduced]` rows, and the result is permuted back (a view).
 
-use ndarray::{Array1, ArrayD, ArrayViewD, CowArray, Dimension, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayViewD, ArrayViewMutD, CowArray, Dimension, IxDyn};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
@@ -49,6 +49,49 @@ impl Normalize<'_> {
         move_batch_axis(y, batch.out_axes)
     }
 
+    /// [`Normalize::forward`] into `out`, which has `x`'s shape. Normalizing the trailing
+    /// axes of row-major `x`, `mask` and `out` (the usual case) writes straight into
+    /// `out`; any other layout is computed aside and copied in.
+    pub fn forward_into(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        mut out: ArrayViewMutD<'_, f32>,
+    ) -> Result<(), ForwardError> {
+        if out.shape() != x.shape() {
+            return Err(ForwardError::Shape {
+                module: self.module,
+                arg: "out",
+                found: out.shape().to_vec(),
+                expected: format!("it must have the shape of x, {:?}", x.shape()),
+            });
+        }
+        let mask = match mask {
+            Some(mask) => Some(broadcast_mask(self.module, mask, x.shape())?),
+            None => None,
+        };
+        let rows = self.rows(x.shape(), 0)?;
+        let in_place = rows.fused && rows.order.iter().enumerate().all(|(i, &a)| i == a);
+        let mask_slice = mask.as_ref().map(|m| m.as_slice());
+        match (x.as_slice(), mask_slice, out.as_slice_mut()) {
+            (Some(x), None | Some(Some(_)), Some(out)) if in_place => {
+                let mask = mask_slice.flatten();
+                self.with_spec(true, |spec| {
+                    kernels::norm_rows_into(x, mask, rows.len, spec, out)
+                })
+                .map_err(|error| ForwardError::Kernel {
+                    module: self.module,
+                    error,
+                })
+            }
+            _ => {
+                let y = self.run(x, mask.as_ref().map(|m| m.view()), 0)?;
+                out.assign(&y);
+                Ok(())
+            }
+        }
+    }
+
     /// Normalizes `x`, whose first `leading` axes are batch axes outside the signature.
     fn run(
         &self,
@@ -56,60 +99,76 @@ impl Normalize<'_> {
         mask: Option<ArrayViewD<'_, bool>>,
         leading: usize,
     ) -> Result<ArrayD<f32>, ForwardError> {
-        let rank = x.ndim() - leading;
+        let rows = self.rows(x.shape(), leading)?;
+        let x_rows = x.permuted_axes(IxDyn(&rows.order));
+        let x_rows = x_rows.as_standard_layout();
+        let mask_rows = mask.map(|m| m.permuted_axes(IxDyn(&rows.order)));
+        let mask_rows = mask_rows.as_ref().map(|m| m.as_standard_layout());
+        let out = self
+            .with_spec(rows.fused, |spec| {
+                kernels::norm_rows(
+                    contiguous(&x_rows),
+                    mask_rows.as_ref().map(|m| contiguous(m)),
+                    rows.len,
+                    spec,
+                )
+            })
+            .map_err(|error| ForwardError::Kernel {
+                module: self.module,
+                error,
+            })?;
+        let out = ArrayD::from_shape_vec(x_rows.raw_dim(), out)
+            .expect("the kernel returns one element per element of x");
+        let mut out = out.permuted_axes(IxDyn(&inverse(&rows.order)));
+        if !rows.fused {
+            self.apply_affine(&mut out, &rows.features);
+        }
+        Ok(out)
+    }
+
+    /// How an input of `shape` (after `leading` batch axes) becomes the kernel's rows;
+    /// checks the axes, the feature count and the parameters on the way.
+    fn rows(&self, shape: &[usize], leading: usize) -> Result<Rows, ForwardError> {
+        let rank = shape.len() - leading;
         let reduce = self.axes("reduction_axes", self.reduction_axes, rank, leading)?;
         let features = self.axes("feature_axes", self.feature_axes, rank, leading)?;
-        let feature_count: usize = features.iter().map(|&a| x.shape()[a]).product();
+        let feature_count: usize = features.iter().map(|&a| shape[a]).product();
         if feature_count != self.num_features {
             return Err(ForwardError::Shape {
                 module: self.module,
                 arg: "x",
-                found: x.shape().to_vec(),
+                found: shape.to_vec(),
                 expected: format!(
                     "its feature axes {:?} must hold num_features = {} elements",
                     self.feature_axes, self.num_features
                 ),
             });
         }
-        // Scale and bias ride in the kernel when they run along the rows it normalizes.
-        let fused = reduce == features;
-        let order: Vec<usize> = (0..x.ndim())
+        self.check_params()?;
+        let order = (0..shape.len())
             .filter(|a| !reduce.contains(a))
             .chain(reduce.iter().copied())
             .collect();
-        let row_len: usize = reduce.iter().map(|&a| x.shape()[a]).product();
-        let x_rows = x.permuted_axes(IxDyn(&order));
-        let x_rows = x_rows.as_standard_layout();
-        let mask_rows = mask.map(|m| m.permuted_axes(IxDyn(&order)));
-        let mask_rows = mask_rows.as_ref().map(|m| m.as_standard_layout());
-        self.check_params()?;
+        Ok(Rows {
+            len: reduce.iter().map(|&a| shape[a]).product(),
+            // Scale and bias ride in the kernel when they run along the rows it normalizes.
+            fused: reduce == features,
+            order,
+            features,
+        })
+    }
+
+    /// Calls `f` with the kernel's spec; `scale` and `bias` go in when `fused`.
+    fn with_spec<R>(&self, fused: bool, f: impl FnOnce(&NormSpec) -> R) -> R {
         // Parameters a user replaced with a strided array are copied once, not dropped.
         let scale = self.scale.map(|s| s.as_standard_layout());
         let bias = self.bias.map(|b| b.as_standard_layout());
-        let spec = NormSpec {
+        f(&NormSpec {
             kind: self.kind,
             epsilon: self.epsilon,
             scale: scale.as_ref().filter(|_| fused).map(|s| contiguous(s)),
             bias: bias.as_ref().filter(|_| fused).map(|b| contiguous(b)),
-        };
-        // The allocating kernel: it zeroes the output block by block while in cache.
-        let out = kernels::norm_rows(
-            contiguous(&x_rows),
-            mask_rows.as_ref().map(|m| contiguous(m)),
-            row_len,
-            &spec,
-        )
-        .map_err(|error| ForwardError::Kernel {
-            module: self.module,
-            error,
-        })?;
-        let out = ArrayD::from_shape_vec(x_rows.raw_dim(), out)
-            .expect("the kernel returns one element per element of x");
-        let mut out = out.permuted_axes(IxDyn(&inverse(&order)));
-        if !fused {
-            self.apply_affine(&mut out, &features);
-        }
-        Ok(out)
+        })
     }
 
     /// `scale` and `bias` are public fields: a replaced one of the wrong length is an
@@ -171,6 +230,18 @@ impl Normalize<'_> {
         out.dedup();
         Ok(out)
     }
+}
+
+/// The kernel's view of an input: rows along the reduction axes.
+struct Rows {
+    /// Axes in the order that puts the reduction axes last.
+    order: Vec<usize>,
+    /// Elements per row.
+    len: usize,
+    /// The feature axes, sorted.
+    features: Vec<usize>,
+    /// Whether the features are exactly the reduction axes (scale and bias in the kernel).
+    fused: bool,
 }
 
 fn contiguous<'a, T, D: Dimension>(array: &'a CowArray<'_, T, D>) -> &'a [T] {

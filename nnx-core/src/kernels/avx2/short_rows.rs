@@ -17,7 +17,7 @@ use std::arch::x86_64::*;
 use super::super::affine::with_affine;
 use super::super::group::{group_template, pipelined_groups};
 use super::super::row::{FAR_SHIFT, RowStats, wide_group_stats};
-use super::super::{NormKind, NormSpec};
+use super::super::{NormKind, NormSpec, Out, block_as_out};
 use super::{
     Formula, LANES, apply_with, bool_block, centred_lanes, kept_count, load_block, square_lanes,
     store_block,
@@ -42,7 +42,7 @@ pub(super) fn short_rows(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     with_affine!(spec.scale, spec.bias, |SCALE, BIAS, _s, _b| {
         rows_with::<SCALE, BIAS>(x, mask, features, spec, out)
@@ -60,7 +60,7 @@ fn rows_with<const SCALE: bool, const BIAS: bool>(
     mask: Option<&[bool]>,
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     match (mask, features) {
         (None, 16) => fixed_rows::<2, false, SCALE, BIAS>(x, &[], spec, out),
@@ -83,7 +83,7 @@ fn any_rows<const MASKED: bool, const SCALE: bool, const BIAS: bool>(
     mask: &[bool],
     features: usize,
     spec: &NormSpec,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     let (scale, bias) = (
         spec.scale.unwrap_or_default(),
@@ -115,7 +115,7 @@ fn fixed_rows<'a, const W: usize, const MASKED: bool, const SCALE: bool, const B
     x: &[f32],
     mask: &[bool],
     spec: &NormSpec<'a>,
-    out: &mut [f32],
+    out: &mut [Out],
 ) {
     // Stands in for an absent `scale` or `bias` (never read then).
     let absent = [[0.0; LANES]; W];

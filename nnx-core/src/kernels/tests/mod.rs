@@ -584,7 +584,8 @@ fn output_direction_does_not_change_results() {
                 #[cfg(target_arch = "x86_64")]
                 if below != 0 {
                     let stores = Stores::for_len(x.len());
-                    let backwards = direction::walk_backwards(&out, [x, sc, bc], stores);
+                    let backwards =
+                        direction::walk_backwards(out.as_ptr().cast(), [x, sc, bc], stores);
                     assert_eq!(backwards, below == 48, "{what}");
                 }
                 let spec = NormSpec {
@@ -634,7 +635,7 @@ fn walk_backwards_picks_the_farther_conflict() {
     ];
     for (i, (x, scale, bias, stores, want)) in cases.into_iter().enumerate() {
         assert_eq!(
-            walk_backwards(out, [x, scale, bias], stores),
+            walk_backwards(out.as_ptr().cast(), [x, scale, bias], stores),
             want,
             "case {i}"
         );
@@ -742,7 +743,15 @@ fn auto_threads_bitwise_equal_to_single() {
                     .unwrap();
                 let checked = CheckedIsa::new(isa).unwrap();
                 let stores = Stores::for_len(x.len());
-                run_parallel(checked, &x, mask, features, &spec, &mut split, stores);
+                run_parallel(
+                    checked,
+                    &x,
+                    mask,
+                    features,
+                    &spec,
+                    as_out(&mut split),
+                    stores,
+                );
                 assert_bitwise(&auto, &single, &format!("{isa} {rows}x{features}"));
                 assert_bitwise(&split, &single, &format!("{isa} {rows}x{features} split"));
             }
@@ -1013,10 +1022,9 @@ fn detection_is_consistent() {
     }
 }
 
-/// The allocating form fills its output block by block (on the pool or on one thread),
-/// each block zeroed just before the kernel writes it: the same bits as the `_into`
-/// form, for every path, with and without a mask, one block or many, and the same
-/// errors.
+/// The allocating form writes straight into its fresh, uninitialized output (on the pool
+/// or on one thread, streamed when large): the same bits as the `_into` form, for every
+/// path, with and without a mask, and the same errors.
 #[test]
 fn allocating_form_matches_into_form() {
     let mut rng = Rng(4);
@@ -1025,12 +1033,13 @@ fn allocating_form_matches_into_form() {
     let mut out = vec![0.0; x.len()];
     norm_rows_into(&x, None, 33, &spec, &mut out).unwrap();
     assert_bitwise(&norm_rows(&x, None, 33, &spec).unwrap(), &out, "norm_rows");
-    // Several blocks on one thread, several on the pool, rows longer than a block; under
-    // Miri (which checks the unsafe assembly of the output) only the first.
+    // Several blocks on the pool, rows longer than a block, an output large enough to be
+    // streamed and advised onto huge pages; under Miri (which checks the unsafe assembly
+    // of the output) only the first.
     let shapes: &[(usize, usize)] = if cfg!(miri) {
         &[(40, 1000)]
     } else {
-        &[(40, 1000), (1000, 301), (3, 70_001)]
+        &[(40, 1000), (1000, 301), (3, 70_001), (1024, 2049)]
     };
     for &(rows, features) in shapes {
         let x = rng.vec(rows * features, -1.0, 1.0);
