@@ -2,7 +2,8 @@
 //! attention), so that its backend can change in one place.
 //!
 //! Two backends, picked by the CPU: with AVX-512 the `gemm` crate (faer's and candle's
-//! GEMM), which has AVX-512 micro-kernels and runs on rayon's pool; otherwise
+//! GEMM), which runs on rayon's pool, with its AVX-512 micro-kernels (its `x86-v4`
+//! feature: without it, stable Rust builds only its AVX2 ones, half the speed); otherwise
 //! ndarray's `dot` (matrixmultiply, on its own threads: `MATMUL_NUM_THREADS`), which
 //! measured faster than `gemm` on an AVX2-only machine. Both are within Flax's
 //! tolerances (every Linear, attention and Conv vector is checked on whichever runs).
