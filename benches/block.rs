@@ -6,7 +6,7 @@
 //! `cargo bench --bench block` (PyTorch columns need `python3` with `torch`). Criterion
 //! times nnx's direct call and `vmap!` over the batch (the block has no batching rule,
 //! so that is one call per example); then a summary prints medians of single calls for
-//! both and for PyTorch (`benches/torch/block.py`, `torch.nn` modules, the same shapes)
+//! both and for PyTorch (`benches/compare/block.py`, `torch.nn` modules, the same shapes)
 //! with their ratios, and the peak resident memory of the process.
 
 #[path = "../examples/transformer_block.rs"]

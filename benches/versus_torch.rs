@@ -7,7 +7,7 @@
 //! the nnx calls (and LayerNorm's copy ceiling, `y = a·x + b` into an existing buffer:
 //! the most a norm reading `x` once and writing `y` once can do); then a summary prints
 //! medians of single calls for nnx and PyTorch (timed the same way by
-//! `benches/torch/ops.py`) with their ratios: GB/s at 8 bytes per element for
+//! `benches/compare/ops.py`) with their ratios: GB/s at 8 bytes per element for
 //! LayerNorm, GFLOP/s (2·rows·in·out) for Linear.
 //!
 //! Both run on rayon pools of one and of two threads. On a CPU with AVX-512, Linear's

@@ -1,5 +1,5 @@
 //! What the benches that compare with PyTorch share: rayon pools, medians of single
-//! calls, PyTorch's medians from a script in `benches/torch/`, and the CPU's name.
+//! calls, PyTorch's medians from a script in `benches/compare/`, and the CPU's name.
 
 use std::process::Command;
 use std::time::Instant;
@@ -26,10 +26,10 @@ pub fn median_of(rounds: usize, mut call: impl FnMut()) -> f64 {
     times[times.len() / 2]
 }
 
-/// The medians `python3 benches/torch/<script> <args>` prints, one `SHAPE seconds`
+/// The medians `python3 benches/compare/<script> <args>` prints, one `SHAPE seconds`
 /// line per shape, or why there are none (no python3, no torch, ...).
 pub fn torch_medians(script: &str, args: &[String]) -> Result<Vec<f64>, String> {
-    let path = format!("{}/benches/torch/{script}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/benches/compare/{script}", env!("CARGO_MANIFEST_DIR"));
     let output = Command::new("python3")
         .arg(path)
         .args(args)

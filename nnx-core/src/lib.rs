@@ -16,6 +16,7 @@ pub mod batching;
 mod buffer;
 pub mod checkpoint;
 pub mod error;
+mod fast_math;
 pub mod init;
 #[allow(unsafe_code)]
 pub mod kernels;

@@ -13,7 +13,17 @@ use ndarray::{Array2, ArrayView2};
 /// `a · b` for `[m, k] · [k, n]`, into a new row-major `[m, n]` array.
 pub(crate) fn matmul(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     if uses_gemm() {
-        gemm_product(a, b)
+        gemm_product(a, b, rayon::current_num_threads())
+    } else {
+        a.dot(&b)
+    }
+}
+
+/// [`matmul`] on the calling thread, for callers that already run many products in
+/// parallel (attention's heads): splitting each one again would only add overhead.
+pub(crate) fn matmul_on_this_thread(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+    if uses_gemm() {
+        gemm_product(a, b, 1)
     } else {
         a.dot(&b)
     }
@@ -38,9 +48,10 @@ fn uses_gemm() -> bool {
 /// costs more than it saves.
 const PARALLEL_MIN: usize = 1 << 20;
 
-/// `a · b` through `gemm`, for any strides of `a` and `b` (views of transposes, slices).
+/// `a · b` through `gemm` on up to `threads` of rayon's threads, for any strides of `a`
+/// and `b` (views of transposes, slices).
 #[allow(unsafe_code)]
-fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
+fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>, threads: usize) -> Array2<f32> {
     let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert_eq!(k, k2, "matmul: inner dimensions differ");
     if m == 0 || n == 0 || k == 0 {
@@ -48,7 +59,6 @@ fn gemm_product(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f32> {
     }
     // Not zeroed: `gemm` only writes it (`read_dst = false`).
     let mut c = crate::buffer::output_buffer(m * n);
-    let threads = rayon::current_num_threads();
     let parallel = m * n * k >= PARALLEL_MIN && threads > 1;
     // SAFETY (both calls): `c`'s capacity holds `m × n` elements, laid out row-major with
     // row stride `n`; it was just allocated, so neither view overlaps it, and nothing
@@ -190,7 +200,12 @@ mod tests {
             let bt = Array2::from_shape_fn((n, k), |(i, j)| ((i * 5 + j) % 13) as f32 * 0.25);
             let (a, b) = (a.slice(s![.., 1..k + 1]), bt.t());
             let want = reference(&a.to_owned(), &b.to_owned());
-            for got in [gemm_product(a, b), a.dot(&b), matmul(a, b)] {
+            for got in [
+                gemm_product(a, b, 2),
+                gemm_product(a, b, 1),
+                a.dot(&b),
+                matmul(a, b),
+            ] {
                 let worst = (&got.mapv(f64::from) - &want)
                     .iter()
                     .zip(want.iter())
@@ -199,7 +214,11 @@ mod tests {
                 assert!(worst < 1e-6, "{m}x{k}x{n}: off by {worst}");
             }
         }
-        let empty = gemm_product(Array2::zeros((0, 3)).view(), Array2::zeros((3, 4)).view());
+        let empty = gemm_product(
+            Array2::zeros((0, 3)).view(),
+            Array2::zeros((3, 4)).view(),
+            1,
+        );
         assert_eq!(empty.dim(), (0, 4));
     }
 }

@@ -16,6 +16,7 @@ use ndarray::{Array, ArrayBase, Axis, Data, Dimension};
 
 use crate::ForwardError;
 use crate::axis::resolve_axis;
+use crate::fast_math;
 
 fn map<S, D>(x: &ArrayBase<S, D>, f: impl Fn(f32) -> f32) -> Array<f32, D>
 where
@@ -93,38 +94,12 @@ pub fn gelu<S: Data<Elem = f32>, D: Dimension>(
 }
 
 /// GELU's tanh form written as `x · σ(2u)`, the same function (`(1 + tanh u) / 2 = σ(2u)`),
-/// with the exponential from [`exp_approx`]: no branch and no call, so a slice of it
-/// vectorizes. Through libm's `tanhf` it was 27% of a transformer block's time.
+/// with [`fast_math::exp`]: no branch and no call, so a slice of it vectorizes. Through libm's `tanhf` it was 27% of a transformer block's time.
 #[inline]
 fn gelu_tanh(v: f32) -> f32 {
     const SQRT_2_OVER_PI: f32 = 0.797_884_6;
     let u = SQRT_2_OVER_PI * (v + 0.044_715 * v * v * v);
-    v / (1.0 + exp_approx(-2.0 * u))
-}
-
-/// `e^x` to about 1 ulp on `[-87, 88]`, where `x` is clamped (the ends are `e^±87`, not
-/// 0 and ∞, which is all [`gelu_tanh`] needs), without branches or calls: Cephes' `expf`
-/// (range reduction by `ln 2` in two parts, a degree-6 polynomial), with `2^n` written
-/// into the exponent bits.
-#[inline]
-fn exp_approx(x: f32) -> f32 {
-    // Adding and subtracting 1.5·2²³ rounds to the nearest integer.
-    const ROUND: f32 = 12_582_912.0;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.clamp(-87.0, 88.0);
-    let n = (x * std::f32::consts::LOG2_E + ROUND) - ROUND;
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.987_569_2e-4;
-    let p = p * r + 1.398_199_9e-3;
-    let p = p * r + 8.333_452e-3;
-    let p = p * r + 4.166_579_6e-2;
-    let p = p * r + 1.666_666_5e-1;
-    let p = p * r + 5.000_000_1e-1;
-    let e = p * (r * r) + r + 1.0;
-    // `n` is in [-126, 127] after the clamp, so `2^n` is a normal number; a NaN `x` gives
-    // `n as i32 == 0` and a NaN `e`.
-    e * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    v / (1.0 + fast_math::exp(-2.0 * u))
 }
 
 fn gelu_exact(v: f32) -> f32 {

@@ -2,14 +2,17 @@
 //! `dot_product_attention`, `make_attention_mask`, `make_causal_mask`, `combine_masks`.
 
 use ndarray::{
-    Array2, ArrayD, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, CowArray, Dimension, IxDyn, Zip,
+    Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, ArrayViewMutD, Axis, CowArray, Dimension,
+    IxDyn, Zip,
 };
 
 use crate::batching::{Batch, Slot, VmapError};
+use crate::fast_math;
 use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis};
 use crate::layers::{LayerNorm, LinearGeneral, NormConfig};
-use crate::matmul::matmul;
+use crate::matmul::matmul_on_this_thread;
 use crate::{ForwardError, Rngs, module};
+use rayon::prelude::*;
 
 /// What a masked logit becomes, as in JAX: finite, so a row with every key masked gets
 /// uniform weights (the mean of the values), never NaN.
@@ -102,28 +105,35 @@ pub fn dot_product_attention(
         };
     let scale = 1.0 / (depth as f32).sqrt();
     let group = heads / kv_heads;
-    let mut out = ArrayD::zeros(query.raw_dim());
-    for index in ndarray::indices(batch) {
-        let index = index.slice();
+    // One task per (example, head) on rayon's pool, each product on its own thread.
+    let examples: Vec<IxDyn> = ndarray::indices(batch).into_iter().collect();
+    let tasks: Vec<(usize, usize)> = (0..examples.len())
+        .flat_map(|e| (0..heads).map(move |n| (e, n)))
+        .collect();
+    let one_head = |&(e, n): &(usize, usize)| {
+        let index = examples[e].slice();
         let (q, k, v) = (
             lead(query.view(), index),
             lead(key.view(), index),
             lead(value.view(), index),
         );
-        let m = mask.as_ref().map(|m| lead(m.view(), index));
-        let mut o = lead_mut(out.view_mut(), index);
-        for n in 0..heads {
-            let kv = n / group;
-            let mut weights = matmul(head(&q, n), head(&k, kv).t());
-            let head_mask: Option<ArrayView2<'_, bool>> = m.as_ref().map(|m| {
-                m.index_axis(Axis(0), n)
-                    .into_dimensionality()
-                    .expect("[T, S]")
-            });
-            masked_softmax(&mut weights, scale, head_mask);
-            let y = matmul(weights.view(), head(&v, kv));
-            o.index_axis_mut(Axis(1), n).assign(&y);
-        }
+        let kv = n / group;
+        let mut weights = matmul_on_this_thread(head(&q, n), head(&k, kv).t());
+        let head_mask: Option<ArrayView2<'_, bool>> = mask.as_ref().map(|m| {
+            lead(m.view(), index)
+                .index_axis_move(Axis(0), n)
+                .into_dimensionality()
+                .expect("[T, S]")
+        });
+        masked_softmax(&mut weights, scale, head_mask);
+        matmul_on_this_thread(weights.view(), head(&v, kv))
+    };
+    let outputs: Vec<Array2<f32>> = tasks.par_iter().map(one_head).collect();
+    let mut out = ArrayD::zeros(query.raw_dim());
+    for (&(e, n), y) in tasks.iter().zip(&outputs) {
+        lead_mut(out.view_mut(), examples[e].slice())
+            .index_axis_mut(Axis(1), n)
+            .assign(y);
     }
     Ok(out)
 }
@@ -136,20 +146,46 @@ fn head<'a>(a: &'a ArrayViewD<'_, f32>, h: usize) -> ArrayView2<'a, f32> {
 }
 
 /// Each row of `logits` scaled, masked and turned into weights in place, in one pass per
-/// row after its maximum.
+/// row after its maximum. The exponential is [`fast_math::exp`]: libm's `expf` was a
+/// third of attention's time, most of it in its underflow path, which every masked
+/// logit takes.
 fn masked_softmax(logits: &mut Array2<f32>, scale: f32, mask: Option<ArrayView2<'_, bool>>) {
-    for (t, mut row) in logits.rows_mut().into_iter().enumerate() {
+    let columns = logits.ncols().max(1);
+    let logits = logits
+        .as_slice_mut()
+        .expect("matmul returns a row-major array");
+    for (t, row) in logits.chunks_exact_mut(columns).enumerate() {
         match &mask {
-            Some(mask) => Zip::from(&mut row)
-                .and(mask.row(t))
-                .for_each(|l, &keep| *l = if keep { *l * scale } else { MASKED_LOGIT }),
-            None => row.mapv_inplace(|l| l * scale),
+            Some(mask) => {
+                let keep = mask.row(t);
+                for (l, &keep) in row.iter_mut().zip(&keep) {
+                    *l = if keep { *l * scale } else { MASKED_LOGIT };
+                }
+            }
+            None => row.iter_mut().for_each(|l| *l *= scale),
         }
-        let max = row.fold(f32::NEG_INFINITY, |m, &l| m.max(l));
-        row.mapv_inplace(|l| (l - max).exp());
-        let sum = row.sum();
-        row.mapv_inplace(|p| p / sum);
+        let max = row_max(row);
+        row.iter_mut().for_each(|l| *l = fast_math::exp(*l - max));
+        // ndarray's sum, whose order of additions the Flax vectors were checked with.
+        let sum = ArrayView1::from(&*row).sum();
+        row.iter_mut().for_each(|p| *p /= sum);
     }
+}
+
+/// The largest element, NaN ignored (as `f32::max`), in lanes that vectorize.
+fn row_max(row: &[f32]) -> f32 {
+    const LANES: usize = 16;
+    let mut lanes = [f32::NEG_INFINITY; LANES];
+    let blocks = row.chunks_exact(LANES);
+    let tail = blocks.remainder();
+    for block in blocks {
+        for (m, &l) in lanes.iter_mut().zip(block) {
+            *m = m.max(l);
+        }
+    }
+    tail.iter()
+        .chain(&lanes)
+        .fold(f32::NEG_INFINITY, |m, &l| m.max(l))
 }
 
 /// `a` with its first `index.len()` axes fixed at `index`.
