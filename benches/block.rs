@@ -4,8 +4,8 @@
 //! × 128 tokens and 1 × 512, on rayon pools of one and two threads.
 //!
 //! `cargo bench --bench block` (PyTorch columns need `python3` with `torch`). Criterion
-//! times nnx's direct call and `vmap!` over the batch (the block has no batching rule,
-//! so that is one call per example); then a summary prints medians of single calls for
+//! times nnx's direct call and `vmap!` over the batch (the block's batching rule,
+//! `over_leading_axes`: one call on the whole batch); then a summary prints medians of single calls for
 //! both and for PyTorch (`benches/compare/block.py`, `torch.nn` modules, the same shapes)
 //! with their ratios, and the peak resident memory of the process.
 

@@ -5,6 +5,7 @@
 //! (`tests/data/flax/vectors2/block_shared.json`); `tests/block.rs` runs the same code
 //! as a test.
 
+use nnx::batching::{Batch, Slot, VmapError, over_leading_axes};
 use nnx::layers::make_causal_mask;
 use nnx::ndarray::{ArrayD, ArrayViewD, IxDyn};
 use nnx::nn;
@@ -40,12 +41,23 @@ impl Block {
             gelu_approximate: true,
         })
     }
+
+    /// Under `vmap!`, the batch axis becomes one more leading axis of `x`: one call on
+    /// the whole batch (one GEMM per layer) rather than one per example.
+    fn forward_batched(
+        &self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        over_leading_axes(x, batch, 2, |x| self.forward(x))
+    }
 }
 
 #[module]
 impl Block {
     /// `x` is `[batch.., T, d]`; every position attends to itself and the ones before.
     #[call]
+    #[batched(forward_batched)]
     pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
         let mask = make_causal_mask(&x.shape()[..x.ndim().saturating_sub(1)])?;
         let a = call!((self.ln1)(x.view()))?;

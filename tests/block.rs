@@ -32,6 +32,9 @@ fn user_written_block_matches_flax() {
     assert!(gap > 1e-4, "{gap}");
 }
 
+/// `vmap!` runs the block's batching rule (one call with the batch as one more leading
+/// axis): equal to one call per example, for a batch axis first, in the middle, and for
+/// a broadcast input.
 #[test]
 fn the_block_vmaps_over_a_batch_of_sequences() {
     let block = Block::new(16, 4, &mut Rngs::new(1)).unwrap();
@@ -51,4 +54,20 @@ fn the_block_vmaps_over_a_batch_of_sequences() {
         .mapv(f32::abs)
         .fold(0.0f32, |m, &d| m.max(d));
     assert!(gap < 1e-5, "{gap}");
+    // The batch on the middle axis, in and out.
+    let middle = xs.view().permuted_axes([1, 0, 2]);
+    let ys_middle = vmap!(block(middle), in_axes = 1, out_axes = 1).unwrap();
+    assert_eq!(
+        ys_middle,
+        ys.view().permuted_axes(nnx::ndarray::IxDyn(&[1, 0, 2]))
+    );
+    // One sequence broadcast to a batch of 2.
+    let one = xs.index_axis(Axis(0), 0);
+    let twice = vmap!(block(one), in_axes = None, axis_size = 2).unwrap();
+    for b in 0..2 {
+        assert_eq!(twice.index_axis(Axis(0), b), ys.index_axis(Axis(0), 0));
+    }
+    // An example without a sequence axis is an error, not a batch axis taken for one.
+    let flat = nnx::ndarray::Array2::<f32>::ones((3, 16));
+    assert!(vmap!(block(flat)).is_err());
 }

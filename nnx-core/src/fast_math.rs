@@ -29,7 +29,10 @@ pub(crate) fn exp(x: f32) -> f32 {
     // `2^n` from `n`'s bits, not `n as i32` (a saturating conversion that does not
     // vectorize). `n` is in [-126, 127] after the clamp, so `2^n` is a normal number; a
     // NaN `x` makes `e` NaN whatever the bits.
-    let biased = shifted.to_bits().wrapping_sub(ROUND.to_bits()).wrapping_add(127);
+    let biased = shifted
+        .to_bits()
+        .wrapping_sub(ROUND.to_bits())
+        .wrapping_add(127);
     let e = e * f32::from_bits(biased << 23);
     if x < LOWEST {
         0.0

@@ -5,6 +5,7 @@
 
 mod batch;
 mod error;
+mod leading;
 mod mappable;
 mod slot;
 mod stackable;
@@ -12,6 +13,7 @@ mod stacked;
 
 pub use batch::{Batch, BatchSize, DefaultAxes, IntoAxes};
 pub use error::{IntoVmapError, UserError, VmapError};
+pub use leading::over_leading_axes;
 pub use mappable::{Mappable, NotMappable};
 pub use slot::{BatchView, Broadcast, IntoSlot, MapArg, Mapped, Slot};
 pub use stackable::{Stackable, map_examples};

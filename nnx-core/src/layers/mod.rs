@@ -3,7 +3,7 @@
 //! state paths.
 
 mod attention;
-mod batch_axis;
+pub(crate) mod batch_axis;
 mod batch_norm;
 mod conv;
 mod conv_transpose;
