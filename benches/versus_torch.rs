@@ -4,11 +4,10 @@
 //!
 //! `cargo bench --bench versus_torch` (needs `python3` with `torch`: `pip install torch`;
 //! without it the PyTorch columns say so and the nnx side still runs). Criterion times
-//! the nnx calls (and LayerNorm's copy ceiling, `y = a·x + b` into an existing buffer:
-//! the most a norm reading `x` once and writing `y` once can do); then a summary prints
-//! medians of single calls for nnx and PyTorch (timed the same way by
-//! `benches/compare/ops.py`) with their ratios: GB/s at 8 bytes per element for
-//! LayerNorm, GFLOP/s (2·rows·in·out) for Linear.
+//! the nnx calls (LayerNorm's `call!`, `vmap!` and `forward_into` a reused buffer, which
+//! allocates nothing); then a summary prints medians of single calls for nnx and PyTorch
+//! (timed the same way by `benches/compare/ops.py`) with their ratios: GB/s at 8 bytes
+//! per element for LayerNorm, GFLOP/s (2·rows·in·out) for Linear.
 //!
 //! Both run on rayon pools of one and of two threads. On a CPU with AVX-512, Linear's
 //! product is the `gemm` crate's, on that pool; elsewhere it is matrixmultiply's, on its
@@ -64,17 +63,10 @@ fn linear_setup(rows: usize, inputs: usize, outputs: usize) -> (Linear, Array2<f
     (lin, x)
 }
 
-/// The copy ceiling: `y = a·x + b` over `x` into `out`, split over the pool's threads.
-fn ceiling(x: &[f32], out: &mut [f32]) {
-    let axpb =
-        |o: &mut [f32], x: &[f32]| o.iter_mut().zip(x).for_each(|(y, &v)| *y = v * 1.25 + 0.5);
-    if rayon::current_num_threads() == 1 {
-        return axpb(out, x);
-    }
-    let half = x.len() / 2;
-    let (x0, x1) = x.split_at(half);
-    let (o0, o1) = out.split_at_mut(half);
-    rayon::join(|| axpb(o0, x0), || axpb(o1, x1));
+/// `ln.forward_into`: the module writing into a buffer the caller reuses.
+fn into(ln: &LayerNorm, x: &Array2<f32>, out: &mut Array2<f32>) {
+    ln.forward_into(x.view().into_dyn(), None, out.view_mut().into_dyn())
+        .unwrap()
 }
 
 fn criterion_side(c: &mut Criterion) {
@@ -82,7 +74,7 @@ fn criterion_side(c: &mut Criterion) {
         let pool = pool(threads);
         for (rows, features) in NORM_SHAPES.into_iter().filter(|_| runs("layer_norm")) {
             let (ln, x) = norm_setup(rows, features);
-            let mut out = vec![0.0f32; x.len()];
+            let mut out = Array2::zeros(x.raw_dim());
             let mut group = c.benchmark_group(format!("layer_norm_{rows}x{features}_{threads}t"));
             group.throughput(Throughput::Bytes((8 * x.len()) as u64));
             group
@@ -92,8 +84,11 @@ fn criterion_side(c: &mut Criterion) {
             group.bench_function("nnx call!(ln(x))", |b| {
                 pool.install(|| b.iter(|| call!(ln(black_box(&x))).unwrap()))
             });
-            group.bench_function("ceiling y = a*x + b", |b| {
-                pool.install(|| b.iter(|| ceiling(black_box(x.as_slice().unwrap()), &mut out)))
+            group.bench_function("nnx vmap!(ln(xs))", |b| {
+                pool.install(|| b.iter(|| vmap!(ln(black_box(x.view()))).unwrap()))
+            });
+            group.bench_function("nnx ln.forward_into(x, out)", |b| {
+                pool.install(|| b.iter(|| into(&ln, black_box(&x), &mut out)))
             });
             group.finish();
         }
@@ -144,7 +139,7 @@ fn summary() {
     println!("\nMedians of {ROUNDS} single calls; {cpu}, kernel path {isa}");
     if runs("layer_norm") {
         println!(
-            "\nLayerNorm, GB/s\nshape        threads  nnx call!   PyTorch  nnx/PyTorch  ceiling  nnx/ceiling"
+            "\nLayerNorm, GB/s\nshape        threads  nnx call!  nnx vmap!  forward_into   PyTorch  call!/PyTorch  call!/into"
         );
         let names: Vec<String> = NORM_SHAPES
             .iter()
@@ -158,25 +153,20 @@ fn summary() {
             }
             for (i, &(rows, features)) in NORM_SHAPES.iter().enumerate() {
                 let (ln, x) = norm_setup(rows, features);
-                let mut out = vec![0.0f32; x.len()];
-                let nnx = pool.install(|| {
-                    median_of(ROUNDS, || {
-                        drop(black_box(call!(ln(black_box(&x))).unwrap()))
-                    })
-                });
-                let copy = pool.install(|| {
-                    median_of(ROUNDS, || {
-                        ceiling(black_box(x.as_slice().unwrap()), &mut out)
-                    })
-                });
+                let mut out = Array2::zeros(x.raw_dim());
+                let time = |f: &mut (dyn FnMut() + Send)| pool.install(|| median_of(ROUNDS, f));
+                let call = time(&mut || drop(black_box(call!(ln(black_box(&x))).unwrap())));
+                let vmap = time(&mut || drop(black_box(vmap!(ln(black_box(x.view()))).unwrap())));
+                let into = time(&mut || into(&ln, black_box(&x), &mut out));
                 let gbs = |seconds: f64| (8 * rows * features) as f64 / seconds / 1e9;
                 println!(
-                    "{:<12} {threads:>7}  {:>9.1}  {}  {:>7.1}  {:>11.2}",
+                    "{:<12} {threads:>7}  {:>9.1}  {:>9.1}  {:>12.1}  {}  {:>10.2}",
                     names[i],
-                    gbs(nnx),
-                    torch_columns(&torch, i, gbs, nnx),
-                    gbs(copy),
-                    copy / nnx,
+                    gbs(call),
+                    gbs(vmap),
+                    gbs(into),
+                    torch_columns(&torch, i, gbs, call),
+                    into / call,
                 );
             }
         }

@@ -44,6 +44,32 @@ pub enum StateError {
         /// Its kind in the state.
         found: VarKind,
     },
+    /// The stacked layout needs every member to hold the variable, with one shape.
+    #[error(
+        "`{path}` cannot be stacked: {detail}; the stacked layout needs members of equal \
+         shapes (the per-member `state()` takes any)"
+    )]
+    MemberMismatch {
+        /// The variable's path within a member.
+        path: String,
+        /// The first member that differs from member 0.
+        member: usize,
+        /// How it differs, in words.
+        detail: String,
+    },
+    /// A stacked-layout variable's leading axis does not count the ensemble's members.
+    #[error(
+        "`{path}` has shape {found:?} in the stacked state: its first axis must count the \
+         {members} members"
+    )]
+    MemberCount {
+        /// The variable's path within a member.
+        path: String,
+        /// The ensemble's number of members.
+        members: usize,
+        /// The variable's shape in the state.
+        found: Vec<usize>,
+    },
 }
 
 /// Why a layer's forward pass refused its inputs.

@@ -1,0 +1,67 @@
+"""Generates stacked.json: ensembles created the way Flax NNX stacks layers, with
+`nnx.split_rngs` + `nnx.vmap` over the constructor, so every variable has a leading
+member axis (`kernel` of shape [members, in, out]), and their outputs under `nnx.vmap`
+(member i on example i).
+
+Run with flax 0.12.8 / jax 0.10.2 on CPU: `python3 generate.py > stacked.json`.
+Vectors: 3 x Linear(4 -> 2) on x [3, 5, 4]; 4 x LayerNorm(6) on x [4, 2, 6].
+Params are replaced by rounded uniform draws so every member differs in every variable.
+"""
+import json
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import nnx
+
+jax.config.update("jax_default_matmul_precision", "highest")
+
+
+def tensor(a):
+    a = np.asarray(a, dtype=np.float32)
+    return {"dtype": "f32", "shape": list(a.shape), "data": [float(v) for v in a.ravel()]}
+
+
+def vector(name, members, build, x_shape, rng):
+    @nnx.split_rngs(splits=members)
+    @nnx.vmap(in_axes=(0,), out_axes=0)
+    def make(rngs):
+        return build(rngs)
+
+    model = make(nnx.Rngs(0))
+    for _, var in nnx.to_flat_state(nnx.state(model, nnx.Param)):
+        value = np.round(rng.uniform(-1, 1, size=var[...].shape), 3).astype(np.float32)
+        var[...] = jnp.asarray(value)
+    params = {
+        ".".join(str(p) for p in path): tensor(var[...])
+        for path, var in nnx.to_flat_state(nnx.state(model, nnx.Param))
+    }
+    x = np.round(rng.uniform(-1, 1, size=x_shape), 3).astype(np.float32)
+
+    @nnx.vmap(in_axes=(0, 0))
+    def forward(model, x):
+        return model(x)
+
+    y = forward(model, jnp.asarray(x))
+    return {
+        "id": name,
+        "members": members,
+        "params": params,
+        "batch_stats": {},
+        "inputs": {"x": tensor(x)},
+        "expected": tensor(y),
+    }
+
+
+def main():
+    rng = np.random.default_rng(11)
+    vectors = [
+        vector("linear_x3", 3, lambda rngs: nnx.Linear(4, 2, rngs=rngs), (3, 5, 4), rng),
+        vector("layer_norm_x4", 4, lambda rngs: nnx.LayerNorm(6, rngs=rngs), (4, 2, 6), rng),
+    ]
+    versions = {"flax": flax.__version__, "jax": jax.__version__, "numpy": np.__version__}
+    print(json.dumps({"versions": versions, "count": len(vectors), "vectors": vectors}))
+
+
+main()
