@@ -77,6 +77,7 @@ impl Struct {
                     Some(ident) => (Member::Named(ident.clone()), ident.unraw().to_string()),
                     None => (Member::Unnamed(index.into()), index.to_string()),
                 };
+                attr::misplaced(&field.attrs, attr::FIELD_ATTRS, "a field", errors);
                 Field {
                     member,
                     name,
@@ -146,6 +147,7 @@ impl Method {
     /// A method is recorded when it is public or carries an nnx attribute, and takes
     /// `&self` or `&mut self`; anything else stays an ordinary method.
     fn from_syn(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Self> {
+        attr::misplaced(&method.attrs, attr::METHOD_ATTRS, "a method", errors);
         let call_attr = attr::flag(&method.attrs, attr::CALL, errors);
         let no_vmap = attr::flag(&method.attrs, attr::NO_VMAP, errors).is_some();
         let batching_rule = attr::batching_rule(&method.attrs, errors);
@@ -153,8 +155,12 @@ impl Method {
         let mut receiver = None;
         for input in &method.sig.inputs {
             match input {
-                FnArg::Receiver(recv) => receiver = Some(recv),
+                FnArg::Receiver(recv) => {
+                    attr::misplaced(&recv.attrs, &[], "the receiver `self`", errors);
+                    receiver = Some(recv);
+                }
                 FnArg::Typed(pat_type) => {
+                    attr::misplaced(&pat_type.attrs, attr::PARAM_ATTRS, "a parameter", errors);
                     let kind = attr::param_kind(&pat_type.attrs, errors);
                     match &*pat_type.pat {
                         Pat::Ident(pat) => params.push(Param {

@@ -12,6 +12,7 @@ mod call;
 mod expand_impl;
 mod expand_struct;
 mod fallback;
+mod generated_names;
 mod invocation;
 mod lifetimes;
 mod mentions;

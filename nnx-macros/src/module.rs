@@ -45,7 +45,7 @@ fn module_struct(item: ItemStruct, krate: Path, mut errors: Errors) -> TokenStre
 fn module_impl(item: ItemImpl, krate: Path, mut errors: Errors) -> TokenStream {
     let mut stripped = item.clone();
     fallback::strip_methods(&mut stripped);
-    let Some(input) = Impl::from_syn(item, krate, &mut errors) else {
+    let Some(mut input) = Impl::from_syn(item, krate, &mut errors) else {
         let error = errors
             .finish()
             .expect_err("from_syn says why it has no input");
@@ -53,9 +53,15 @@ fn module_impl(item: ItemImpl, krate: Path, mut errors: Errors) -> TokenStream {
     };
     // The checks run on whatever parsed, so one build reports every mistake.
     errors.push_result(valid::check_impl(&input));
-    match errors.finish() {
-        Ok(()) => expand_impl::expand(&input),
-        Err(error) => fallback::emit(&input.item, error),
+    let Err(error) = errors.finish() else {
+        return expand_impl::expand(&input);
+    };
+    // A mistake in one method still leaves the others (and the first `#[call]`) callable:
+    // expanding them keeps every `call!` of the module from reporting it again.
+    if valid::expandable(&mut input) {
+        fallback::emit(expand_impl::expand(&input), error)
+    } else {
+        fallback::emit(&input.item, error)
     }
 }
 
