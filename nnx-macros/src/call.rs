@@ -1,6 +1,7 @@
-//! Expansion of `call!` and `vmap!`. Both expand to calls of the builders that
-//! `#[module] impl` generated, so every name is resolved by rustc against the method's
-//! real signature.
+//! Expansion of `call!` and `vmap!`. Both expand to calls of the tables and builders
+//! that `#[module] impl` generated, reached through the runtime's traits (each called on
+//! the user's value, so a misuse is that trait's message at the user's token), and every
+//! name is resolved by rustc against the method's real signature.
 
 use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -91,7 +92,7 @@ fn name_type(call: &Invocation, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `Methods::calls(ln.pick()).forward().mask(..).__call(x)`: the module is borrowed by
+/// `ModuleMethods::calls(ln.pick()).forward().mask(..).__call(x)`: the module is borrowed by
 /// method-call autoref, as a direct call would, so `&self` methods take it shared and
 /// `&mut self` ones unique; `Pick` knows which from `SharedMethod`, and takes it unique
 /// whenever the name is not a `&self` method (a misspelt one is then reported by the

@@ -1,9 +1,11 @@
-//! Code generation for `#[module] impl`: per recorded method, a keyword-argument builder
-//! for `call!` and an entry plus builder for `vmap!`, and the signature metadata.
+//! Code generation for `#[module] impl`: the signature metadata; per module, the tables
+//! `call!` and `vmap!` pick a method from (`LayerNorm_methods`, reached through the
+//! runtime's `ModuleMethods`); per recorded method, its entry in each table under the
+//! user's name, a keyword builder for `call!` and an entry plus builder for `vmap!`.
 //!
-//! Keyword names are resolved by rustc as setter methods of the generated builders, so
-//! an unknown keyword is rustc's own "no method named `maks`... did you mean `mask`",
-//! at the user's token, during `cargo check`.
+//! Method and keyword names are resolved by rustc as methods of the tables and
+//! builders, so a misspelt one is rustc's own "no method named `maks`... there is a
+//! method `mask`", at the user's token, during `cargo check`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
