@@ -205,17 +205,31 @@ impl Method {
             }),
             _ => {
                 if has_nnx_attr {
-                    errors.push(syn::Error::new_spanned(
-                        &method.sig.ident,
-                        format!(
-                            "`{}` has nnx attributes but no `&self` or `&mut self` receiver; only \
-                         methods called on a module can have keywords, `#[call]` or `#[batched]`",
-                            method.sig.ident
-                        ),
-                    ));
+                    errors.push(receiver_error(&method.sig.ident, receiver));
                 }
                 None
             }
         }
+    }
+}
+
+/// A method with nnx attributes that is not called on a borrowed module: at `self` when
+/// it takes the module by value, else at the method's name.
+fn receiver_error(method: &Ident, receiver: Option<&syn::Receiver>) -> syn::Error {
+    match receiver {
+        Some(by_value) => syn::Error::new_spanned(
+            by_value,
+            format!(
+                "`{method}` takes `self` by value, which would use the module up at its first \
+                 call; take `&self` (or `&mut self` to update its state)"
+            ),
+        ),
+        None => syn::Error::new_spanned(
+            method,
+            format!(
+                "`{method}` has nnx attributes but no `&self` or `&mut self` receiver; only \
+                 methods called on a module can have keywords, `#[call]` or `#[batched]`"
+            ),
+        ),
     }
 }

@@ -25,8 +25,14 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     match item {
-        Item::Struct(item) => module_struct(item, krate, errors),
-        Item::Impl(item) => module_impl(item, krate, errors),
+        Item::Struct(mut item) => {
+            misplaced_on_item(&mut item.attrs, "a struct", &mut errors);
+            module_struct(item, krate, errors)
+        }
+        Item::Impl(mut item) => {
+            misplaced_on_item(&mut item.attrs, "an `impl` block", &mut errors);
+            module_impl(item, krate, errors)
+        }
         other => {
             let error = syn::Error::new(item_keyword_span(&other), not_a_module(&other));
             fallback::emit(other, error)
@@ -63,6 +69,14 @@ fn module_impl(item: ItemImpl, krate: Path, mut errors: Errors) -> TokenStream {
     } else {
         fallback::emit(&input.item, error)
     }
+}
+
+/// nnx's helper attributes below `#[module]` on the item itself (`#[call]` on the
+/// struct, say): an error at each, and gone from the output.
+fn misplaced_on_item(attrs: &mut Vec<syn::Attribute>, place: &str, errors: &mut Errors) {
+    // A second `#[module]` is an attribute macro of its own, not a helper.
+    attr::misplaced(attrs, &[attr::MODULE], place, errors);
+    attr::strip(attrs, &[attr::CALL, attr::BATCHED, attr::NO_VMAP, attr::KW]);
 }
 
 fn not_a_module(item: &Item) -> &'static str {
