@@ -16,3 +16,6 @@ pub use nnx_core::{ndarray, rand_core, rand_distr};
 
 #[doc(hidden)]
 pub use nnx_core::__private;
+// Named in rustc's messages when a macro is misused; at the root, they print short.
+#[doc(hidden)]
+pub use nnx_core::{CallMethod, ModuleMethods, MutableBorrow, SharedBorrow, StackedReceiver};

@@ -99,7 +99,14 @@ pub use nnx_macros::module;
 /// assert_ne!(y, y_masked);                   // the mask changed the statistics
 /// # Ok::<(), nnx::ForwardError>(())
 /// ```
-pub use nnx_macros::call;
+///
+/// Works however the crate is reached, as [`vmap!`] does.
+#[macro_export]
+macro_rules! call {
+    ($($input:tt)*) => {
+        $crate::__private::call! { $crate; $($input)* }
+    };
+}
 
 /// Vectorizes a module call or a closure over a batch axis, returning
 /// `Result<_, nnx::VmapError>`:
@@ -146,6 +153,11 @@ pub use ndarray;
 pub use rand_chacha::rand_core;
 /// Distributions to sample with a [`Key`] (`StandardNormal`, `Bernoulli`, ...).
 pub use rand_distr;
+
+// The traits whose names rustc prints when a macro is misused: reachable at the root,
+// rustc writes them as `ModuleMethods`, not `nnx::__private::ModuleMethods`.
+#[doc(hidden)]
+pub use private::{CallMethod, ModuleMethods, MutableBorrow, SharedBorrow, StackedReceiver};
 
 /// What generated code names; not a public API (see `private.rs`).
 #[doc(hidden)]

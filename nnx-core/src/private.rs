@@ -11,7 +11,9 @@ pub use crate::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use core::marker::PhantomData;
 pub use core::option::Option;
 pub use core::result::Result;
-pub use nnx_macros::vmap;
+pub use nnx_macros::{call, vmap};
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// The receiver a vmapped `&self` method runs on.
 pub enum Receiver<'m, M> {
@@ -28,25 +30,303 @@ pub enum ReceiverMut<'m, M> {
     Stacked(&'m mut Stacked<M>),
 }
 
-/// Satisfied by every type: the guard of `&self` methods, which may be broadcast.
-pub trait MayBroadcast {}
-impl<T: ?Sized> MayBroadcast for T {}
-
 /// What `self = 0` in `in_axes` calls on the receiver: a [`Stacked`] module's first
-/// member fixes the method's types for the expansion. (A method, so that another
-/// receiver is one error at `self`.)
-pub trait StackedReceiver {
-    /// The members' type.
-    type Member;
-
+/// member fixes the method's types for the expansion. Called as `StackedReceiver::first(..)`
+/// on the user's receiver, so another receiver is this one message, at `self`; the
+/// member type is a parameter, not an associated type, so nothing after it is reported.
+#[diagnostic::on_unimplemented(
+    message = "`self = 0` maps over the members of a `Stacked` module, and `{Self}` is not one",
+    label = "`self = 0` needs a `Stacked` receiver",
+    note = "build an ensemble with `Stacked::new(n, |i| ..)`; to share one module across the batch, drop `self = 0` (or write `self = None`)"
+)]
+pub trait StackedReceiver<M> {
     /// The first member.
-    fn __nnx_first(&self) -> &Self::Member;
+    fn first(&self) -> &M;
 }
 
-impl<M> StackedReceiver for Stacked<M> {
-    type Member = M;
-
-    fn __nnx_first(&self) -> &M {
+impl<M> StackedReceiver<M> for Stacked<M> {
+    fn first(&self) -> &M {
         &self.members()[0]
     }
 }
+
+#[diagnostic::do_not_recommend]
+impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &mut S {
+    fn first(&self) -> &M {
+        (**self).first()
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for Box<S> {
+    fn first(&self) -> &M {
+        (**self).first()
+    }
+}
+
+/// A method's name at the type level (a hash of it), for the choice `call!` makes
+/// between borrowing the module shared or unique.
+pub struct Name<const HASH: u64>;
+
+/// The name of the module's `#[call]` method, whatever it is.
+pub struct CallName;
+
+/// A module's `&self` method named `N`: `call!` borrows the module shared for it, and
+/// `vmap!` may broadcast the module to it.
+pub trait SharedMethod<N> {}
+
+/// The methods of a type's `#[module] impl`, as the tables `call!` and `vmap!` pick a
+/// method from by the name the user wrote, so that rustc's own "no method named .."
+/// names the method and suggests the closest one. Each step is called as
+/// `ModuleMethods::calls(..)`, so a type that is not a module is this one message, at the
+/// receiver, and the steps after it are not reported again.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an nnx module: `call!` and `vmap!` take a value whose type has `#[module]`",
+    label = "not a module",
+    note = "put `#[module]` on the type's struct and on the `impl` block of its forward methods; a `Stacked` ensemble is mapped with `in_axes = (.., self = 0)`"
+)]
+pub trait ModuleMethods {
+    /// `call!`'s table: each method builds its call. `R` is how the module is borrowed
+    /// (`&M`, `&mut M`, or a reference to a box of it).
+    type Calls<R>;
+    /// `vmap!`'s table: each method gives its entry.
+    type Vmaps;
+    /// The receiver, unchanged.
+    type Same<R>;
+
+    /// The table of calls on `receiver`, for any borrow (owning pointers forward here).
+    fn calls_through<R>(receiver: R) -> Self::Calls<R>;
+
+    /// The table of vmap entries.
+    fn vmaps_through() -> Self::Vmaps;
+
+    /// The receiver, once its type is known to be a module.
+    fn same<R: BorrowOf<Self>>(receiver: R) -> Self::Same<R>;
+
+    /// The table of calls on `receiver`.
+    fn calls<R: BorrowOf<Self>>(receiver: R) -> Self::Calls<R> {
+        Self::calls_through(receiver)
+    }
+
+    /// The table of vmap entries for a module borrowed as `receiver`.
+    fn vmaps<R: BorrowOf<Self>>(receiver: R) -> Self::Vmaps {
+        let _ = receiver;
+        Self::vmaps_through()
+    }
+}
+
+/// A module whose `#[module] impl` marks a `#[call]` method, for `call!(m(..))` and
+/// `vmap!(m(..))`: its tables, which have that method under a name no user method can
+/// take. (Tables of its own, so that a module without one is this message only.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[call]` method, so it cannot be called as `m(..)`",
+    label = "called as a function",
+    note = "name the method (`call!(m.method(..))`), or mark the method `m(..)` means with `#[call]` in its `#[module] impl`"
+)]
+pub trait CallMethod {
+    /// [`ModuleMethods::Calls`].
+    type CallTable<R>;
+    /// [`ModuleMethods::Vmaps`].
+    type VmapTable;
+
+    /// The table of calls on `receiver`, for any borrow.
+    fn call_through<R>(receiver: R) -> Self::CallTable<R>;
+
+    /// The table of vmap entries.
+    fn vmap_through() -> Self::VmapTable;
+
+    /// The table of calls on `receiver`.
+    fn call<R: BorrowOf<Self>>(receiver: R) -> Self::CallTable<R> {
+        Self::call_through(receiver)
+    }
+
+    /// The table of vmap entries.
+    fn vmap<R: BorrowOf<Self>>(receiver: R) -> Self::VmapTable {
+        let _ = receiver;
+        Self::vmap_through()
+    }
+}
+
+/// An argument for a parameter whose type uses the method's own type parameters: taken
+/// as it is, since any other conversion would leave that type ambiguous.
+pub struct Exact<T>(pub T);
+
+impl<T> IntoArg<Exact<T>> for T {
+    fn into_arg(self) -> Exact<T> {
+        Exact(self)
+    }
+}
+
+/// How many outputs a vmapped method has, as `vmap!`'s out_axes check sees it.
+pub struct Outputs<const N: usize>;
+
+/// An output's axes type with `N` axes in it, built from the axes out_axes wrote.
+pub trait AxesOf<const N: usize>: Sized {
+    /// The axes, one per output.
+    fn from_axes(axes: [isize; N]) -> Self;
+}
+
+impl AxesOf<1> for isize {
+    fn from_axes([axis]: [isize; 1]) -> isize {
+        axis
+    }
+}
+
+impl AxesOf<2> for (isize, isize) {
+    fn from_axes([first, second]: [isize; 2]) -> (isize, isize) {
+        (first, second)
+    }
+}
+
+/// A `vmap!` entry, named after the method it enters, of a method of `M`. (A parameter,
+/// not an associated type, which would reveal a private module's type.)
+pub trait VmapEntry<M: ?Sized> {}
+
+/// `&M` or `&mut M`: fixes `M` from how the module was borrowed.
+pub trait BorrowOf<M: ?Sized> {}
+impl<M: ?Sized> BorrowOf<M> for &M {}
+impl<M: ?Sized> BorrowOf<M> for &mut M {}
+
+/// A borrow a `&self` method runs on.
+pub trait SharedBorrow<'m, M: ?Sized> {
+    /// The module.
+    fn shared(self) -> &'m M;
+}
+
+/// A borrow a `&mut self` method runs on.
+pub trait MutableBorrow<'m, M: ?Sized> {
+    /// The module.
+    fn unique(self) -> &'m mut M;
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m M {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m mut M {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> MutableBorrow<'m, M> for &'m mut M {
+    fn unique(self) -> &'m mut M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m Box<M> {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m mut Box<M> {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> MutableBorrow<'m, M> for &'m mut Box<M> {
+    fn unique(self) -> &'m mut M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m std::rc::Rc<M> {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m std::sync::Arc<M> {
+    fn shared(self) -> &'m M {
+        self
+    }
+}
+
+/// Owning pointers look through to the module, as method calls do.
+macro_rules! through_pointer {
+    ($($ptr:ident),*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<M: ModuleMethods + ?Sized> ModuleMethods for $ptr<M> {
+            type Calls<R> = M::Calls<R>;
+            type Vmaps = M::Vmaps;
+            type Same<R> = R;
+
+            fn calls_through<R>(receiver: R) -> Self::Calls<R> {
+                M::calls_through(receiver)
+            }
+
+            fn vmaps_through() -> Self::Vmaps {
+                M::vmaps_through()
+            }
+
+            fn same<R: BorrowOf<Self>>(receiver: R) -> R {
+                receiver
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<M: CallMethod + ?Sized> CallMethod for $ptr<M> {
+            type CallTable<R> = M::CallTable<R>;
+            type VmapTable = M::VmapTable;
+
+            fn call_through<R>(receiver: R) -> Self::CallTable<R> {
+                M::call_through(receiver)
+            }
+
+            fn vmap_through() -> Self::VmapTable {
+                M::vmap_through()
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<N, M: SharedMethod<N> + ?Sized> SharedMethod<N> for $ptr<M> {}
+    )*};
+}
+
+through_pointer!(Box, Rc, Arc);
+
+/// A module reached through a reference (`vmap!` borrows what it is given, so a `&M`
+/// binding arrives as `&&M`).
+macro_rules! through_reference {
+    ($($ref:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<M: ModuleMethods + ?Sized> ModuleMethods for $ref {
+            type Calls<R> = M::Calls<R>;
+            type Vmaps = M::Vmaps;
+            type Same<R> = R;
+
+            fn calls_through<R>(receiver: R) -> Self::Calls<R> {
+                M::calls_through(receiver)
+            }
+
+            fn vmaps_through() -> Self::Vmaps {
+                M::vmaps_through()
+            }
+
+            fn same<R: BorrowOf<Self>>(receiver: R) -> R {
+                receiver
+            }
+        }
+
+        #[diagnostic::do_not_recommend]
+        impl<M: CallMethod + ?Sized> CallMethod for $ref {
+            type CallTable<R> = M::CallTable<R>;
+            type VmapTable = M::VmapTable;
+
+            fn call_through<R>(receiver: R) -> Self::CallTable<R> {
+                M::call_through(receiver)
+            }
+
+            fn vmap_through() -> Self::VmapTable {
+                M::vmap_through()
+            }
+        }
+    )*};
+}
+
+through_reference!(&M, &mut M);

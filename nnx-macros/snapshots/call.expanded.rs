@@ -1,3 +1,28 @@
 fn expansion() {
-    let _ = (ln).__nnx_call().mask(m.view()).__call(x.view());
+    let _ = {
+        trait __NnxPickf4f76b9769b50b27 {
+            fn __nnx_pick_f4f76b9769b50b27(self) -> Self;
+        }
+        impl<
+            M: ?::core::marker::Sized
+                + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+        > __NnxPickf4f76b9769b50b27 for &M {
+            #[inline]
+            fn __nnx_pick_f4f76b9769b50b27(self) -> Self {
+                self
+            }
+        }
+        impl<M: ?::core::marker::Sized> __NnxPickf4f76b9769b50b27 for &mut M {
+            #[inline]
+            fn __nnx_pick_f4f76b9769b50b27(self) -> Self {
+                self
+            }
+        }
+        ::nnx::__private::CallMethod::call(
+                ::nnx::__private::ModuleMethods::same((ln).__nnx_pick_f4f76b9769b50b27()),
+            )
+            .call()
+            .mask(::nnx::__private::IntoArg::into_arg(m.view()))
+            .__call(::nnx::__private::IntoArg::into_arg(x.view()))
+    };
 }

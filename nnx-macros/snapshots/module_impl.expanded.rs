@@ -15,7 +15,8 @@ impl LayerNorm {
     non_camel_case_types,
     private_interfaces,
     private_bounds,
-    clippy::wrong_self_convention
+    clippy::wrong_self_convention,
+    clippy::needless_lifetimes
 )]
 const _: () = {
     use ::nnx::__private as __nnx;
@@ -72,75 +73,111 @@ const _: () = {
             &<Self as __nnx::Signatures>::METHODS[0usize]
         }
     }
-    impl LayerNorm {
-        #[doc(hidden)]
+    pub struct LayerNorm_methods<R>(R, __nnx::PhantomData<fn() -> LayerNorm>);
+    pub struct LayerNorm_vmap_methods(__nnx::PhantomData<fn() -> LayerNorm>);
+    impl __nnx::ModuleMethods for LayerNorm {
+        type Calls<R> = LayerNorm_methods<R>;
+        type Vmaps = LayerNorm_vmap_methods;
+        type Same<R> = R;
         #[inline]
-        pub fn __nnx_call_forward<'__m, '__a>(
-            &'__m self,
-        ) -> LayerNorm_forward_Call<'__m, '__a> {
-            LayerNorm_forward_Call {
-                __recv: self,
-                mask: ::core::default::Default::default(),
+        fn calls_through<R>(receiver: R) -> Self::Calls<R> {
+            LayerNorm_methods(receiver, __nnx::PhantomData)
+        }
+        #[inline]
+        fn vmaps_through() -> Self::Vmaps {
+            LayerNorm_vmap_methods(__nnx::PhantomData)
+        }
+        #[inline]
+        fn same<R: __nnx::BorrowOf<Self>>(receiver: R) -> R {
+            receiver
+        }
+    }
+    pub struct LayerNorm_call<R>(R, __nnx::PhantomData<fn() -> LayerNorm>);
+    pub struct LayerNorm_vmap_call(__nnx::PhantomData<fn() -> LayerNorm>);
+    impl __nnx::CallMethod for LayerNorm {
+        type CallTable<R> = LayerNorm_call<R>;
+        type VmapTable = LayerNorm_vmap_call;
+        #[inline]
+        fn call_through<R>(receiver: R) -> Self::CallTable<R> {
+            LayerNorm_call(receiver, __nnx::PhantomData)
+        }
+        #[inline]
+        fn vmap_through() -> Self::VmapTable {
+            LayerNorm_vmap_call(__nnx::PhantomData)
+        }
+    }
+    impl __nnx::SharedMethod<__nnx::CallName> for LayerNorm {}
+    impl __nnx::SharedMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
+    impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
+        #[inline]
+        pub fn forward<'a>(self) -> LayerNorm_forward_keywords<'m, 'a> {
+            LayerNorm_forward_keywords {
+                __recv: __nnx::SharedBorrow::shared(self.0),
+                mask: LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
                 __marker: __nnx::PhantomData,
             }
         }
-        #[doc(hidden)]
+    }
+    impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_call<R> {
         #[inline]
-        pub fn __nnx_call<'__m, '__a>(&'__m self) -> LayerNorm_forward_Call<'__m, '__a> {
-            self.__nnx_call_forward()
-        }
-        /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
-        #[doc(hidden)]
-        #[inline]
-        pub fn __nnx_vmap_forward<'__m, '__a>(
-            &self,
-        ) -> LayerNorm_forward_VmapEntry<'__m, '__a> {
-            LayerNorm_forward_VmapEntry {
-                __marker: __nnx::PhantomData,
-            }
-        }
-        #[doc(hidden)]
-        #[inline]
-        pub fn __nnx_vmap<'__m, '__a>(&self) -> LayerNorm_forward_VmapEntry<'__m, '__a> {
-            self.__nnx_vmap_forward()
+        pub fn call<'a>(self) -> LayerNorm_forward_keywords<'m, 'a> {
+            LayerNorm_methods(self.0, __nnx::PhantomData).forward()
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_forward_Call<'__m, '__a> {
-        __recv: &'__m LayerNorm,
-        mask: Option<ArrayViewD<'__a, bool>>,
-        __marker: __nnx::PhantomData<&'__a ()>,
+    pub struct LayerNorm_forward_keywords<'m, 'a> {
+        __recv: &'m LayerNorm,
+        mask: Option<ArrayViewD<'a, bool>>,
+        __marker: __nnx::PhantomData<&'a ()>,
     }
-    impl<'__m, '__a> LayerNorm_forward_Call<'__m, '__a> {
+    impl<'m, 'a> LayerNorm_forward_keywords<'m, 'a> {
         #[inline]
-        pub fn mask(
-            mut self,
-            mask: impl __nnx::IntoArg<Option<ArrayViewD<'__a, bool>>>,
-        ) -> Self {
-            self.mask = __nnx::IntoArg::into_arg(mask);
+        fn __default_mask() -> Option<ArrayViewD<'a, bool>> {
+            ::core::option::Option::None
+        }
+        #[inline]
+        pub fn mask(mut self, mask: Option<ArrayViewD<'a, bool>>) -> Self {
+            self.mask = mask;
             self
         }
         #[inline]
         pub fn __call(
             self,
-            x: impl __nnx::IntoArg<ArrayViewD<'__a, f32>>,
+            x: ArrayViewD<'a, f32>,
         ) -> Result<ArrayD<f32>, ForwardError> {
-            self.__recv.forward(__nnx::IntoArg::into_arg(x), self.mask)
+            self.__recv.forward(x, self.mask)
+        }
+    }
+    impl LayerNorm_vmap_methods {
+        #[inline]
+        pub fn forward<'m, 'a>(self) -> LayerNorm_forward_vmap_entry<'m, 'a> {
+            LayerNorm_forward_vmap_entry {
+                __marker: __nnx::PhantomData,
+            }
+        }
+    }
+    impl LayerNorm_vmap_call {
+        #[inline]
+        pub fn call<'m, 'a>(self) -> LayerNorm_forward_vmap_entry<'m, 'a> {
+            LayerNorm_vmap_methods(__nnx::PhantomData).forward()
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_forward_VmapEntry<'__m, '__a> {
-        __marker: __nnx::PhantomData<(&'__m LayerNorm, &'__a ())>,
+    pub struct LayerNorm_forward_vmap_entry<'m, 'a> {
+        __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
-    impl<'__m, '__a> LayerNorm_forward_VmapEntry<'__m, '__a> {
+    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_forward_vmap_entry<'m, 'a> {}
+    impl<'m, 'a> LayerNorm_forward_vmap_entry<'m, 'a> {
         #[inline]
-        pub fn __broadcast<__G: __nnx::MayBroadcast>(
+        pub fn __broadcast(
             self,
-            module: &'__m LayerNorm,
-        ) -> LayerNorm_forward_Vmap<'__m, '__a, __nnx::DefaultAxes> {
-            LayerNorm_forward_Vmap {
+            module: &'m LayerNorm,
+        ) -> LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
+            LayerNorm_forward_vmap_keywords {
                 __recv: __nnx::Receiver::Broadcast(module),
-                mask: __nnx::Slot::Broadcast(::core::default::Default::default()),
+                mask: __nnx::Slot::Broadcast(
+                    LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                ),
                 __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
                 __marker: __nnx::PhantomData,
@@ -149,11 +186,13 @@ const _: () = {
         #[inline]
         pub fn __stacked(
             self,
-            stack: &'__m __nnx::Stacked<LayerNorm>,
-        ) -> LayerNorm_forward_Vmap<'__m, '__a, __nnx::DefaultAxes> {
-            LayerNorm_forward_Vmap {
+            stack: &'m __nnx::Stacked<LayerNorm>,
+        ) -> LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
+            LayerNorm_forward_vmap_keywords {
                 __recv: __nnx::Receiver::Stacked(stack),
-                mask: __nnx::Slot::Broadcast(::core::default::Default::default()),
+                mask: __nnx::Slot::Broadcast(
+                    LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                ),
                 __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
                 __marker: __nnx::PhantomData,
@@ -161,20 +200,17 @@ const _: () = {
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_forward_Vmap<'__m, '__a, __O> {
-        __recv: __nnx::Receiver<'__m, LayerNorm>,
-        mask: __nnx::Slot<Option<ArrayViewD<'__a, bool>>>,
-        __out_axes: __O,
+    pub struct LayerNorm_forward_vmap_keywords<'m, 'a, O> {
+        __recv: __nnx::Receiver<'m, LayerNorm>,
+        mask: __nnx::Slot<Option<ArrayViewD<'a, bool>>>,
+        __out_axes: O,
         __axis_size: ::core::option::Option<usize>,
-        __marker: __nnx::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'a ()>,
     }
-    impl<'__m, '__a, __O> LayerNorm_forward_Vmap<'__m, '__a, __O> {
+    impl<'m, 'a, O> LayerNorm_forward_vmap_keywords<'m, 'a, O> {
         #[inline]
-        pub fn mask(
-            mut self,
-            mask: impl __nnx::IntoSlot<Option<ArrayViewD<'__a, bool>>>,
-        ) -> Self {
-            self.mask = __nnx::IntoSlot::into_slot(mask);
+        pub fn mask(mut self, mask: __nnx::Slot<Option<ArrayViewD<'a, bool>>>) -> Self {
+            self.mask = mask;
             self
         }
         #[inline]
@@ -183,14 +219,27 @@ const _: () = {
             self
         }
         #[inline]
-        pub fn __out_axes<__P>(
+        pub fn __out_axes<const __N: usize>(
             self,
-            axes: __P,
-        ) -> LayerNorm_forward_Vmap<'__m, '__a, __P> {
-            LayerNorm_forward_Vmap {
+            axes: impl ::core::ops::FnOnce(
+                __nnx::Outputs<__N>,
+            ) -> <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Axes,
+        ) -> LayerNorm_forward_vmap_keywords<
+            'm,
+            'a,
+            <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Axes,
+        >
+        where
+            Result<ArrayD<f32>, ForwardError>: __nnx::Stackable,
+            <Result<
+                ArrayD<f32>,
+                ForwardError,
+            > as __nnx::Stackable>::Axes: __nnx::AxesOf<__N>,
+        {
+            LayerNorm_forward_vmap_keywords {
                 __recv: self.__recv,
                 mask: self.mask,
-                __out_axes: axes,
+                __out_axes: axes(__nnx::Outputs),
                 __axis_size: self.__axis_size,
                 __marker: __nnx::PhantomData,
             }
@@ -198,18 +247,17 @@ const _: () = {
         #[inline]
         pub fn __run(
             self,
-            x: impl __nnx::IntoSlot<ArrayViewD<'__a, f32>>,
+            mut x: __nnx::Slot<ArrayViewD<'a, f32>>,
         ) -> __nnx::Result<
             <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Batched,
             __nnx::VmapError,
         >
         where
             Result<ArrayD<f32>, ForwardError>: __nnx::Stackable,
-            __O: __nnx::IntoAxes<
+            O: __nnx::IntoAxes<
                 <Result<ArrayD<f32>, ForwardError> as __nnx::Stackable>::Axes,
             >,
         {
-            let mut x = __nnx::IntoSlot::into_slot(x);
             let mut mask = self.mask;
             let mut batch = __nnx::BatchSize::new(self.__axis_size);
             batch.add("x", x.check("x")?)?;
@@ -251,70 +299,70 @@ const _: () = {
             }
         }
     }
-    impl LayerNorm {
-        #[doc(hidden)]
+    impl<'m, R: __nnx::MutableBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
         #[inline]
-        pub fn __nnx_call_update<'__m, '__a>(
-            &'__m mut self,
-        ) -> LayerNorm_update_Call<'__m, '__a> {
-            LayerNorm_update_Call {
-                __recv: self,
-                rate: 0.5,
-                __marker: __nnx::PhantomData,
-            }
-        }
-        /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
-        #[doc(hidden)]
-        #[inline]
-        pub fn __nnx_vmap_update<'__m, '__a>(
-            &self,
-        ) -> LayerNorm_update_VmapEntry<'__m, '__a> {
-            LayerNorm_update_VmapEntry {
+        pub fn update<'a>(self) -> LayerNorm_update_keywords<'m, 'a> {
+            LayerNorm_update_keywords {
+                __recv: __nnx::MutableBorrow::unique(self.0),
+                rate: LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
                 __marker: __nnx::PhantomData,
             }
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_update_Call<'__m, '__a> {
-        __recv: &'__m mut LayerNorm,
+    pub struct LayerNorm_update_keywords<'m, 'a> {
+        __recv: &'m mut LayerNorm,
         rate: f32,
-        __marker: __nnx::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'a ()>,
     }
-    impl<'__m, '__a> LayerNorm_update_Call<'__m, '__a> {
+    impl<'m, 'a> LayerNorm_update_keywords<'m, 'a> {
         #[inline]
-        pub fn rate(mut self, rate: impl __nnx::IntoArg<f32>) -> Self {
-            self.rate = __nnx::IntoArg::into_arg(rate);
+        fn __default_rate() -> f32 {
+            0.5
+        }
+        #[inline]
+        pub fn rate(mut self, rate: f32) -> Self {
+            self.rate = rate;
             self
         }
         #[inline]
-        pub fn __call(
-            self,
-            x: impl __nnx::IntoArg<ArrayViewD<'__a, f32>>,
-        ) -> ArrayD<f32> {
-            self.__recv.update(__nnx::IntoArg::into_arg(x), self.rate)
+        pub fn __call(self, x: ArrayViewD<'a, f32>) -> ArrayD<f32> {
+            self.__recv.update(x, self.rate)
+        }
+    }
+    impl LayerNorm_vmap_methods {
+        #[inline]
+        pub fn update<'m, 'a>(self) -> LayerNorm_update_vmap_entry<'m, 'a> {
+            LayerNorm_update_vmap_entry {
+                __marker: __nnx::PhantomData,
+            }
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_update_VmapEntry<'__m, '__a> {
-        __marker: __nnx::PhantomData<(&'__m LayerNorm, &'__a ())>,
+    pub struct LayerNorm_update_vmap_entry<'m, 'a> {
+        __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
-    impl<'__m, '__a> LayerNorm_update_VmapEntry<'__m, '__a> {
+    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_update_vmap_entry<'m, 'a> {}
+    impl<'m, 'a> LayerNorm_update_vmap_entry<'m, 'a> {
         #[inline]
-        #[allow(unreachable_code)]
-        pub fn __broadcast<__G: LayerNorm_update_MutatesSelf>(
+        pub fn __broadcast(
             self,
-            _module: &'__m LayerNorm,
-        ) -> LayerNorm_update_Vmap<'__m, '__a, __nnx::DefaultAxes> {
-            match <__G as LayerNorm_update_MutatesSelf>::refuse() {}
+            _module: &'m LayerNorm,
+        ) -> LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
+            ::core::unreachable!(
+                "vmap! refuses to broadcast a module to a `&mut self` method"
+            )
         }
         #[inline]
         pub fn __stacked(
             self,
-            stack: &'__m mut __nnx::Stacked<LayerNorm>,
-        ) -> LayerNorm_update_Vmap<'__m, '__a, __nnx::DefaultAxes> {
-            LayerNorm_update_Vmap {
+            stack: &'m mut __nnx::Stacked<LayerNorm>,
+        ) -> LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
+            LayerNorm_update_vmap_keywords {
                 __recv: __nnx::ReceiverMut::Stacked(stack),
-                rate: __nnx::Slot::Broadcast(0.5),
+                rate: __nnx::Slot::Broadcast(
+                    LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
+                ),
                 __out_axes: __nnx::DefaultAxes,
                 __axis_size: ::core::option::Option::None,
                 __marker: __nnx::PhantomData,
@@ -322,17 +370,17 @@ const _: () = {
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_update_Vmap<'__m, '__a, __O> {
-        __recv: __nnx::ReceiverMut<'__m, LayerNorm>,
+    pub struct LayerNorm_update_vmap_keywords<'m, 'a, O> {
+        __recv: __nnx::ReceiverMut<'m, LayerNorm>,
         rate: __nnx::Slot<f32>,
-        __out_axes: __O,
+        __out_axes: O,
         __axis_size: ::core::option::Option<usize>,
-        __marker: __nnx::PhantomData<&'__a ()>,
+        __marker: __nnx::PhantomData<&'a ()>,
     }
-    impl<'__m, '__a, __O> LayerNorm_update_Vmap<'__m, '__a, __O> {
+    impl<'m, 'a, O> LayerNorm_update_vmap_keywords<'m, 'a, O> {
         #[inline]
-        pub fn rate(mut self, rate: impl __nnx::IntoSlot<f32>) -> Self {
-            self.rate = __nnx::IntoSlot::into_slot(rate);
+        pub fn rate(mut self, rate: __nnx::Slot<f32>) -> Self {
+            self.rate = rate;
             self
         }
         #[inline]
@@ -341,14 +389,24 @@ const _: () = {
             self
         }
         #[inline]
-        pub fn __out_axes<__P>(
+        pub fn __out_axes<const __N: usize>(
             self,
-            axes: __P,
-        ) -> LayerNorm_update_Vmap<'__m, '__a, __P> {
-            LayerNorm_update_Vmap {
+            axes: impl ::core::ops::FnOnce(
+                __nnx::Outputs<__N>,
+            ) -> <ArrayD<f32> as __nnx::Stackable>::Axes,
+        ) -> LayerNorm_update_vmap_keywords<
+            'm,
+            'a,
+            <ArrayD<f32> as __nnx::Stackable>::Axes,
+        >
+        where
+            ArrayD<f32>: __nnx::Stackable,
+            <ArrayD<f32> as __nnx::Stackable>::Axes: __nnx::AxesOf<__N>,
+        {
+            LayerNorm_update_vmap_keywords {
                 __recv: self.__recv,
                 rate: self.rate,
-                __out_axes: axes,
+                __out_axes: axes(__nnx::Outputs),
                 __axis_size: self.__axis_size,
                 __marker: __nnx::PhantomData,
             }
@@ -356,13 +414,12 @@ const _: () = {
         #[inline]
         pub fn __run(
             self,
-            x: impl __nnx::IntoSlot<ArrayViewD<'__a, f32>>,
+            mut x: __nnx::Slot<ArrayViewD<'a, f32>>,
         ) -> __nnx::Result<<ArrayD<f32> as __nnx::Stackable>::Batched, __nnx::VmapError>
         where
             ArrayD<f32>: __nnx::Stackable,
-            __O: __nnx::IntoAxes<<ArrayD<f32> as __nnx::Stackable>::Axes>,
+            O: __nnx::IntoAxes<<ArrayD<f32> as __nnx::Stackable>::Axes>,
         {
-            let mut x = __nnx::IntoSlot::into_slot(x);
             let mut rate = self.rate;
             let mut batch = __nnx::BatchSize::new(self.__axis_size);
             batch.add("x", x.check("x")?)?;
@@ -391,14 +448,5 @@ const _: () = {
                 }
             }
         }
-    }
-    #[doc(hidden)]
-    #[diagnostic::on_unimplemented(
-        message = "`LayerNorm::update` takes `&mut self`, so vmap! cannot broadcast the module",
-        label = "every example would mutate the same module",
-        note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member"
-    )]
-    pub trait LayerNorm_update_MutatesSelf {
-        fn refuse() -> ::core::convert::Infallible;
     }
 };

@@ -1,7 +1,32 @@
 fn expansion() {
     let _ = {
         let per_example = |op: &LayerNorm, x: ArrayViewD<f32>| {
-            (op).__nnx_call().mask(None).__call(x)
+            trait __NnxPick29e09f137d5b1177 {
+                fn __nnx_pick_29e09f137d5b1177(self) -> Self;
+            }
+            impl<
+                M: ?::core::marker::Sized
+                    + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+            > __NnxPick29e09f137d5b1177 for &M {
+                #[inline]
+                fn __nnx_pick_29e09f137d5b1177(self) -> Self {
+                    self
+                }
+            }
+            impl<M: ?::core::marker::Sized> __NnxPick29e09f137d5b1177 for &mut M {
+                #[inline]
+                fn __nnx_pick_29e09f137d5b1177(self) -> Self {
+                    self
+                }
+            }
+            ::nnx::__private::CallMethod::call(
+                    ::nnx::__private::ModuleMethods::same(
+                        (op).__nnx_pick_29e09f137d5b1177(),
+                    ),
+                )
+                .call()
+                .mask(::nnx::__private::IntoArg::into_arg(None))
+                .__call(::nnx::__private::IntoArg::into_arg(x))
         };
         move |
             op: &LayerNorm,

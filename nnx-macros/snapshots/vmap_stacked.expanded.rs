@@ -1,12 +1,18 @@
 fn expansion() {
     let _ = {
-        use ::nnx::__private::MapArg as _;
-        use ::nnx::__private::StackedReceiver as _;
         let stack = &mut (ensemble);
-        stack
-            .__nnx_first()
-            .__nnx_vmap()
+        ::nnx::__private::CallMethod::vmap(
+                ::nnx::__private::ModuleMethods::same(
+                    ::nnx::__private::StackedReceiver::first(&*stack),
+                ),
+            )
+            .call()
             .__stacked(stack)
-            .__run((&(xs), 0isize).__nnx_mapped())
+            .__run(::nnx::__private::Slot::Mapped {
+                batched: ::nnx::__private::IntoArg::into_arg(
+                    ::nnx::__private::BatchView::view_of(&(xs)),
+                ),
+                axis: 0isize,
+            })
     };
 }

@@ -77,6 +77,7 @@ impl Struct {
                     Some(ident) => (Member::Named(ident.clone()), ident.unraw().to_string()),
                     None => (Member::Unnamed(index.into()), index.to_string()),
                 };
+                attr::misplaced(&field.attrs, attr::FIELD_ATTRS, "a field", errors);
                 Field {
                     member,
                     name,
@@ -146,6 +147,7 @@ impl Method {
     /// A method is recorded when it is public or carries an nnx attribute, and takes
     /// `&self` or `&mut self`; anything else stays an ordinary method.
     fn from_syn(method: &syn::ImplItemFn, errors: &mut Errors) -> Option<Self> {
+        attr::misplaced(&method.attrs, attr::METHOD_ATTRS, "a method", errors);
         let call_attr = attr::flag(&method.attrs, attr::CALL, errors);
         let no_vmap = attr::flag(&method.attrs, attr::NO_VMAP, errors).is_some();
         let batching_rule = attr::batching_rule(&method.attrs, errors);
@@ -153,8 +155,12 @@ impl Method {
         let mut receiver = None;
         for input in &method.sig.inputs {
             match input {
-                FnArg::Receiver(recv) => receiver = Some(recv),
+                FnArg::Receiver(recv) => {
+                    attr::misplaced(&recv.attrs, &[], "the receiver `self`", errors);
+                    receiver = Some(recv);
+                }
                 FnArg::Typed(pat_type) => {
+                    attr::misplaced(&pat_type.attrs, attr::PARAM_ATTRS, "a parameter", errors);
                     let kind = attr::param_kind(&pat_type.attrs, errors);
                     match &*pat_type.pat {
                         Pat::Ident(pat) => params.push(Param {
@@ -199,17 +205,31 @@ impl Method {
             }),
             _ => {
                 if has_nnx_attr {
-                    errors.push(syn::Error::new_spanned(
-                        &method.sig.ident,
-                        format!(
-                            "`{}` has nnx attributes but no `&self` or `&mut self` receiver; only \
-                         methods called on a module can have keywords, `#[call]` or `#[batched]`",
-                            method.sig.ident
-                        ),
-                    ));
+                    errors.push(receiver_error(&method.sig.ident, receiver));
                 }
                 None
             }
         }
+    }
+}
+
+/// A method with nnx attributes that is not called on a borrowed module: at `self` when
+/// it takes the module by value, else at the method's name.
+fn receiver_error(method: &Ident, receiver: Option<&syn::Receiver>) -> syn::Error {
+    match receiver {
+        Some(by_value) => syn::Error::new_spanned(
+            by_value,
+            format!(
+                "`{method}` takes `self` by value, which would use the module up at its first \
+                 call; take `&self` (or `&mut self` to update its state)"
+            ),
+        ),
+        None => syn::Error::new_spanned(
+            method,
+            format!(
+                "`{method}` has nnx attributes but no `&self` or `&mut self` receiver; only \
+                 methods called on a module can have keywords, `#[call]` or `#[batched]`"
+            ),
+        ),
     }
 }

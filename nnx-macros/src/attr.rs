@@ -75,6 +75,14 @@ pub fn param_kind(attrs: &[Attribute], errors: &mut Errors) -> ParamKind {
                 if meta.path.is_ident("default") {
                     default = Some(meta.value()?.parse::<Expr>()?);
                     Ok(())
+                } else if meta.input.peek(syn::Token![=]) {
+                    // `defualt = 1.0` means a default: keep it, so the keyword is not
+                    // also reported as having none.
+                    let error = meta.error(
+                        "unknown `#[kw]` option; did you mean `default`? (`#[kw(default = expr)]`)",
+                    );
+                    default = Some(meta.value()?.parse::<Expr>()?);
+                    Err(error)
                 } else {
                     Err(meta
                         .error("unknown `#[kw]` option; write `#[kw]` or `#[kw(default = expr)]`"))
@@ -118,6 +126,45 @@ pub fn flag(attrs: &[Attribute], name: &str, errors: &mut Errors) -> Option<Iden
         ));
     }
     attr.path().get_ident().cloned()
+}
+
+/// Every helper attribute, wherever it goes.
+pub const ALL: &[&str] = &[MODULE, CALL, BATCHED, NO_VMAP, KW];
+
+/// nnx's attributes that do not belong where they are (`allowed` lists those that do),
+/// each an error at the attribute saying where it goes; the fallback strips them.
+pub fn misplaced(attrs: &[Attribute], allowed: &[&str], place: &str, errors: &mut Errors) {
+    for attr in attrs {
+        let Some(name) = ALL
+            .iter()
+            .find(|name| attr.path().is_ident(name) && !allowed.contains(name))
+        else {
+            continue;
+        };
+        errors.push(syn::Error::new_spanned(
+            attr,
+            format!("`#[{name}]` cannot go on {place}: {}", where_it_goes(name)),
+        ));
+    }
+}
+
+fn where_it_goes(name: &str) -> &'static str {
+    match name {
+        KW => {
+            "it marks a keyword parameter of a method in a `#[module] impl` \
+             (`#[kw] mask: Option<..>` or `#[kw(default = ..)] rate: f32`)"
+        }
+        CALL => "it marks the method of a `#[module] impl` that `call!(m(..))` calls",
+        BATCHED => {
+            "it names the batching rule of a method in a `#[module] impl` \
+             (`#[batched(rule)]` on the method)"
+        }
+        NO_VMAP => "it marks a method of a `#[module] impl` that `vmap!` never maps",
+        _ => {
+            "it goes on a struct or an `impl` block, and `#[module(skip)]` on a field \
+             of a `#[module]` struct"
+        }
+    }
 }
 
 /// Removes nnx's helper attributes so the emitted item compiles without them.

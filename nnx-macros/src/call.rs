@@ -1,24 +1,55 @@
-//! Expansion of `call!` and `vmap!`. Both expand to calls of the builders that
-//! `#[module] impl` generated, so every name is resolved by rustc against the method's
-//! real signature.
+//! Expansion of `call!` and `vmap!`. Both expand to calls of the tables and builders
+//! that `#[module] impl` generated, reached through the runtime's traits (each called on
+//! the user's value, so a misuse is that trait's message at the user's token), and every
+//! name is resolved by rustc against the method's real signature.
 
-use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, ExprClosure, Ident, Pat, Type};
 
-use crate::invocation::{self, Axis, InAxes, Invocation, Options, VmapInput};
+use crate::invocation::{self, Axis, InAxes, Invocation, Options, OutAxes, VmapInput};
 use crate::valid;
 
 fn private(runtime: &TokenStream) -> TokenStream {
     quote!(#runtime::__private)
 }
 
+/// The runtime's path, located at `span` (resolved where `$crate` was): rustc reports a
+/// path's errors at the path's tokens, and these would otherwise be `nnx`'s own macro.
+fn private_at(runtime: &TokenStream, span: Span) -> TokenStream {
+    relocate(private(runtime), span)
+}
+
+fn relocate(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let TokenTree::Group(group) = &token {
+                let mut moved = Group::new(group.delimiter(), relocate(group.stream(), span));
+                moved.set_span(group.span().located_at(span));
+                return TokenTree::Group(moved);
+            }
+            token.set_span(token.span().located_at(span));
+            token
+        })
+        .collect()
+}
+
+/// `(args)` with the user's parentheses' span, where arity errors and rustc's
+/// "provide the argument" suggestion belong.
+fn arguments(args: impl ToTokens, span: Span) -> Group {
+    let mut group = Group::new(Delimiter::Parenthesis, args.into_token_stream());
+    group.set_span(span);
+    group
+}
+
 pub fn call(input: TokenStream) -> TokenStream {
+    let (runtime, input) = invocation::split_runtime(input);
     match invocation::parse_call_input(input) {
-        Ok(call) => with_problems(call.problems.clone(), expand_call(&call)),
+        Ok(call) => with_problems(call.problems.clone(), expand_call(&call, &runtime)),
         Err(error) => diverging_error(error),
     }
 }
@@ -42,25 +73,79 @@ fn diverging_error(error: syn::Error) -> TokenStream {
     quote!({ #error loop {} })
 }
 
-/// `(ln).__nnx_call().mask(m).__call(x)`: the setter carries the user's `mask` token,
-/// `call` the argument list's parentheses, so rustc's errors land on them. No path to
-/// the runtime appears, so a renamed crate needs nothing more.
-pub fn expand_call(call: &Invocation) -> TokenStream {
-    let receiver = &call.receiver;
-    let entry = entry_name("__nnx_call", call);
-    let setters = keyword_setters(call, |value, _| quote!(#value));
-    let call_ident = Ident::new("__call", call.args_span);
-    let positionals = &call.positionals;
-    quote! {
-        (#receiver).#entry() #(#setters)* .#call_ident(#(#positionals),*)
+/// FNV-1a of a method's name: `#[module]` and `call!`/`vmap!` meet on `Name<hash>`
+/// without either knowing the other's tokens.
+pub fn name_hash(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The method's name as a type; the `#[call]` method has one of its own.
+fn name_type(call: &Invocation, p: &TokenStream) -> TokenStream {
+    match &call.method {
+        Some(method) => {
+            let hash = name_hash(&method.unraw().to_string());
+            quote!(#p::Name<#hash>)
+        }
+        None => quote!(#p::CallName),
     }
 }
 
-fn entry_name(prefix: &str, call: &Invocation) -> Ident {
-    match &call.method {
-        Some(method) => format_ident!("{}_{}", prefix, method.unraw(), span = method.span()),
-        None => Ident::new(prefix, call.receiver.span()),
-    }
+/// `ModuleMethods::calls(ln.pick()).forward().mask(..).__call(x)`: the module is borrowed by
+/// method-call autoref, as a direct call would, so `&self` methods take it shared and
+/// `&mut self` ones unique; `Pick` knows which from `SharedMethod`, and takes it unique
+/// whenever the name is not a `&self` method (a misspelt one is then reported by the
+/// table, and an immutable module by the borrow checker, as for any method).
+pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
+    let p = private(runtime);
+    let receiver = &call.receiver;
+    let name = name_type(call, &p);
+    let span = receiver.span();
+    let at = private_at(runtime, span);
+    // Named after the call's tokens: a `call!` in another's arguments has its own, and
+    // two in scope would make the method ambiguous.
+    let hash = name_hash(&call.to_token_string());
+    let pick = format_ident!("__NnxPick{:x}", hash);
+    let pick_fn = format_ident!("__nnx_pick_{:x}", hash, span = span);
+    let picked = quote_spanned!(span=> (#receiver).#pick_fn());
+    let table = match &call.method {
+        Some(method) => {
+            let table = quote_spanned!(span=> #at::ModuleMethods::calls(#picked));
+            quote_spanned!(method.span()=> #table.#method())
+        }
+        None => quote_spanned! {span=>
+            #at::CallMethod::call(#at::ModuleMethods::same(#picked)).call()
+        },
+    };
+    let setters = keyword_setters(call, |value, _| {
+        let at = private_at(runtime, value.span());
+        quote_spanned!(value.span()=> #at::IntoArg::into_arg(#value))
+    });
+    let call_ident = Ident::new("__call", call.args_span);
+    let positionals = call.positionals.iter().map(|value| {
+        let at = private_at(runtime, value.span());
+        quote_spanned!(value.span()=> #at::IntoArg::into_arg(#value))
+    });
+    let args = arguments(quote!(#(#positionals),*), call.args_span);
+    quote! {{
+        trait #pick {
+            fn #pick_fn(self) -> Self;
+        }
+        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> #pick for &M {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        impl<M: ?::core::marker::Sized> #pick for &mut M {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        #table #(#setters)* .#call_ident #args
+    }}
 }
 
 fn keyword_setters<'a>(
@@ -68,15 +153,19 @@ fn keyword_setters<'a>(
     wrap: impl Fn(&Expr, &Ident) -> TokenStream + 'a,
 ) -> impl Iterator<Item = TokenStream> + 'a {
     call.keywords.iter().map(move |(name, value)| {
-        let value = wrap(value, name);
-        quote_spanned!(name.span()=> .#name(#value))
+        let value = arguments(wrap(value, name), value.span());
+        quote_spanned!(name.span()=> .#name #value)
     })
 }
 
 pub fn vmap(input: TokenStream) -> TokenStream {
     let (runtime, input) = invocation::split_runtime(input);
     let result = syn::parse2::<VmapInput>(input).and_then(|input| match input.target {
-        Expr::Closure(closure) => expand_vmap_closure(closure, &input.options, &runtime),
+        Expr::Closure(closure) => {
+            let arity = closure.inputs.len();
+            Ok(expand_vmap_closure(closure, &input.options, &runtime)
+                .unwrap_or_else(|error| closure_error(error, arity, &runtime)))
+        }
         target => {
             let call = invocation::parse_invocation(target)?;
             let mut problems = call.problems.clone();
@@ -136,9 +225,11 @@ fn stacked_receiver(in_axes: Option<&InAxes>) -> Option<Span> {
 }
 
 /// A mapped array is borrowed as a view (`vmap!(ln(x))` with an owned `x` works, and
-/// so do `&x` and `x.view()`); a broadcast argument is passed as written.
+/// so do `&x` and `x.view()`); a broadcast argument is passed as written. Both are
+/// converted here, by trait functions on the user's value, so what does not fit is
+/// reported at it, in those traits' words.
 fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
-    let p = private(runtime);
+    let p = private_at(runtime, value.span());
     match axis {
         Axis::Mapped(axis) => {
             // A `&` the user wrote is redundant here (and clippy would say so).
@@ -146,18 +237,23 @@ fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
                 Expr::Reference(reference) if reference.mutability.is_none() => &*reference.expr,
                 other => other,
             };
-            // A method call (`MapArg`, imported by `expand_vmap_call`): the expression
-            // is the argument's own span, so errors point at it.
-            quote_spanned!(value.span()=> (&(#value), #axis).__nnx_mapped())
+            quote_spanned! {value.span()=>
+                #p::Slot::Mapped {
+                    batched: #p::IntoArg::into_arg(#p::BatchView::view_of(&(#value))),
+                    axis: #axis,
+                }
+            }
         }
-        Axis::Broadcast => quote_spanned!(value.span()=> #p::Broadcast(#value)),
+        Axis::Broadcast => {
+            quote_spanned!(value.span()=> #p::Slot::Broadcast(#p::IntoArg::into_arg(#value)))
+        }
     }
 }
 
 fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream) -> TokenStream {
+    let p = private(runtime);
     let in_axes = options.in_axes.as_ref();
     let receiver = &call.receiver;
-    let entry = entry_name("__nnx_vmap", call);
     let setters = keyword_setters(call, |value, name| {
         slot(value, &keyword_axis(in_axes, name), runtime)
     });
@@ -169,43 +265,155 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
     let out_axes = options
         .out_axes
         .as_ref()
-        .map(|axes| quote!(.__out_axes(#axes)));
+        .map(|axes| out_axes_setter(call, axes, runtime));
     let axis_size = options
         .axis_size
         .as_ref()
         .map(|size| quote!(.__axis_size(#size)));
     let run = Ident::new("__run", call.args_span);
-    let method_span = call
-        .method
-        .as_ref()
-        .map_or(call.receiver.span(), Ident::span);
+    let args = arguments(quote!(#(#positionals),*), call.args_span);
     let tail = quote! {
-        #(#setters)* #out_axes #axis_size .#run(#(#positionals),*)
+        #(#setters)* #out_axes #axis_size .#run #args
     };
     // Mixed-site hygiene: the user's own names never meet these.
     let stack = Ident::new("stack", Span::mixed_site());
     let module = Ident::new("module", Span::mixed_site());
-    let p = private(runtime);
-    let import = quote!(use #p::MapArg as _;);
     if let Some(self_span) = stacked_receiver(in_axes) {
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
-        let first = Ident::new("__nnx_first", self_span);
+        let at = private_at(runtime, self_span);
+        let stack_at = Ident::new("stack", Span::mixed_site().located_at(self_span));
+        let first = quote_spanned!(self_span=> #at::StackedReceiver::first(&*#stack_at));
+        let entry = vmap_entry(call, runtime, first);
         quote! {{
-            #import
-            use #p::StackedReceiver as _;
             let #stack = &mut (#receiver);
-            #stack.#first().#entry().__stacked(#stack) #tail
+            #entry.__stacked(#stack) #tail
         }}
     } else {
-        let broadcast = Ident::new("__broadcast", method_span);
-        let unit = quote_spanned!(method_span=> ());
+        let entry = vmap_entry(call, runtime, quote!(#module));
+        let check = broadcast_check(call, &p);
+        let span = call
+            .method
+            .as_ref()
+            .map_or(call.receiver.span(), Ident::span);
+        let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
         quote! {{
-            #import
+            #check
             let #module = &(#receiver);
-            #module.#entry().#broadcast::<#unit>(#module) #tail
+            #checked(#entry).__broadcast(#module) #tail
         }}
     }
+}
+
+/// `.__out_axes(|outputs| OutAxesFit::fit(outputs, [axes]))`: the builder gives the
+/// number of the method's outputs as `Outputs<N>`, and `OutAxesFit` is implemented for
+/// the number written (for any number when one axis is written, which applies to every
+/// output), so a mismatch is one message at the out_axes tokens, in outputs.
+fn out_axes_setter(call: &Invocation, out_axes: &OutAxes, runtime: &TokenStream) -> TokenStream {
+    let span = out_axes.span;
+    let p = private_at(runtime, span);
+    let given = out_axes.axes.len();
+    let axes = &out_axes.axes;
+    let head = match &call.method {
+        Some(_) => format!("{}(..)", call.head()),
+        None => format!("{}(..)", call.head()),
+    };
+    let message = format!("`{head}` returns {{N}} output(s); out_axes gives {given}");
+    let label = format!("{given} {}, one per output", plural(given, "axis", "axes"));
+    let note = "give one axis per output (a tuple for several), or a single axis for all of them";
+    let fits = if out_axes.tuple || given != 1 {
+        quote! {
+            #[diagnostic::do_not_recommend]
+            impl<A: #p::AxesOf<#given>> OutAxesFit<#given> for A {
+                #[inline]
+                fn fit(_: #p::Outputs<#given>, axes: [isize; #given]) -> A {
+                    #p::AxesOf::from_axes(axes)
+                }
+            }
+        }
+    } else {
+        quote! {
+            impl<A, const N: usize> OutAxesFit<N> for A where isize: #p::IntoAxes<A> {
+                #[inline]
+                fn fit(_: #p::Outputs<N>, axes: [isize; 1]) -> A {
+                    #p::IntoAxes::into_axes(axes[0])
+                }
+            }
+        }
+    };
+    let outputs = Ident::new("outputs", Span::mixed_site().located_at(span));
+    let fit = quote_spanned!(span=> <_ as OutAxesFit<_>>::fit(#outputs, [#(#axes),*]));
+    quote! {
+        .__out_axes(|#outputs| {
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            trait OutAxesFit<const N: usize>: ::core::marker::Sized {
+                fn fit(outputs: #p::Outputs<N>, axes: [isize; #given]) -> Self;
+            }
+            #fits
+            #fit
+        })
+    }
+}
+
+/// The method's vmap entry, from the table of the module `borrowed` refers to.
+fn vmap_entry(call: &Invocation, runtime: &TokenStream, borrowed: TokenStream) -> TokenStream {
+    let span = call.receiver.span();
+    let p = private_at(runtime, span);
+    match &call.method {
+        Some(method) => {
+            let table = quote_spanned!(span=> #p::ModuleMethods::vmaps(#borrowed));
+            quote_spanned!(method.span()=> #table.#method())
+        }
+        None => quote_spanned! {span=>
+            #p::CallMethod::vmap(#p::ModuleMethods::same(#borrowed)).call()
+        },
+    }
+}
+
+/// A module broadcast to every example may only be read: the entry passes through
+/// `MayBroadcast`, which a module has for its `&self` methods. Its message names the
+/// call as written; `do_not_recommend` makes rustc report it instead of the bound
+/// behind it.
+fn broadcast_check(call: &Invocation, p: &TokenStream) -> TokenStream {
+    let name = name_type(call, p);
+    let receiver = call.receiver.to_token_stream().to_string().replace(' ', "");
+    let (message, label) = match &call.method {
+        Some(method) => (
+            format!(
+                "vmap! cannot broadcast `{receiver}` to `{method}`: the method takes `&mut self`"
+            ),
+            format!("`{method}` takes `&mut self`: every example would mutate the same module"),
+        ),
+        None => (
+            format!("vmap! cannot broadcast `{receiver}`: its `#[call]` method takes `&mut self`"),
+            "the `#[call]` method takes `&mut self`: every example would mutate the same module"
+                .to_owned(),
+        ),
+    };
+    let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member";
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait MayBroadcast {
+            #[inline]
+            fn check<E: #p::VmapEntry<Self>>(entry: E) -> E {
+                entry
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> MayBroadcast for M {}
+    }
+}
+
+/// A closure of the same arity beside the error: its calls type-check against it, so
+/// the mistake is reported once (a diverging block would make them unreachable code).
+fn closure_error(error: syn::Error, arity: usize, runtime: &TokenStream) -> TokenStream {
+    let p = private(runtime);
+    let error = error.to_compile_error();
+    let params = (0..arity).map(|_| quote!(_));
+    quote!({
+        #error
+        move |#(#params),*| -> #p::Result<_, #p::VmapError> { ::core::unreachable!() }
+    })
 }
 
 /// One parameter of the function form.
@@ -228,7 +436,11 @@ fn expand_vmap_closure(
         .filter(|param| matches!(param.ty, Type::Reference(_)))
         .map(|param| param.name.clone())
         .collect();
-    CallRewriter { modules: &modules }.visit_expr_mut(&mut closure.body);
+    CallRewriter {
+        modules: &modules,
+        runtime,
+    }
+    .visit_expr_mut(&mut closure.body);
     let p = private(runtime);
     let outer = params.iter().map(|param| {
         let name = &param.name;
@@ -271,7 +483,7 @@ fn expand_vmap_closure(
         None => quote!(::core::option::Option::None),
     };
     let out_axes = match &options.out_axes {
-        Some(axes) => quote!(#axes),
+        Some(axes) => axes.written(),
         None => quote!(#p::DefaultAxes),
     };
     Ok(quote! {{
@@ -324,6 +536,17 @@ fn closure_params(
         .map(|(input, axis)| match input {
             Pat::Type(pat_type) => match &*pat_type.pat {
                 Pat::Ident(ident) => {
+                    if let (Axis::Mapped(_), Type::Reference(_)) = (&axis, &*pat_type.ty) {
+                        return Err(syn::Error::new_spanned(
+                            &pat_type.ty,
+                            format!(
+                                "`{}` is a reference, which vmap! does not map: give it `None` \
+                                 in in_axes to share it with every example (an ensemble of \
+                                 modules is a `Stacked`, mapped with `self = 0`)",
+                                ident.ident
+                            ),
+                        ));
+                    }
                     if let (Axis::Broadcast, Type::Reference(reference)) = (&axis, &*pat_type.ty)
                         && reference.mutability.is_some()
                     {
@@ -352,6 +575,7 @@ fn closure_params(
 /// Inside a `vmap!` closure, `op(x, mask = m)` on a module parameter is a module call.
 struct CallRewriter<'a> {
     modules: &'a [Ident],
+    runtime: &'a TokenStream,
 }
 
 impl VisitMut for CallRewriter<'_> {
@@ -368,8 +592,12 @@ impl VisitMut for CallRewriter<'_> {
             return;
         }
         if let Ok(invocation) = invocation::parse_invocation(Expr::Call(call.clone())) {
-            let tokens = expand_call(&invocation);
+            let tokens = expand_call(&invocation, self.runtime);
             *expr = syn::parse_quote_spanned!(Span::call_site()=> #tokens);
         }
     }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
 }

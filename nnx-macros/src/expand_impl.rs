@@ -1,9 +1,11 @@
-//! Code generation for `#[module] impl`: per recorded method, a keyword-argument builder
-//! for `call!` and an entry plus builder for `vmap!`, and the signature metadata.
+//! Code generation for `#[module] impl`: the signature metadata; per module, the tables
+//! `call!` and `vmap!` pick a method from (`LayerNorm_methods`, reached through the
+//! runtime's `ModuleMethods`); per recorded method, its entry in each table under the
+//! user's name, a keyword builder for `call!` and an entry plus builder for `vmap!`.
 //!
-//! Keyword names are resolved by rustc as setter methods of the generated builders, so
-//! an unknown keyword is rustc's own "no method named `maks`... did you mean `mask`",
-//! at the user's token, during `cargo check`.
+//! Method and keyword names are resolved by rustc as methods of the tables and
+//! builders, so a misspelt one is rustc's own "no method named `maks`... there is a
+//! method `mask`", at the user's token, during `cargo check`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -25,30 +27,147 @@ pub fn expand(input: &Impl) -> TokenStream {
         .iter()
         .map(|method| MethodGen::new(input, method).expand());
     let signatures = signature::expand(input);
-    // In an anonymous const, the builders of `impl Dense<f32>` and `impl Dense<f64>` (or
-    // of two modules' impls in one Rust module) cannot collide; the inherent methods
-    // that return them still attach to the module type.
+    let tables = tables(input);
+    // In an anonymous const, the tables and builders of `impl Dense<f32>` and
+    // `impl Dense<f64>` (or of two modules' impls in one Rust module) cannot collide;
+    // `Methods` and the other runtime traits reach them from the module type.
     // One import of the runtime and one list of allowed lints for the whole expansion:
-    // a module need not use every setter or vmap entry it is given, the builders are
-    // named after the module (`LayerNorm_forward_Call`), and they name private types of
-    // the user's crate when the module is private; a keyword setter is named after its
-    // keyword, so `is_causal(self, ..)` is not a predicate clippy should question.
+    // a module need not use every setter or vmap entry it is given, the tables and
+    // builders are named after the module (`LayerNorm_methods`), and they name private
+    // types of the user's crate when the module is private; a keyword setter is named
+    // after its keyword, so `is_causal(self, ..)` is not a predicate clippy should question.
     let krate = &input.krate;
-    quote! {
-        #item
+    let generated = quote! {
         #[allow(
             dead_code,
             non_camel_case_types,
             private_interfaces,
             private_bounds,
-            clippy::wrong_self_convention
+            clippy::wrong_self_convention,
+            clippy::needless_lifetimes
         )]
         const _: () = {
             use #krate::__private as __nnx;
             #signatures
+            #tables
             #(#methods)*
         };
+    };
+    let generated = crate::generated_names::shorten(generated, item);
+    quote! {
+        #item
+        #generated
     }
+}
+
+/// The per-module tables `call!` and `vmap!` pick a method from by the name the user
+/// wrote: a misspelt name is then rustc's "no method named `fowrard` found for struct
+/// `LayerNorm_methods`", with `forward` suggested, and never a generated name.
+fn tables(input: &Impl) -> TokenStream {
+    let self_ty = &input.item.self_ty;
+    let (impl_generics, _, where_clause) = input.item.generics.split_for_impl();
+    let params = input.item.generics.params.iter();
+    let args = generic_args(&input.item.generics);
+    let calls = table_name(input);
+    let vmaps = vmap_table_name(input);
+    let call_method = input.methods.iter().find(|m| m.call_attr.is_some());
+    let callable = call_method.map(|method| {
+        let shared = (!method.mutates).then(|| {
+            quote!(impl #impl_generics __nnx::SharedMethod<__nnx::CallName> for #self_ty #where_clause {})
+        });
+        let (call, vmap_call) = (call_table_name(input), vmap_call_table_name(input));
+        let params = input.item.generics.params.iter();
+        quote! {
+            pub struct #call <#(#params,)* __R>(__R, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+            pub struct #vmap_call #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+
+            impl #impl_generics __nnx::CallMethod for #self_ty #where_clause {
+                type CallTable<__R> = #call <#(#args,)* __R>;
+                type VmapTable = #vmap_call <#(#args),*>;
+
+                #[inline]
+                fn call_through<__R>(receiver: __R) -> Self::CallTable<__R> {
+                    #call(receiver, __nnx::PhantomData)
+                }
+
+                #[inline]
+                fn vmap_through() -> Self::VmapTable {
+                    #vmap_call(__nnx::PhantomData)
+                }
+            }
+            #shared
+        }
+    });
+    let shared = input.methods.iter().filter(|m| !m.mutates).map(|method| {
+        let name = method_name_type(&method.ident);
+        quote!(impl #impl_generics __nnx::SharedMethod<#name> for #self_ty #where_clause {})
+    });
+    quote! {
+        pub struct #calls <#(#params,)* __R>(__R, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+        pub struct #vmaps #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+
+        impl #impl_generics __nnx::ModuleMethods for #self_ty #where_clause {
+            type Calls<__R> = #calls <#(#args,)* __R>;
+            type Vmaps = #vmaps <#(#args),*>;
+            type Same<__R> = __R;
+
+            #[inline]
+            fn calls_through<__R>(receiver: __R) -> Self::Calls<__R> {
+                #calls(receiver, __nnx::PhantomData)
+            }
+
+            #[inline]
+            fn vmaps_through() -> Self::Vmaps {
+                #vmaps(__nnx::PhantomData)
+            }
+
+            #[inline]
+            fn same<__R: __nnx::BorrowOf<Self>>(receiver: __R) -> __R {
+                receiver
+            }
+        }
+
+        #callable
+        #(#shared)*
+    }
+}
+
+pub fn table_name(input: &Impl) -> Ident {
+    format_ident!("{}_methods", input.self_name.unraw())
+}
+
+/// The `#[call]` method's own tables, where it is `call()`: apart from the others, so a
+/// user method named `call` does not meet it.
+fn call_table_name(input: &Impl) -> Ident {
+    format_ident!("{}_call", input.self_name.unraw())
+}
+
+fn vmap_call_table_name(input: &Impl) -> Ident {
+    format_ident!("{}_vmap_call", input.self_name.unraw())
+}
+
+fn vmap_table_name(input: &Impl) -> Ident {
+    format_ident!("{}_vmap_methods", input.self_name.unraw())
+}
+
+/// The impl's parameters as arguments: `'a, T, N`.
+fn generic_args(generics: &syn::Generics) -> Vec<TokenStream> {
+    generics
+        .params
+        .iter()
+        .map(|param| match param {
+            GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+            GenericParam::Type(t) => t.ident.to_token_stream(),
+            GenericParam::Const(c) => c.ident.to_token_stream(),
+        })
+        .collect()
+}
+
+/// `__nnx::Name<hash>`: the method's name as a type, which `call!` and `vmap!` compute
+/// from the name the user wrote.
+pub fn method_name_type(method: &Ident) -> TokenStream {
+    let hash = crate::call::name_hash(&method.unraw().to_string());
+    quote!(__nnx::Name<#hash>)
 }
 
 /// Names and types shared by the pieces generated for one method.
@@ -65,7 +184,7 @@ struct MethodGen<'a> {
 
 impl<'a> MethodGen<'a> {
     fn new(input: &'a Impl, method: &'a Method) -> Self {
-        let base = format!("{}_{}", input.self_name, method.ident.unraw());
+        let base = format!("{}_{}", input.self_name.unraw(), method.ident.unraw());
         let method_lifetimes: Vec<Lifetime> = method
             .generics
             .lifetimes()
@@ -90,10 +209,10 @@ impl<'a> MethodGen<'a> {
             input,
             method,
             // Readable in rustc's messages ("no method named `maks` found for struct
-            // `LayerNorm_forward_Call`"), and not a name anyone writes by hand.
-            call_struct: format_ident!("{}_Call", base),
-            vmap_entry: format_ident!("{}_VmapEntry", base),
-            vmap_struct: format_ident!("{}_Vmap", base),
+            // `LayerNorm_forward_keywords`"), and not a name anyone writes by hand.
+            call_struct: format_ident!("{}_keywords", base),
+            vmap_entry: format_ident!("{}_vmap_entry", base),
+            vmap_struct: format_ident!("{}_vmap_keywords", base),
             types,
             output,
         }
@@ -101,14 +220,16 @@ impl<'a> MethodGen<'a> {
 
     fn expand(&self) -> TokenStream {
         let call = self.call_builder();
-        let vmap = (!self.method.no_vmap).then(|| self.vmap_builder());
-        let entries = self.entries();
-        let guard = self.mutation_guard().filter(|_| !self.method.no_vmap);
+        let call_table = self.call_table();
+        let vmap = (!self.method.no_vmap).then(|| {
+            let table = self.vmap_table();
+            let builder = self.vmap_builder();
+            quote!(#table #builder)
+        });
         quote! {
-            #entries
+            #call_table
             #call
             #vmap
-            #guard
         }
     }
 
@@ -127,18 +248,12 @@ impl<'a> MethodGen<'a> {
 
     /// `<'__m, '__a, ..the impl's parameters as arguments.., last>`, to name one.
     fn struct_generics_with(&self, last: TokenStream) -> TokenStream {
-        let args = self
-            .input
-            .item
-            .generics
-            .params
-            .iter()
-            .map(|param| match param {
-                GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
-                GenericParam::Type(t) => t.ident.to_token_stream(),
-                GenericParam::Const(c) => c.ident.to_token_stream(),
-            });
+        let args = generic_args(&self.input.item.generics);
         quote!(<'__m, '__a, #(#args,)* #last>)
+    }
+
+    fn impl_args(&self) -> Vec<TokenStream> {
+        generic_args(&self.input.item.generics)
     }
 
     fn where_clause(&self) -> TokenStream {
@@ -165,14 +280,40 @@ impl<'a> MethodGen<'a> {
         self.params().filter(|(p, _)| !p.is_positional())
     }
 
+    fn default_fn(&self, param: &Param) -> Ident {
+        format_ident!("__default_{}", param.ident.unraw())
+    }
+
+    /// The keyword's default, through the one function that holds it.
     fn default_value(&self, param: &Param) -> TokenStream {
-        match &param.kind {
-            ParamKind::Keyword {
-                default: Some(expr),
-                ..
-            } => quote_spanned!(expr.span()=> #expr),
-            _ => quote_spanned!(param.ty.span()=> ::core::default::Default::default()),
-        }
+        let name = &self.call_struct;
+        let args = self.struct_generics_with(quote!());
+        let default = self.default_fn(param);
+        quote!(#name::#args::#default())
+    }
+
+    /// One function per keyword default, spanned at the default the user wrote: a
+    /// default of the wrong type is reported once, there, however many builders use it.
+    fn default_fns(&self) -> impl Iterator<Item = TokenStream> + '_ {
+        self.keywords().map(|(param, ty)| {
+            let name = self.default_fn(param);
+            let body = match &param.kind {
+                ParamKind::Keyword {
+                    default: Some(expr),
+                    ..
+                } => quote_spanned!(expr.span()=> #expr),
+                _ if is_option(&param.ty) => quote!(::core::option::Option::None),
+                // Reported by `valid` (a keyword without its default); this keeps the
+                // rest of the expansion free of a second error.
+                _ => quote!(::core::panic!()),
+            };
+            quote! {
+                #[inline]
+                fn #name() -> #ty {
+                    #body
+                }
+            }
+        })
     }
 
     /// Whether a positional parameter's type uses the method's own type parameters; such
@@ -181,74 +322,53 @@ impl<'a> MethodGen<'a> {
         first_mention(ty, &type_param_names(&self.method.generics, false)).is_some()
     }
 
-    /// `ln.__nnx_call_forward()`, `ln.__nnx_vmap_forward()`, and the `__nnx_call` /
-    /// `__nnx_vmap` aliases of the `#[call]` method, on the module type itself.
-    fn entries(&self) -> TokenStream {
+    /// The method's entry in `call!`'s table, under the user's name: on any borrow that
+    /// it can run on (`SharedBorrow` for `&self`, `MutableBorrow` for `&mut self`).
+    fn call_table(&self) -> TokenStream {
         let self_ty = self.self_ty();
-        let (impl_generics, _, where_clause) = self.input.item.generics.split_for_impl();
+        let table = table_name(self.input);
+        let params = self.input.item.generics.params.iter();
+        let args = self.impl_args();
+        let where_clause = self.where_clause();
         let (_, call_args) = self.struct_generics(quote!());
         let call_struct = &self.call_struct;
-        let vmap_entry = &self.vmap_entry;
-        let receiver = self.receiver();
         let method = &self.method.ident;
         let vis = &self.method.vis;
-        let call_entry = format_ident!("__nnx_call_{}", method.unraw());
-        let vmap_entry_fn = format_ident!("__nnx_vmap_{}", method.unraw());
-        let keyword_defaults: Vec<TokenStream> = self
-            .keywords()
-            .map(|(param, _)| {
-                let name = &param.ident;
-                let value = self.default_value(param);
-                quote!(#name: #value)
-            })
-            .collect();
-        let vmap_entry_fns = (!self.method.no_vmap).then(|| {
-            let alias = self.method.call_attr.as_ref().map(|_| {
-                quote! {
-                    #[doc(hidden)]
-                    #[inline]
-                    #vis fn __nnx_vmap<'__m, '__a>(&self) -> #vmap_entry #call_args {
-                        self.#vmap_entry_fn()
-                    }
-                }
-            });
+        let (bound, borrow) = if self.method.mutates {
+            (quote!(__nnx::MutableBorrow), quote!(unique))
+        } else {
+            (quote!(__nnx::SharedBorrow), quote!(shared))
+        };
+        let alias = self.method.call_attr.as_ref().map(|_| {
+            let call = call_table_name(self.input);
+            let params = self.input.item.generics.params.iter();
             quote! {
-                /// The receiver only fixes the type: `vmap!` passes the module (or stack) next.
-                #[doc(hidden)]
-                #[inline]
-                #vis fn #vmap_entry_fn<'__m, '__a>(&self) -> #vmap_entry #call_args {
-                    #vmap_entry {
-                        __marker: __nnx::PhantomData,
+                impl<'__m, #(#params,)* __R: #bound<'__m, #self_ty>> #call<#(#args,)* __R> #where_clause {
+                    #[inline]
+                    #vis fn call<'__a>(self) -> #call_struct #call_args {
+                        #table(self.0, __nnx::PhantomData).#method()
                     }
                 }
-
-                #alias
             }
         });
-        let call_alias = self.method.call_attr.as_ref().map(|_| {
-            quote! {
-                #[doc(hidden)]
-                #[inline]
-                #vis fn __nnx_call<'__m, '__a>(#receiver self) -> #call_struct #call_args {
-                    self.#call_entry()
-                }
-            }
+        let keyword_defaults = self.keywords().map(|(param, _)| {
+            let name = &param.ident;
+            let value = self.default_value(param);
+            quote!(#name: #value)
         });
         quote! {
-            impl #impl_generics #self_ty #where_clause {
-                #[doc(hidden)]
+            impl<'__m, #(#params,)* __R: #bound<'__m, #self_ty>> #table<#(#args,)* __R> #where_clause {
                 #[inline]
-                #vis fn #call_entry<'__m, '__a>(#receiver self) -> #call_struct #call_args {
+                #vis fn #method<'__a>(self) -> #call_struct #call_args {
                     #call_struct {
-                        __recv: self,
+                        __recv: #bound::#borrow(self.0),
                         #(#keyword_defaults,)*
                         __marker: __nnx::PhantomData,
                     }
                 }
-
-                #call_alias
-                #vmap_entry_fns
             }
+
+            #alias
         }
     }
 
@@ -264,22 +384,28 @@ impl<'a> MethodGen<'a> {
             let name = &param.ident;
             quote!(#name: #ty)
         });
+        // The value arrives converted (`call!` writes `IntoArg::into_arg(value)`), so a
+        // value of the wrong type is reported at the user's value, in `IntoArg`'s words.
         let setters = self.keywords().map(|(param, ty)| {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: impl __nnx::IntoArg<#ty>) -> Self {
-                    self.#name = __nnx::IntoArg::into_arg(#name);
+                pub fn #name(mut self, #name: #ty) -> Self {
+                    self.#name = #name;
                     self
                 }
             }
         });
+        let defaults = self.default_fns();
+        // Arguments arrive converted too (`IntoArg::into_arg(x)` at the call); one whose
+        // type uses the method's own parameters arrives as `Exact`, the one conversion
+        // that cannot make its type ambiguous.
         let call_params = self.positionals().map(|(param, ty)| {
             let name = &param.ident;
             if self.is_generic(ty) {
-                quote_spanned!(param.ident.span()=> #name: #ty)
+                quote_spanned!(param.ident.span()=> #name: __nnx::Exact<#ty>)
             } else {
-                quote_spanned!(param.ident.span()=> #name: impl __nnx::IntoArg<#ty>)
+                quote_spanned!(param.ident.span()=> #name: #ty)
             }
         });
         let call_args = self.params().map(|(param, ty)| {
@@ -287,9 +413,9 @@ impl<'a> MethodGen<'a> {
             if !param.is_positional() {
                 quote!(self.#name)
             } else if self.is_generic(ty) {
-                quote!(#name)
+                quote!(#name.0)
             } else {
-                quote!(__nnx::IntoArg::into_arg(#name))
+                quote!(#name)
             }
         });
         let method = &self.method.ident;
@@ -306,6 +432,7 @@ impl<'a> MethodGen<'a> {
             }
 
             impl #params #name #args #where_clause {
+                #(#defaults)*
                 #(#setters)*
 
                 #[inline]
@@ -316,34 +443,38 @@ impl<'a> MethodGen<'a> {
         }
     }
 
-    /// For a `&mut self` method, the trait whose absence makes broadcasting the module a
-    /// compile error that says why.
-    fn mutation_guard(&self) -> Option<TokenStream> {
-        if !self.method.mutates {
-            return None;
-        }
-        let name = self.guard_name();
-        let message = format!(
-            "`{}::{}` takes `&mut self`, so vmap! cannot broadcast the module",
-            self.input.self_name, self.method.ident
-        );
-        let label = "every example would mutate the same module";
-        let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (self = 0, ..)`: each example then mutates its own member";
-        Some(quote! {
-            #[doc(hidden)]
-            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-            pub trait #name {
-                fn refuse() -> ::core::convert::Infallible;
+    /// The method's entry in `vmap!`'s table, under the user's name.
+    fn vmap_table(&self) -> TokenStream {
+        let table = vmap_table_name(self.input);
+        let (impl_generics, _, where_clause) = self.input.item.generics.split_for_impl();
+        let args = self.impl_args();
+        let (_, entry_args) = self.struct_generics(quote!());
+        let entry = &self.vmap_entry;
+        let method = &self.method.ident;
+        let vis = &self.method.vis;
+        let alias = self.method.call_attr.as_ref().map(|_| {
+            let call = vmap_call_table_name(self.input);
+            quote! {
+                impl #impl_generics #call<#(#args),*> #where_clause {
+                    #[inline]
+                    #vis fn call<'__m, '__a>(self) -> #entry #entry_args {
+                        #table(__nnx::PhantomData).#method()
+                    }
+                }
             }
-        })
-    }
+        });
+        quote! {
+            impl #impl_generics #table<#(#args),*> #where_clause {
+                #[inline]
+                #vis fn #method<'__m, '__a>(self) -> #entry #entry_args {
+                    #entry {
+                        __marker: __nnx::PhantomData,
+                    }
+                }
+            }
 
-    fn guard_name(&self) -> Ident {
-        format_ident!(
-            "{}_{}_MutatesSelf",
-            self.input.self_name,
-            self.method.ident.unraw()
-        )
+            #alias
+        }
     }
 
     /// The entry `vmap!` starts from (it only knows the method), then the builder that
@@ -355,7 +486,6 @@ impl<'a> MethodGen<'a> {
         let (params, args) = self.struct_generics(quote!());
         let (params_o, _) = self.struct_generics(quote!(__O));
         let args_o = self.struct_generics_with(quote!(__O));
-        let args_p = self.struct_generics_with(quote!(__P));
         let where_clause = self.where_clause();
         let receiver_ty = if self.method.mutates {
             quote!(__nnx::ReceiverMut<'__m, #self_ty>)
@@ -379,12 +509,13 @@ impl<'a> MethodGen<'a> {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: impl __nnx::IntoSlot<#ty>) -> Self {
-                    self.#name = __nnx::IntoSlot::into_slot(#name);
+                pub fn #name(mut self, #name: __nnx::Slot<#ty>) -> Self {
+                    self.#name = #name;
                     self
                 }
             }
         });
+        let out_axes = self.out_axes_setter(&field_names);
         let broadcast = self.broadcast_entry(&defaults);
         let stacked = self.stacked_entry(&defaults);
         let run = self.run();
@@ -393,6 +524,8 @@ impl<'a> MethodGen<'a> {
             pub struct #entry #params #where_clause {
                 __marker: __nnx::PhantomData<(&'__m #self_ty, &'__a ())>,
             }
+
+            impl #params __nnx::VmapEntry<#self_ty> for #entry #args #where_clause {}
 
             impl #params #entry #args #where_clause {
                 #broadcast
@@ -417,40 +550,63 @@ impl<'a> MethodGen<'a> {
                     self
                 }
 
-                #[inline]
-                pub fn __out_axes<__P>(self, axes: __P) -> #name #args_p {
-                    #name {
-                        __recv: self.__recv,
-                        #(#field_names: self.#field_names,)*
-                        __out_axes: axes,
-                        __axis_size: self.__axis_size,
-                        __marker: __nnx::PhantomData,
-                    }
-                }
+                #out_axes
 
                 #run
             }
         }
     }
 
+    /// `out_axes`, as `vmap!` passes it: a function from the method's number of outputs
+    /// (`Outputs<N>`) to its axes, which is where a mismatch is reported. Outputs that
+    /// depend on the method's own type parameters have no number before the call, and
+    /// take no out_axes.
+    fn out_axes_setter(&self, field_names: &[&Ident]) -> Option<TokenStream> {
+        if !type_param_names(&self.method.generics, true).is_empty() {
+            return None;
+        }
+        let name = &self.vmap_struct;
+        let output = &self.output;
+        let axes_ty = quote!(<#output as __nnx::Stackable>::Axes);
+        let args = self.struct_generics_with(axes_ty.clone());
+        Some(quote! {
+            #[inline]
+            pub fn __out_axes<const __N: usize>(
+                self,
+                axes: impl ::core::ops::FnOnce(__nnx::Outputs<__N>) -> #axes_ty,
+            ) -> #name #args
+            where
+                #output: __nnx::Stackable,
+                #axes_ty: __nnx::AxesOf<__N>,
+            {
+                #name {
+                    __recv: self.__recv,
+                    #(#field_names: self.#field_names,)*
+                    __out_axes: axes(__nnx::Outputs),
+                    __axis_size: self.__axis_size,
+                    __marker: __nnx::PhantomData,
+                }
+            }
+        })
+    }
+
+    /// The module shared by every example. A `&mut self` method has the entry too, so
+    /// that `vmap!`'s own check (that the method may be broadcast) is the only error.
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
         let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
-        let span = self.method.ident.span();
         if self.method.mutates {
-            let guard = self.guard_name();
-            quote_spanned! {span=>
+            quote! {
                 #[inline]
-                #[allow(unreachable_code)]
-                pub fn __broadcast<__G: #guard>(self, _module: &'__m #self_ty) -> #name #args {
-                    match <__G as #guard>::refuse() {}
+                pub fn __broadcast(self, _module: &'__m #self_ty) -> #name #args {
+                    ::core::unreachable!("vmap! refuses to broadcast a module to a `&mut self` method")
                 }
             }
         } else {
-            quote_spanned! {span=>
+            quote! {
                 #[inline]
-                pub fn __broadcast<__G: __nnx::MayBroadcast>(self, module: &'__m #self_ty) -> #name #args {
+                pub fn __broadcast(self, module: &'__m #self_ty) -> #name #args {
                     #name {
                         __recv: __nnx::Receiver::Broadcast(module),
                         #(#defaults,)*
@@ -462,7 +618,6 @@ impl<'a> MethodGen<'a> {
             }
         }
     }
-
     fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
@@ -491,7 +646,8 @@ impl<'a> MethodGen<'a> {
         }
     }
 
-    /// `run(positionals)`: checks axes and batch sizes, then runs the batching rule on
+    /// `run(positionals)`, each already a `Slot` (`vmap!` converts the user's values, so
+    /// a value that does not fit is reported at it): checks axes and batch sizes, then runs the batching rule on
     /// the whole batch, or the method once per example and stacks the outputs.
     fn run(&self) -> TokenStream {
         let p = quote!(__nnx);
@@ -506,11 +662,7 @@ impl<'a> MethodGen<'a> {
         let (method_generics, _, method_where) = self.method.generics.split_for_impl();
         let run_params = self.positionals().map(|(param, ty)| {
             let name = &param.ident;
-            quote_spanned!(param.ident.span()=> #name: impl #p::IntoSlot<#ty>)
-        });
-        let take_positionals = self.positionals().map(|(param, _)| {
-            let name = &param.ident;
-            quote!(let mut #name = #p::IntoSlot::into_slot(#name);)
+            quote_spanned!(param.ident.span()=> mut #name: #p::Slot<#ty>)
         });
         let take_keywords = self.keywords().map(|(param, _)| {
             let name = &param.ident;
@@ -585,7 +737,6 @@ impl<'a> MethodGen<'a> {
                 __O: #p::IntoAxes<<#output as #p::Stackable>::Axes>,
                 #method_predicates
             {
-                #(#take_positionals)*
                 #(#take_keywords)*
                 let mut #batch = #p::BatchSize::new(self.__axis_size);
                 #(#checks)*
@@ -596,4 +747,9 @@ impl<'a> MethodGen<'a> {
             }
         }
     }
+}
+
+/// Whether a type is written `Option<..>`, which an omitted keyword leaves `None`.
+fn is_option(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }

@@ -21,7 +21,8 @@ pub fn expand(input: &Struct) -> TokenStream {
     let walks_mut = state_fields.iter().map(|f| walk_field(f, krate, true));
     let set_training = state_fields.iter().map(|field| {
         let member = &field.member;
-        quote_spanned!(field.ty.span()=> #krate::Node::set_training(&mut self.#member, training);)
+        let ty = &field.ty;
+        quote_spanned!(field.ty.span()=> <#ty as #krate::Node>::set_training(&mut self.#member, training);)
     });
     quote! {
         #item
@@ -47,15 +48,18 @@ pub fn expand(input: &Struct) -> TokenStream {
 }
 
 /// One field's step of the walk. Every token is spanned on the field's type, so a type
-/// that is not state is reported once, there, with `Node`'s explanation.
+/// that is not state is reported once, there, with `Node`'s explanation: `Node` is
+/// named on the field's type as written, so the three uses (walk, walk_mut,
+/// set_training) are the one identical error rustc prints once.
 fn walk_field(field: &Field, krate: &syn::Path, mutable: bool) -> TokenStream {
     let member = &field.member;
+    let ty = &field.ty;
     let segment = &field.name;
     let span = field.ty.span();
     let call = if mutable {
-        quote_spanned!(span=> #krate::Node::walk_mut(&mut self.#member, path, visitor))
+        quote_spanned!(span=> <#ty as #krate::Node>::walk_mut(&mut self.#member, path, visitor))
     } else {
-        quote_spanned!(span=> #krate::Node::walk(&self.#member, path, visitor))
+        quote_spanned!(span=> <#ty as #krate::Node>::walk(&self.#member, path, visitor))
     };
     quote_spanned! {span=>
         path.with(#krate::Segment::Field(#segment), |path| #call);

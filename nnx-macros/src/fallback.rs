@@ -20,19 +20,22 @@ pub fn unparsed(input: TokenStream, error: syn::Error) -> TokenStream {
     emit(strip_tokens(input), error)
 }
 
+// Every helper attribute is stripped wherever it is: one that does not belong there is
+// reported by `attr::misplaced`, and rustc's "cannot find attribute" would repeat it.
 pub fn strip_fields(item: &mut ItemStruct) {
     for field in item.fields.iter_mut() {
-        attr::strip(&mut field.attrs, FIELD_ATTRS);
+        attr::strip(&mut field.attrs, attr::ALL);
     }
 }
 
 pub fn strip_methods(item: &mut ItemImpl) {
     for impl_item in &mut item.items {
         if let ImplItem::Fn(method) = impl_item {
-            attr::strip(&mut method.attrs, METHOD_ATTRS);
+            attr::strip(&mut method.attrs, attr::ALL);
             for input in method.sig.inputs.iter_mut() {
-                if let FnArg::Typed(pat_type) = input {
-                    attr::strip(&mut pat_type.attrs, PARAM_ATTRS);
+                match input {
+                    FnArg::Typed(pat_type) => attr::strip(&mut pat_type.attrs, attr::ALL),
+                    FnArg::Receiver(receiver) => attr::strip(&mut receiver.attrs, attr::ALL),
                 }
             }
         }

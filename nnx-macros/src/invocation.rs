@@ -24,6 +24,18 @@ pub struct Invocation {
 }
 
 impl Invocation {
+    /// The whole call as written, to name what is generated for it.
+    pub fn to_token_string(&self) -> String {
+        let mut text = self.head();
+        for positional in &self.positionals {
+            text.push_str(&positional.to_token_stream().to_string());
+        }
+        for (name, value) in &self.keywords {
+            text.push_str(&format!("{name}={}", value.to_token_stream()));
+        }
+        text
+    }
+
     /// How the user wrote the call's head, for messages: `ln` or `ln.forward`.
     pub fn head(&self) -> String {
         let receiver = self.receiver.to_token_stream().to_string().replace(' ', "");
@@ -137,8 +149,28 @@ pub enum InAxes {
 #[derive(Default)]
 pub struct Options {
     pub in_axes: Option<InAxes>,
-    pub out_axes: Option<TokenStream>,
+    pub out_axes: Option<OutAxes>,
     pub axis_size: Option<Expr>,
+}
+
+/// `out_axes = 1` or `out_axes = (0, 1)`: one axis per output, or one for all.
+pub struct OutAxes {
+    pub axes: Vec<TokenStream>,
+    /// Written as a tuple (a single axis applies to every output).
+    pub tuple: bool,
+    pub span: Span,
+}
+
+impl OutAxes {
+    /// The axes as `out_axes` wrote them, for the closure form and generic methods.
+    pub fn written(&self) -> TokenStream {
+        let axes = &self.axes;
+        if self.tuple {
+            quote::quote!((#(#axes),*))
+        } else {
+            quote::quote!(#(#axes)*)
+        }
+    }
 }
 
 /// `vmap!`'s whole input.
@@ -290,7 +322,7 @@ fn axis_error(expr: &Expr) -> syn::Error {
     )
 }
 
-fn parse_out_axes(value: &Expr) -> syn::Result<TokenStream> {
+fn parse_out_axes(value: &Expr) -> syn::Result<OutAxes> {
     let axis = |expr: &Expr| match parse_axis(expr)? {
         Axis::Mapped(tokens) => Ok(tokens),
         Axis::Broadcast => Err(syn::Error::new_spanned(
@@ -298,17 +330,22 @@ fn parse_out_axes(value: &Expr) -> syn::Result<TokenStream> {
             "out_axes cannot be None: every output of a vmapped call has a batch axis",
         )),
     };
-    match value {
-        Expr::Tuple(tuple) => {
-            let axes = tuple
+    let (axes, tuple) = match value {
+        Expr::Tuple(tuple) => (
+            tuple
                 .elems
                 .iter()
                 .map(axis)
-                .collect::<syn::Result<Vec<_>>>()?;
-            Ok(quote::quote!((#(#axes),*)))
-        }
-        single => axis(single),
-    }
+                .collect::<syn::Result<Vec<_>>>()?,
+            true,
+        ),
+        single => (vec![axis(single)?], false),
+    };
+    Ok(OutAxes {
+        axes,
+        tuple,
+        span: value.span(),
+    })
 }
 
 /// Splits off the runtime's path: `nnx`'s `vmap!` passes its own `$crate` first

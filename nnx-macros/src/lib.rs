@@ -12,6 +12,7 @@ mod call;
 mod expand_impl;
 mod expand_struct;
 mod fallback;
+mod generated_names;
 mod invocation;
 mod lifetimes;
 mod mentions;
@@ -32,17 +33,15 @@ use proc_macro::TokenStream;
 /// or `&mut self`): `#[kw]` marks an `Option` keyword parameter (omitted: `None`),
 /// `#[kw(default = expr)]` any keyword parameter with its default, `#[call]`
 /// the module's call method, `#[batched(rule)]` a batching rule for `vmap!`. It
-/// generates the signature metadata (`nnx::Signatures`) and the builders `call!` and
-/// `vmap!` expand to. `#[module(crate = path)]` names the runtime if `nnx` is renamed.
+/// generates the signature metadata (`nnx::Signatures`) and the tables and builders
+/// `call!` and `vmap!` expand to. `#[module(crate = path)]` names the runtime if `nnx` is renamed.
 #[proc_macro_attribute]
 pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
     module::expand(args.into(), input.into()).into()
 }
 
-/// Calls a module method with keyword arguments: `call!(ln(&x, mask = &m))` for the
-/// `#[call]` method, `call!(ln.forward(&x))` for a named one, `call!((self.norm)(x))` for
-/// a field. Keywords come after positionals, in any order; omitted ones take their
-/// defaults. Names and types are checked by rustc at your tokens.
+/// `call!`'s expansion; use it through `nnx::call!`, which documents it and passes the
+/// runtime's path (`$crate`) first.
 #[proc_macro]
 pub fn call(input: TokenStream) -> TokenStream {
     call::call(input.into()).into()

@@ -25,8 +25,14 @@ pub fn expand(args: TokenStream, input: TokenStream) -> TokenStream {
         }
     };
     match item {
-        Item::Struct(item) => module_struct(item, krate, errors),
-        Item::Impl(item) => module_impl(item, krate, errors),
+        Item::Struct(mut item) => {
+            misplaced_on_item(&mut item.attrs, "a struct", &mut errors);
+            module_struct(item, krate, errors)
+        }
+        Item::Impl(mut item) => {
+            misplaced_on_item(&mut item.attrs, "an `impl` block", &mut errors);
+            module_impl(item, krate, errors)
+        }
         other => {
             let error = syn::Error::new(item_keyword_span(&other), not_a_module(&other));
             fallback::emit(other, error)
@@ -45,7 +51,7 @@ fn module_struct(item: ItemStruct, krate: Path, mut errors: Errors) -> TokenStre
 fn module_impl(item: ItemImpl, krate: Path, mut errors: Errors) -> TokenStream {
     let mut stripped = item.clone();
     fallback::strip_methods(&mut stripped);
-    let Some(input) = Impl::from_syn(item, krate, &mut errors) else {
+    let Some(mut input) = Impl::from_syn(item, krate, &mut errors) else {
         let error = errors
             .finish()
             .expect_err("from_syn says why it has no input");
@@ -53,10 +59,24 @@ fn module_impl(item: ItemImpl, krate: Path, mut errors: Errors) -> TokenStream {
     };
     // The checks run on whatever parsed, so one build reports every mistake.
     errors.push_result(valid::check_impl(&input));
-    match errors.finish() {
-        Ok(()) => expand_impl::expand(&input),
-        Err(error) => fallback::emit(&input.item, error),
+    let Err(error) = errors.finish() else {
+        return expand_impl::expand(&input);
+    };
+    // A mistake in one method still leaves the others (and the first `#[call]`) callable:
+    // expanding them keeps every `call!` of the module from reporting it again.
+    if valid::expandable(&mut input) {
+        fallback::emit(expand_impl::expand(&input), error)
+    } else {
+        fallback::emit(&input.item, error)
     }
+}
+
+/// nnx's helper attributes below `#[module]` on the item itself (`#[call]` on the
+/// struct, say): an error at each, and gone from the output.
+fn misplaced_on_item(attrs: &mut Vec<syn::Attribute>, place: &str, errors: &mut Errors) {
+    // A second `#[module]` is an attribute macro of its own, not a helper.
+    attr::misplaced(attrs, &[attr::MODULE], place, errors);
+    attr::strip(attrs, &[attr::CALL, attr::BATCHED, attr::NO_VMAP, attr::KW]);
 }
 
 fn not_a_module(item: &Item) -> &'static str {

@@ -5,7 +5,7 @@ use syn::Ident;
 use syn::ext::IdentExt;
 
 use crate::ast::{Impl, Method};
-use crate::attr::Errors;
+use crate::attr::{Errors, ParamKind};
 use crate::invocation::{Axis, InAxes, Invocation};
 use crate::lifetimes::VIEW_ALIASES;
 use crate::mentions::{first_mention, type_param_names};
@@ -15,13 +15,58 @@ pub fn check_impl(input: &Impl) -> syn::Result<()> {
     check_single_call(input, &mut errors);
     check_reserved_generics(&input.item.generics, &mut errors);
     for method in &input.methods {
-        check_keyword_types(input, method, &mut errors);
+        check_keyword_types(&input.self_name, method, &mut errors);
         check_keyword_defaults(input, method, &mut errors);
         check_keywords_have_defaults(input, method, &mut errors);
         check_reserved_names(method, &mut errors);
         check_batching_rule(input, method, &mut errors);
     }
     errors.finish()
+}
+
+/// After errors: whether the impl can still be expanded, and if so, `input` reduced to
+/// what can: a method whose signature the expansion cannot express is left out, and an
+/// attribute that contradicts another is dropped (the first `#[call]` stays the call
+/// method). A trait impl or a reserved impl parameter leaves nothing to expand.
+pub fn expandable(input: &mut Impl) -> bool {
+    if input.item.trait_.is_some() || has_reserved_generic(&input.item.generics) {
+        return false;
+    }
+    let self_name = input.self_name.clone();
+    let mut seen_call = false;
+    input.methods.retain_mut(|method| {
+        if method.call_attr.is_some() {
+            if seen_call {
+                method.call_attr = None;
+            }
+            seen_call = true;
+        }
+        if method.mutates || method.no_vmap {
+            method.batching_rule = None;
+        }
+        let mut errors = Errors::default();
+        check_reserved_names(method, &mut errors);
+        check_keyword_types(&self_name, method, &mut errors);
+        errors.finish().is_ok()
+    });
+    for method in &mut input.methods {
+        for param in &mut method.params {
+            if let ParamKind::Keyword { default } = &mut param.kind
+                && default
+                    .as_ref()
+                    .is_some_and(|d| first_mention(d, &["self".to_owned()]).is_some())
+            {
+                *default = None;
+            }
+        }
+    }
+    true
+}
+
+fn has_reserved_generic(generics: &syn::Generics) -> bool {
+    let mut errors = Errors::default();
+    check_reserved_generics(generics, &mut errors);
+    errors.finish().is_err()
 }
 
 /// Generated code uses `__`-prefixed names (`__recv`, `__O`, `'__a`, ...) next to the
@@ -168,7 +213,7 @@ fn check_single_call(input: &Impl, errors: &mut Errors) {
 
 /// Keyword values are stored before the call, so their types cannot depend on the
 /// method's own type parameters (positional parameters can).
-fn check_keyword_types(input: &Impl, method: &Method, errors: &mut Errors) {
+fn check_keyword_types(self_name: &Ident, method: &Method, errors: &mut Errors) {
     let generics = type_param_names(&method.generics, true);
     for param in method.keywords() {
         if let Some(generic) = first_mention(&param.ty, &generics) {
@@ -178,7 +223,7 @@ fn check_keyword_types(input: &Impl, method: &Method, errors: &mut Errors) {
                     "keyword parameter `{}` of `{}::{}` uses the method's type parameter \
                      `{generic}`; keyword types must be fixed by the impl (make it positional, \
                      or move `{generic}` to the impl)",
-                    param.ident, input.self_name, method.ident
+                    param.ident, self_name, method.ident
                 ),
             ));
         }

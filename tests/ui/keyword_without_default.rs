@@ -24,12 +24,14 @@ impl Gate {
     }
 
     // Nor does a number or a slice fall back on `Default` (no silent `0.0`): each
-    // keyword is reported.
+    // keyword is reported. (A slice cannot be mapped, so these are never vmapped.)
+    #[no_vmap]
     pub fn dropped(&self, x: ArrayView1<'_, f32>, #[kw] rate: f32, #[kw] skip: &[usize]) -> Array1<f32> {
         let _ = skip;
         &x * (1.0 - rate)
     }
 
+    #[no_vmap]
     pub fn labelled(&self, x: ArrayView1<'_, f32>, #[kw(default = "")] label: &str) -> Array1<f32> {
         let _ = label;
         x.to_owned()

@@ -82,14 +82,35 @@ pub trait BatchView<A, D> {
         Self: 'v,
         A: 'v;
 
+    /// `ArrayView<'v, A, D>` in every implementation: `vmap!` borrows a mapped argument
+    /// through this projection, so where the bound fails the view is an error type and
+    /// the conversion after it is not reported too.
+    type View<'v>
+    where
+        Self: 'v,
+        A: 'v;
+
     /// The array, as a view.
     fn batch_view(&self) -> ArrayView<'_, A, D>;
+
+    /// The array, as [`BatchView::View`].
+    fn view_of(&self) -> Self::View<'_>;
 
     /// The view with its batch axis, as [`Mapped`].
     fn mapped(&self, axis: isize) -> Self::Mapped<'_>;
 }
 
 impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
+    type View<'v>
+        = ArrayView<'v, A, D>
+    where
+        Self: 'v,
+        A: 'v;
+
+    fn view_of(&self) -> Self::View<'_> {
+        self.view()
+    }
+
     type Mapped<'v>
         = Mapped<ArrayView<'v, A, D>>
     where
@@ -109,6 +130,16 @@ impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
 macro_rules! through_pointer {
     ($($ptr:ty),*) => {$(
         impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for $ptr {
+            type View<'v>
+                = ArrayView<'v, A, D>
+            where
+                Self: 'v,
+                A: 'v;
+
+            fn view_of(&self) -> Self::View<'_> {
+                self.batch_view()
+            }
+
             type Mapped<'v>
                 = Mapped<ArrayView<'v, A, D>>
             where

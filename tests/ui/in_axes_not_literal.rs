@@ -1,0 +1,8 @@
+use nnx::prelude::*;
+
+fn main() {
+    let ln = LayerNorm::new(4);
+    let xs = Array2::<f32>::zeros((3, 4));
+    let axis = 1;
+    let _ = vmap!(ln(xs), in_axes = axis);
+}
