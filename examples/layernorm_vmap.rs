@@ -52,7 +52,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // An ensemble of 4 LayerNorms with different scales, example i on member i.
-    let mut ensemble = Stacked::new(4, |i| {
+    let ensemble = Stacked::new(4, |i| {
         let mut member = LayerNorm::new(10);
         member
             .scale

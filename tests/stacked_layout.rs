@@ -47,12 +47,12 @@ fn flax_stacks_load_and_run() {
     check(
         Stacked::new(3, |_| Linear::new(4, 2, &mut rngs)),
         &vector("linear_x3"),
-        |mut heads, x| vmap!(heads(x), in_axes = (0, self = 0)).unwrap(),
+        |heads, x| vmap!(heads(x), in_axes = (0, self = 0)).unwrap(),
     );
     check(
         Stacked::new(4, |_| LayerNorm::new(6)),
         &vector("layer_norm_x4"),
-        |mut norms, x| vmap!(norms(x), in_axes = (0, self = 0)).unwrap(),
+        |norms, x| vmap!(norms(x), in_axes = (0, self = 0)).unwrap(),
     );
 }
 

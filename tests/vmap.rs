@@ -140,7 +140,8 @@ fn nested_vmap_runs_per_head_inside_per_batch() {
 
 #[test]
 fn ensembles_map_over_stacked_modules() {
-    let mut ensemble = Stacked::new(4, |i| layer_norm(10, 100 + i as u64));
+    // Not `mut`: LayerNorm's forward takes `&self`, so vmap! borrows the ensemble shared.
+    let ensemble = Stacked::new(4, |i| layer_norm(10, 100 + i as u64));
     let x = random((4, 10), 13);
     let y = vmap!(ensemble(x), in_axes = (0, self = 0)).unwrap();
     for i in 0..4 {
@@ -155,6 +156,35 @@ fn ensembles_map_over_stacked_modules() {
         assert_eq!(y.index_axis(Axis(0), i), direct);
     }
     assert_eq!(ensemble.state().paths().next(), Some("0.scale"));
+}
+
+/// An ensemble inside a module, vmapped from a `&self` forward: the `Stacked` field is
+/// borrowed shared, as its members' `&self` method needs.
+#[module]
+struct Heads {
+    heads: Stacked<LayerNorm>,
+}
+
+#[module]
+impl Heads {
+    #[call]
+    pub fn forward(&self, xs: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, VmapError> {
+        vmap!((self.heads)(xs), in_axes = (0, self = 0))
+    }
+}
+
+#[test]
+fn ensembles_work_behind_a_shared_reference() {
+    let model = Heads {
+        heads: Stacked::new(3, |i| layer_norm(6, 40 + i as u64)),
+    };
+    let xs = random((3, 6), 5);
+    let ys = call!(model(xs.view())).unwrap();
+    let shared: &Heads = &model;
+    for i in 0..3 {
+        let direct = call!((shared.heads[i])(xs.row(i))).unwrap();
+        assert_eq!(ys.index_axis(Axis(0), i), direct);
+    }
 }
 
 /// A user module without a batching rule: vmap falls back to per-example calls.
@@ -362,7 +392,7 @@ fn axis_size_repeats_a_broadcast_call() {
         err.to_string(),
         "batch sizes disagree: `axis_size` is 3 but `x` has 4"
     );
-    let mut ensemble = Stacked::new(3, |i| layer_norm(5, 21 + i as u64));
+    let ensemble = Stacked::new(3, |i| layer_norm(5, 21 + i as u64));
     let err = vmap!(ensemble(xs), in_axes = (0, self = 0)).unwrap_err();
     assert_eq!(
         err.to_string(),

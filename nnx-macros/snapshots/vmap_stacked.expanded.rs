@@ -1,6 +1,23 @@
 fn expansion() {
     let _ = {
-        let stack = &mut (ensemble);
+        trait __NnxStacked2b6008f2398c5faf {
+            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self;
+        }
+        impl<
+            M: ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+        > __NnxStacked2b6008f2398c5faf for &::nnx::__private::Stacked<M> {
+            #[inline]
+            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self {
+                self
+            }
+        }
+        impl<T: ?::core::marker::Sized> __NnxStacked2b6008f2398c5faf for &mut T {
+            #[inline]
+            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self {
+                self
+            }
+        }
+        let stack = (ensemble).__nnx_stacked_2b6008f2398c5faf();
         ::nnx::__private::CallMethod::vmap(
                 ::nnx::__private::ModuleMethods::same(
                     ::nnx::__private::StackedReceiver::first(&*stack),

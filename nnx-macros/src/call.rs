@@ -285,8 +285,9 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         let stack_at = Ident::new("stack", Span::mixed_site().located_at(self_span));
         let first = quote_spanned!(self_span=> #at::StackedReceiver::first(&*#stack_at));
         let entry = vmap_entry(call, runtime, first);
+        let borrow = stacked_borrow(call, &p);
         quote! {{
-            let #stack = &mut (#receiver);
+            #borrow
             #entry.__stacked(#stack) #tail
         }}
     } else {
@@ -302,6 +303,38 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
             let #module = &(#receiver);
             #checked(#entry).__broadcast(#module) #tail
         }}
+    }
+}
+
+/// `let stack = ensemble.pick();`: a `Stacked` receiver borrowed as its members' method
+/// needs, by method-call autoref as in `call!`: shared when the method takes `&self`
+/// (so an ensemble works behind `&`, inside a `&self` forward), unique otherwise. Any
+/// other receiver is taken unique, and `StackedReceiver` then reports it.
+fn stacked_borrow(call: &Invocation, p: &TokenStream) -> TokenStream {
+    let name = name_type(call, p);
+    let receiver = &call.receiver;
+    let span = receiver.span();
+    let hash = name_hash(&call.to_token_string());
+    let pick = format_ident!("__NnxStacked{:x}", hash);
+    let pick_fn = format_ident!("__nnx_stacked_{:x}", hash, span = span);
+    let stack = Ident::new("stack", Span::mixed_site());
+    quote! {
+        trait #pick {
+            fn #pick_fn(self) -> Self;
+        }
+        impl<M: #p::SharedMethod<#name>> #pick for &#p::Stacked<M> {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        impl<T: ?::core::marker::Sized> #pick for &mut T {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        let #stack = (#receiver).#pick_fn();
     }
 }
 

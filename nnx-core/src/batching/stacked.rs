@@ -19,7 +19,7 @@ use crate::{Module, Node, Path, State, StateError, Tree, Visit, VisitMut};
 /// use nnx::prelude::*;
 ///
 /// let mut rngs = Rngs::new(0);
-/// let mut heads = Stacked::new(3, |_| Linear::new(4, 2, &mut rngs));
+/// let heads = Stacked::new(3, |_| Linear::new(4, 2, &mut rngs));
 /// assert!(heads.state().get("2.kernel").is_some());
 ///
 /// let xs = Array2::<f32>::ones((3, 4));                 // example i goes to head i
