@@ -1,7 +1,6 @@
 #![doc = include_str!("../README.md")]
 
 // The API, item by item: a new `pub` item in nnx-core is not API until it is listed here.
-pub use nnx_core::vmap;
 pub use nnx_core::{
     AttentionConfig, Batch, BatchNorm, BatchNormConfig, BatchStat, Callable, CheckpointError, Conv,
     ConvConfig, ConvTranspose, ConvTransposeConfig, Dropout, Embed, ForwardError, GroupNorm,
@@ -13,9 +12,12 @@ pub use nnx_core::{
 };
 pub use nnx_core::{batching, checkpoint, error, init, kernels, layers, nn, prelude, state};
 pub use nnx_core::{ndarray, rand_core, rand_distr};
+pub use nnx_core::{scan, vmap};
 
 #[doc(hidden)]
 pub use nnx_core::__private;
 // Named in rustc's messages when a macro is misused; at the root, they print short.
 #[doc(hidden)]
-pub use nnx_core::{CallMethod, ModuleMethods, MutableBorrow, SharedBorrow, StackedReceiver};
+pub use nnx_core::{
+    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanStack, SharedBorrow, StackedReceiver,
+};

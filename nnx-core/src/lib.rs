@@ -145,6 +145,42 @@ macro_rules! vmap {
     };
 }
 
+/// Applies the members of a [`Stacked`] module in turn, each to the previous one's
+/// output, as `nnx.scan` over a stack of layers; returns the last output as
+/// `Result<_, E>`, `E` being the members' error (the first `Err` stops the scan):
+///
+/// * `scan!(layers(x))`: member 0 on `x`, member 1 on its output, and so on;
+/// * `scan!(layers(x, mask = m))`: every argument but the first (the carry) is
+///   evaluated once and passed to each member;
+/// * `scan!(layers.method(x, ..))`: a named method instead of the `#[call]` one.
+///
+/// Each member call is a [`call!`], checked the same way: a misspelled keyword, or a
+/// member whose output cannot be its next input, is a compile error. Members with a
+/// `&mut self` method (BatchNorm in training) are borrowed mutably, each updating its
+/// own state.
+///
+/// ```
+/// use nnx::prelude::*;
+///
+/// let mut rngs = Rngs::new(0);
+/// let layers = Stacked::new(6, |_| Linear::new(8, 8, &mut rngs));
+/// let x = Array2::<f32>::ones((2, 8));
+/// let y = scan!(layers(&x))?;
+///
+/// let mut h = x.clone().into_dyn();                  // the same, written out
+/// for layer in layers.members() {
+///     h = call!(layer(&h))?;
+/// }
+/// assert_eq!(y, h);
+/// # Ok::<(), ForwardError>(())
+/// ```
+#[macro_export]
+macro_rules! scan {
+    ($($input:tt)*) => {
+        $crate::__private::scan! { $crate; $($input)* }
+    };
+}
+
 /// The array crate nnx is built on, so a user crate needs one dependency line.
 pub use ndarray;
 /// The traits [`Key`] implements (`Rng` for raw numbers, `SeedableRng`), at the version
@@ -157,7 +193,9 @@ pub use rand_distr;
 // The traits whose names rustc prints when a macro is misused: reachable at the root,
 // rustc writes them as `ModuleMethods`, not `nnx::__private::ModuleMethods`.
 #[doc(hidden)]
-pub use private::{CallMethod, ModuleMethods, MutableBorrow, SharedBorrow, StackedReceiver};
+pub use private::{
+    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanStack, SharedBorrow, StackedReceiver,
+};
 
 /// What generated code names; not a public API (see `private.rs`).
 #[doc(hidden)]
@@ -175,6 +213,6 @@ pub mod prelude {
     pub use crate::{
         BatchNorm, BatchStat, Callable, Conv, Dropout, Embed, ForwardError, GroupNorm, LayerNorm,
         Linear, Mode, Module, MultiHeadAttention, Node, NormConfig, Param, RmsNorm, Rngs,
-        Signatures, Stacked, State, VarKind, VmapError, call, module, vmap,
+        Signatures, Stacked, State, VarKind, VmapError, call, module, scan, vmap,
     };
 }

@@ -11,7 +11,7 @@ pub use crate::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use core::marker::PhantomData;
 pub use core::option::Option;
 pub use core::result::Result;
-pub use nnx_macros::{call, vmap};
+pub use nnx_macros::{call, scan, vmap};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -61,6 +61,74 @@ impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &mut S {
 impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for Box<S> {
     fn first(&self) -> &M {
         (**self).first()
+    }
+}
+
+/// What `scan!` asks of its receiver, borrowed shared or unique as the members' method
+/// needs: that it is a [`Stacked`] module. Another receiver is this one message: the
+/// stack it gives is a parameter, not an associated type, so nothing after it is
+/// reported (as with [`StackedReceiver`]).
+#[diagnostic::on_unimplemented(
+    message = "`scan!` runs the members of a `Stacked` module in turn, and `{Self}` is not one",
+    label = "not a `Stacked` module",
+    note = "build the layer stack with `Stacked::new(n, |i| ..)`; a single module is called with `call!`"
+)]
+pub trait ScanStack<S> {
+    /// The stack, borrowed as it was.
+    fn scan_members(self) -> S;
+}
+
+impl<'a, M> ScanStack<&'a Stacked<M>> for &'a Stacked<M> {
+    fn scan_members(self) -> Self {
+        self
+    }
+}
+
+impl<'a, M> ScanStack<&'a mut Stacked<M>> for &'a mut Stacked<M> {
+    fn scan_members(self) -> Self {
+        self
+    }
+}
+
+/// A borrowed [`Stacked`]'s number of members, and member `index` borrowed the same way.
+pub trait ScanMembers {
+    /// A member, borrowed as the stack is.
+    type Member<'s>
+    where
+        Self: 's;
+    /// The number of members.
+    fn members(&self) -> usize;
+    /// Member `index`.
+    fn member(&mut self, index: usize) -> Self::Member<'_>;
+}
+
+impl<M> ScanMembers for &Stacked<M> {
+    type Member<'s>
+        = &'s M
+    where
+        Self: 's;
+
+    fn members(&self) -> usize {
+        self.len()
+    }
+
+    fn member(&mut self, index: usize) -> &M {
+        &self.members()[index]
+    }
+}
+
+impl<M> ScanMembers for &mut Stacked<M> {
+    type Member<'s>
+        = &'s mut M
+    where
+        Self: 's;
+
+    fn members(&self) -> usize {
+        self.len()
+    }
+
+    fn member(&mut self, index: usize) -> &mut M {
+        &mut self.members_mut()[index]
     }
 }
 

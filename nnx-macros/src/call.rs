@@ -56,7 +56,7 @@ pub fn call(input: TokenStream) -> TokenStream {
 
 /// The expansion with the errors found beside it, so one mistake is reported once and
 /// everything else in the call is still type-checked.
-fn with_problems(problems: Option<syn::Error>, expansion: TokenStream) -> TokenStream {
+pub(crate) fn with_problems(problems: Option<syn::Error>, expansion: TokenStream) -> TokenStream {
     match problems {
         Some(error) => {
             let error = error.to_compile_error();
@@ -68,7 +68,7 @@ fn with_problems(problems: Option<syn::Error>, expansion: TokenStream) -> TokenS
 
 /// An error where no call can be expanded: the block diverges, so it fits any type the
 /// surrounding code expects and causes no follow-on errors.
-fn diverging_error(error: syn::Error) -> TokenStream {
+pub(crate) fn diverging_error(error: syn::Error) -> TokenStream {
     let error = error.to_compile_error();
     quote!({ #error loop {} })
 }
@@ -285,7 +285,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         let stack_at = Ident::new("stack", Span::mixed_site().located_at(self_span));
         let first = quote_spanned!(self_span=> #at::StackedReceiver::first(&*#stack_at));
         let entry = vmap_entry(call, runtime, first);
-        let borrow = stacked_borrow(call, &p);
+        let borrow = stacked_borrow(call, runtime);
         quote! {{
             #borrow
             #entry.__stacked(#stack) #tail
@@ -309,8 +309,10 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
 /// `let stack = ensemble.pick();`: a `Stacked` receiver borrowed as its members' method
 /// needs, by method-call autoref as in `call!`: shared when the method takes `&self`
 /// (so an ensemble works behind `&`, inside a `&self` forward), unique otherwise. Any
-/// other receiver is taken unique, and `StackedReceiver` then reports it.
-fn stacked_borrow(call: &Invocation, p: &TokenStream) -> TokenStream {
+/// other receiver is taken unique, and `StackedReceiver` (`ScanStack` for `scan!`) then
+/// reports it. Binds `stack`.
+pub(crate) fn stacked_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
+    let p = &private(runtime);
     let name = name_type(call, p);
     let receiver = &call.receiver;
     let span = receiver.span();

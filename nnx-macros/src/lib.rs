@@ -17,6 +17,7 @@ mod invocation;
 mod lifetimes;
 mod mentions;
 mod module;
+mod scan;
 mod self_type;
 mod signature;
 #[cfg(test)]
@@ -45,6 +46,13 @@ pub fn module(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn call(input: TokenStream) -> TokenStream {
     call::call(input.into()).into()
+}
+
+/// `scan!`'s expansion; use it through `nnx::scan!`, which documents it and passes the
+/// runtime's path (`$crate`) first.
+#[proc_macro]
+pub fn scan(input: TokenStream) -> TokenStream {
+    scan::scan(input.into()).into()
 }
 
 /// `vmap!`'s expansion; use it through `nnx::vmap!`, which documents it and passes the

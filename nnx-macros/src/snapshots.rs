@@ -99,3 +99,12 @@ fn vmap_of_a_closure() {
         pretty_expr(crate::call::vmap(input)),
     );
 }
+
+#[test]
+fn scan_over_a_stack() {
+    let input = quote!(layers(x.view(), mask = m.view()));
+    check(
+        expect_file!["../snapshots/scan.expanded.rs"],
+        pretty_expr(crate::scan::scan(input)),
+    );
+}

@@ -1,0 +1,113 @@
+//! Expansion of `scan!`: the members of a `Stacked` module applied in turn, each to the
+//! previous one's output (the carry), as `nnx.scan` over a stack of layers. Every other
+//! argument is evaluated once and handed to each member. It expands to one `call!` per
+//! member, so each member call is resolved and checked exactly as `call!` checks it, and
+//! the members are borrowed as their method needs (`&mut self` layers, such as
+//! BatchNorm in training, update their own statistics).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use crate::call::{diverging_error, stacked_borrow, with_problems};
+use crate::invocation::{self, Invocation};
+
+pub fn scan(input: TokenStream) -> TokenStream {
+    let (runtime, input) = invocation::split_runtime(input);
+    match invocation::parse_call_input(input) {
+        Ok(call) => match expand_scan(&call, &runtime) {
+            Ok(expansion) => with_problems(call.problems.clone(), expansion),
+            Err(error) => diverging_error(error),
+        },
+        Err(error) => diverging_error(error),
+    }
+}
+
+/// The arguments handed to every member: bound once before the loop, cloned per member
+/// (a view, a reference or an `Option` of one: cheap).
+struct Shared {
+    bindings: TokenStream,
+    positionals: Vec<TokenStream>,
+    keywords: Vec<TokenStream>,
+}
+
+fn shared(call: &Invocation) -> Shared {
+    let clone = quote!(::core::clone::Clone::clone);
+    let mut bindings = TokenStream::new();
+    let mut positionals = Vec::new();
+    for (index, value) in call.positionals.iter().enumerate().skip(1) {
+        let name = format_ident!("arg{}", index, span = Span::mixed_site());
+        bindings.extend(quote_spanned!(value.span()=> let #name = #value;));
+        positionals.push(quote_spanned!(value.span()=> #clone(&#name)));
+    }
+    let mut keywords = Vec::new();
+    for (keyword, value) in &call.keywords {
+        let name = format_ident!("kw_{}", keyword, span = Span::mixed_site());
+        bindings.extend(quote_spanned!(value.span()=> let #name = #value;));
+        keywords.push(quote_spanned!(value.span()=> #keyword = #clone(&#name)));
+    }
+    Shared {
+        bindings,
+        positionals,
+        keywords,
+    }
+}
+
+fn expand_scan(call: &Invocation, runtime: &TokenStream) -> syn::Result<TokenStream> {
+    let Some(first) = call.positionals.first() else {
+        return Err(syn::Error::new(
+            call.args_span,
+            format!(
+                "scan!({}(..)) needs the carry, the first member's input, as its first \
+                 positional argument",
+                call.head()
+            ),
+        ));
+    };
+    let receiver = &call.receiver;
+    let span = receiver.span();
+    let p = quote_spanned!(span=> #runtime::__private);
+    let Shared {
+        bindings,
+        positionals,
+        keywords,
+    } = shared(call);
+    let method = call.method.as_ref().map(|method| quote!(.#method));
+    let index = Ident::new("index", Span::mixed_site());
+    // At the user's first argument, with its hygiene: a `carry` whose type does not fit
+    // the next member's input is then reported there, in the user's code. No user
+    // expression is evaluated where it is in scope.
+    let carry = Ident::new("carry", first.span());
+    let stack = Ident::new("stack", Span::mixed_site());
+    let label = syn::Lifetime::new("'scan", Span::mixed_site());
+    // The carry fed back is spanned at the user's first argument: a member whose output
+    // does not fit its input is reported there.
+    let fed_back = quote_spanned!(first.span()=> &#carry);
+    let member = |index: TokenStream, input: TokenStream| {
+        let member = quote_spanned!(span=> (*#p::ScanMembers::member(&mut #stack, #index)));
+        quote! {
+            match #runtime::call!((#member) #method (#input #(, #positionals)* #(, #keywords)*)) {
+                ::core::result::Result::Ok(output) => output,
+                ::core::result::Result::Err(error) => break #label ::core::result::Result::Err(error),
+            }
+        }
+    };
+    let first_call = member(quote!(0), first.to_token_stream());
+    let next_call = member(quote!(#index), fed_back);
+    let borrow = stacked_borrow(call, runtime);
+    let members = quote_spanned!(span=> #p::ScanMembers::members(&#stack));
+    let checked = quote_spanned!(span=> #p::ScanStack::scan_members(#stack));
+    Ok(quote! {
+        #label: {
+            #bindings
+            #borrow
+            let mut #stack = #checked;
+            let mut #carry = #first_call;
+            for #index in 1..#members {
+                #carry = #next_call;
+            }
+            ::core::result::Result::Ok(#carry)
+        }
+    })
+}

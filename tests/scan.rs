@@ -1,0 +1,123 @@
+//! `scan!` over a `Stacked` module: against the real Flax's `nnx.scan` over a stack of
+//! layers, and against the loop it stands for, with keywords, named methods, members
+//! that mutate their state, and errors.
+
+mod common;
+
+use common::oracle::{self, assert_allclose, state, tensor_f32};
+use nnx::ndarray::{Array2, ArrayD, ArrayViewD, Axis};
+use nnx::prelude::*;
+
+#[test]
+fn scan_matches_flax_nnx_scan() {
+    let vector = oracle::load_in("stacked", "stacked")
+        .into_iter()
+        .find(|v| v["id"] == "linear_scan_x4")
+        .expect("the scan vector");
+    let mut rngs = Rngs::new(0);
+    let mut layers = Stacked::new(4, |_| Linear::new(5, 5, &mut rngs));
+    layers.update_stacked(&state(&vector)).unwrap();
+    let x = tensor_f32(&vector["inputs"]["x"]);
+    let y = scan!(layers(&x)).unwrap();
+    assert_allclose(
+        "linear_scan_x4",
+        &y,
+        &tensor_f32(&vector["expected"]),
+        1e-5,
+        1e-5,
+    );
+}
+
+fn input(rows: usize, features: usize) -> Array2<f32> {
+    Array2::from_shape_fn((rows, features), |(i, j)| {
+        ((i * 7 + j * 3) % 11) as f32 * 0.3 - 1.5
+    })
+}
+
+#[test]
+fn scan_is_the_loop_over_members_with_shared_keywords() {
+    let mut rngs = Rngs::new(3);
+    let layers = Stacked::new(6, |_| Linear::new(8, 8, &mut rngs));
+    let x = input(4, 8);
+    let mut h = x.clone().into_dyn();
+    for layer in layers.members() {
+        h = call!(layer(&h)).unwrap();
+    }
+    assert_eq!(scan!(layers(&x)).unwrap(), h);
+
+    // A mask keyword goes to every member, as the same value.
+    let norms = Stacked::new(3, |i| {
+        let mut ln = LayerNorm::new(8);
+        ln.bias.as_mut().unwrap().value.fill(i as f32);
+        ln
+    });
+    let mask = Array2::from_shape_fn((4, 8), |(i, j)| (i + j) % 3 != 0);
+    let mut h = x.clone().into_dyn();
+    for ln in norms.members() {
+        h = call!(ln(&h, mask = &mask)).unwrap();
+    }
+    assert_eq!(scan!(norms(&x, mask = &mask)).unwrap(), h);
+    // The method by name, as call! takes it.
+    assert_eq!(scan!(norms.forward(&x, mask = &mask)).unwrap(), h);
+}
+
+#[test]
+fn members_that_mutate_update_their_own_state() {
+    // BatchNorm in training: each member normalizes with its batch's statistics and
+    // updates its own running averages.
+    let mut layers = Stacked::new(3, |_| BatchNorm::new(8));
+    layers.train();
+    let mut looped = layers.clone();
+    let x = input(16, 8);
+    let y = scan!(layers(&x)).unwrap();
+    let mut h = x.clone().into_dyn();
+    for bn in looped.members_mut() {
+        h = call!(bn(&h)).unwrap();
+    }
+    assert_eq!(y, h);
+    assert_eq!(layers.state(), looped.state());
+    assert_ne!(
+        layers.state(),
+        Stacked::new(3, |_| BatchNorm::new(8)).state()
+    );
+}
+
+/// A model holding its layer stack, scanned from a `&self` forward.
+#[module]
+struct Tower {
+    layers: Stacked<Linear>,
+}
+
+#[module]
+impl Tower {
+    #[call]
+    pub fn forward(&self, x: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
+        scan!((self.layers)(x))
+    }
+}
+
+#[test]
+fn scan_works_from_a_shared_forward_and_stops_at_the_first_error() {
+    let mut rngs = Rngs::new(9);
+    let tower = Tower {
+        layers: Stacked::new(4, |_| Linear::new(6, 6, &mut rngs)),
+    };
+    let x = input(3, 6);
+    let y = call!(tower(x.view())).unwrap();
+    assert_eq!(y, scan!((tower.layers)(&x)).unwrap());
+    assert_eq!(y.len_of(Axis(1)), 6);
+
+    // A member whose input does not fit: the member's own error, not a panic.
+    let err = call!(tower(input(3, 5).view())).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ForwardError::Shape {
+                module: "Linear",
+                arg: "x",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
