@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         h = call!(layer(&h, mask = &mask))?;
     }
     assert_eq!(y, h);
-    println!("scan! over {layers} layers: output {:?}, equal to the loop", y.shape());
+    println!(
+        "scan! over {layers} layers: output {:?}, equal to the loop",
+        y.shape()
+    );
 
     let stacked = stack.stacked_state()?;
     for (path, var) in &stacked {

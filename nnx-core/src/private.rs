@@ -23,9 +23,13 @@ pub enum Receiver<'m, M> {
     Stacked(&'m Stacked<M>),
 }
 
-/// The receiver a vmapped `&mut self` method runs on: only a stack, since examples
-/// that mutate one shared module would race (NNX finds this at run time).
+/// The receiver a vmapped `&mut self` method runs on: a stack, or one module that its
+/// batching rule mutates once for the whole batch (`self = None` written out). Never
+/// the per-example loop on one module: examples that mutate one shared module would
+/// race (NNX finds this at run time).
 pub enum ReceiverMut<'m, M> {
+    /// One module; only its batching rule runs on it.
+    Broadcast(&'m mut M),
     /// A stack whose member `i` runs example `i` (`self = 0`).
     Stacked(&'m mut Stacked<M>),
 }
@@ -142,6 +146,12 @@ pub struct CallName;
 /// A module's `&self` method named `N`: `call!` borrows the module shared for it, and
 /// `vmap!` may broadcast the module to it.
 pub trait SharedMethod<N> {}
+
+/// A module's method named `N` that `vmap!` may run with the module shared across the
+/// batch when `self = None` is written out: a `&self` method, or a `&mut self` one with a
+/// batching rule, which runs once on the whole batch and mutates the module once
+/// (BatchNorm's statistics over every example).
+pub trait BroadcastMethod<N> {}
 
 /// The methods of a type's `#[module] impl`, as the tables `call!` and `vmap!` pick a
 /// method from by the name the user wrote, so that rustc's own "no method named .."

@@ -107,7 +107,9 @@ const _: () = {
         }
     }
     impl __nnx::SharedMethod<__nnx::CallName> for LayerNorm {}
+    impl __nnx::BroadcastMethod<__nnx::CallName> for LayerNorm {}
     impl __nnx::SharedMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
+    impl __nnx::BroadcastMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
     impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
         #[inline]
         pub fn forward<'a>(self) -> LayerNorm_forward_keywords<'m, 'a> {
@@ -169,12 +171,12 @@ const _: () = {
     impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_forward_vmap_entry<'m, 'a> {}
     impl<'m, 'a> LayerNorm_forward_vmap_entry<'m, 'a> {
         #[inline]
-        pub fn __broadcast(
+        pub fn __broadcast<__B: __nnx::SharedBorrow<'m, LayerNorm>>(
             self,
-            module: &'m LayerNorm,
+            module: __B,
         ) -> LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
             LayerNorm_forward_vmap_keywords {
-                __recv: __nnx::Receiver::Broadcast(module),
+                __recv: __nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(module)),
                 mask: __nnx::Slot::Broadcast(
                     LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
                 ),
@@ -350,7 +352,7 @@ const _: () = {
             _module: &'m LayerNorm,
         ) -> LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
             ::core::unreachable!(
-                "vmap! refuses to broadcast a module to a `&mut self` method"
+                "vmap! refuses to broadcast a module to a `&mut self` method without a batching rule"
             )
         }
         #[inline]
@@ -426,6 +428,11 @@ const _: () = {
             batch.add("rate", rate.check("rate")?)?;
             let axes = __nnx::IntoAxes::into_axes(self.__out_axes);
             match self.__recv {
+                __nnx::ReceiverMut::Broadcast(_) => {
+                    ::core::unreachable!(
+                        "vmap! broadcasts a `&mut self` method only through its batching rule"
+                    )
+                }
                 __nnx::ReceiverMut::Stacked(stack) => {
                     batch.add("self", ::core::option::Option::Some(stack.len()))?;
                     let size = batch.finish()?;

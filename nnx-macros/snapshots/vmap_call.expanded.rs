@@ -3,7 +3,7 @@ fn expansion() {
         #[diagnostic::on_unimplemented(
             message = "vmap! cannot broadcast `ln`: its `#[call]` method takes `&mut self`",
             label = "the `#[call]` method takes `&mut self`: every example would mutate the same module",
-            note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member"
+            note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member; a method with a batching rule (BatchNorm's) may instead share it with `self = None`, the rule then mutating it once for the whole batch"
         )]
         trait MayBroadcast {
             #[inline]
@@ -16,10 +16,28 @@ fn expansion() {
             M: ?::core::marker::Sized
                 + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
         > MayBroadcast for M {}
-        let module = &(ln);
+        trait __NnxShared63dbc295920fe8c1 {
+            fn __nnx_shared_63dbc295920fe8c1(self) -> Self;
+        }
+        impl<
+            M: ?::core::marker::Sized
+                + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+        > __NnxShared63dbc295920fe8c1 for &M {
+            #[inline]
+            fn __nnx_shared_63dbc295920fe8c1(self) -> Self {
+                self
+            }
+        }
+        impl<M: ?::core::marker::Sized> __NnxShared63dbc295920fe8c1 for &mut M {
+            #[inline]
+            fn __nnx_shared_63dbc295920fe8c1(self) -> Self {
+                self
+            }
+        }
+        let module = (ln).__nnx_shared_63dbc295920fe8c1();
         <_ as MayBroadcast>::check(
                 ::nnx::__private::CallMethod::vmap(
-                        ::nnx::__private::ModuleMethods::same(module),
+                        ::nnx::__private::ModuleMethods::same(&*module),
                     )
                     .call(),
             )

@@ -253,7 +253,6 @@ fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
 fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream) -> TokenStream {
     let p = private(runtime);
     let in_axes = options.in_axes.as_ref();
-    let receiver = &call.receiver;
     let setters = keyword_setters(call, |value, name| {
         slot(value, &keyword_axis(in_axes, name), runtime)
     });
@@ -291,18 +290,70 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
             #entry.__stacked(#stack) #tail
         }}
     } else {
-        let entry = vmap_entry(call, runtime, quote!(#module));
-        let check = broadcast_check(call, &p);
+        // A reborrow: the table only reads the module's type, and a unique borrow is
+        // still needed for the entry.
+        let entry = vmap_entry(call, runtime, quote!(&*#module));
+        let check = match shared_receiver(in_axes) {
+            Some(_) => whole_batch_check(call, &p),
+            None => broadcast_check(call, &p),
+        };
         let span = call
             .method
             .as_ref()
             .map_or(call.receiver.span(), Ident::span);
         let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
+        let borrow = module_borrow(call, runtime);
         quote! {{
             #check
-            let #module = &(#receiver);
+            #borrow
             #checked(#entry).__broadcast(#module) #tail
         }}
+    }
+}
+
+/// The span of `self` in `in_axes = (.., self = None)`: the module shared on purpose,
+/// which a `&mut self` method with a batching rule accepts (the rule runs once on the
+/// whole batch).
+fn shared_receiver(in_axes: Option<&InAxes>) -> Option<Span> {
+    match in_axes {
+        Some(InAxes::Each {
+            receiver: Some((Axis::Broadcast, span)),
+            ..
+        }) => Some(*span),
+        _ => None,
+    }
+}
+
+/// `let module = receiver.pick();`: the module borrowed as the method needs, by
+/// method-call autoref as in `call!` (unique for a `&mut self` method, which only its
+/// batching rule may run on a shared module; otherwise the check before it is the one
+/// error, and borrow checking does not run on a body with errors).
+fn module_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
+    let p = &private(runtime);
+    let name = name_type(call, p);
+    let receiver = &call.receiver;
+    let span = receiver.span();
+    let hash = name_hash(&call.to_token_string());
+    let pick = format_ident!("__NnxShared{:x}", hash);
+    let pick_fn = format_ident!("__nnx_shared_{:x}", hash, span = span);
+    let module = Ident::new("module", Span::mixed_site());
+    quote! {
+        trait #pick {
+            fn #pick_fn(self) -> Self;
+        }
+        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> #pick for &M {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        impl<M: ?::core::marker::Sized> #pick for &mut M {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        let #module = (#receiver).#pick_fn();
     }
 }
 
@@ -425,7 +476,7 @@ fn broadcast_check(call: &Invocation, p: &TokenStream) -> TokenStream {
                 .to_owned(),
         ),
     };
-    let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member";
+    let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member; a method with a batching rule (BatchNorm's) may instead share it with `self = None`, the rule then mutating it once for the whole batch";
     quote! {
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
         trait MayBroadcast {
@@ -436,6 +487,34 @@ fn broadcast_check(call: &Invocation, p: &TokenStream) -> TokenStream {
         }
         #[diagnostic::do_not_recommend]
         impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> MayBroadcast for M {}
+    }
+}
+
+/// [`broadcast_check`] for `self = None` written out: a `&mut self` method passes too
+/// when it has a batching rule (`BroadcastMethod`), which then runs once on the whole
+/// batch.
+fn whole_batch_check(call: &Invocation, p: &TokenStream) -> TokenStream {
+    let name = name_type(call, p);
+    let receiver = call.receiver.to_token_stream().to_string().replace(' ', "");
+    let method = match &call.method {
+        Some(method) => format!("`{method}`"),
+        None => "its `#[call]` method".to_owned(),
+    };
+    let message = format!(
+        "vmap! cannot share `{receiver}` across the batch: {method} takes `&mut self` and has no batching rule"
+    );
+    let label = "`self = None` shares one module, which every example would mutate";
+    let note = "stack the module (`Stacked::new(n, ..)`) and map it with `self = 0`, or give the method a batching rule (`#[batched(rule)]`) that mutates the module once for the whole batch";
+    quote! {
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait MayBroadcast {
+            #[inline]
+            fn check<E: #p::VmapEntry<Self>>(entry: E) -> E {
+                entry
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<M: ?::core::marker::Sized + #p::BroadcastMethod<#name>> MayBroadcast for M {}
     }
 }
 

@@ -75,6 +75,9 @@ fn tables(input: &Impl) -> TokenStream {
         let shared = (!method.mutates).then(|| {
             quote!(impl #impl_generics __nnx::SharedMethod<__nnx::CallName> for #self_ty #where_clause {})
         });
+        let broadcast = (!method.mutates || method.batching_rule.is_some()).then(|| {
+            quote!(impl #impl_generics __nnx::BroadcastMethod<__nnx::CallName> for #self_ty #where_clause {})
+        });
         let (call, vmap_call) = (call_table_name(input), vmap_call_table_name(input));
         let params = input.item.generics.params.iter();
         quote! {
@@ -96,12 +99,21 @@ fn tables(input: &Impl) -> TokenStream {
                 }
             }
             #shared
+            #broadcast
         }
     });
     let shared = input.methods.iter().filter(|m| !m.mutates).map(|method| {
         let name = method_name_type(&method.ident);
         quote!(impl #impl_generics __nnx::SharedMethod<#name> for #self_ty #where_clause {})
     });
+    let broadcast = input
+        .methods
+        .iter()
+        .filter(|m| !m.mutates || m.batching_rule.is_some())
+        .map(|method| {
+            let name = method_name_type(&method.ident);
+            quote!(impl #impl_generics __nnx::BroadcastMethod<#name> for #self_ty #where_clause {})
+        });
     quote! {
         pub struct #calls <#(#params,)* __R>(__R, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
         pub struct #vmaps #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
@@ -129,6 +141,7 @@ fn tables(input: &Impl) -> TokenStream {
 
         #callable
         #(#shared)*
+        #(#broadcast)*
     }
 }
 
@@ -590,25 +603,40 @@ impl<'a> MethodGen<'a> {
         })
     }
 
-    /// The module shared by every example. A `&mut self` method has the entry too, so
-    /// that `vmap!`'s own check (that the method may be broadcast) is the only error.
+    /// The module shared by every example, borrowed as `vmap!` picked: shared for a
+    /// `&self` method; unique for a `&mut self` one with a batching rule, which runs once
+    /// on the whole batch. Any other `&mut self` method has the entry too, so that
+    /// `vmap!`'s own check (that the method may be broadcast) is the only error.
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
         let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
-        if self.method.mutates {
+        if self.method.mutates && self.method.batching_rule.is_some() {
+            quote! {
+                #[inline]
+                pub fn __broadcast<__B: __nnx::MutableBorrow<'__m, #self_ty>>(self, module: __B) -> #name #args {
+                    #name {
+                        __recv: __nnx::ReceiverMut::Broadcast(__nnx::MutableBorrow::unique(module)),
+                        #(#defaults,)*
+                        __out_axes: __nnx::DefaultAxes,
+                        __axis_size: ::core::option::Option::None,
+                        __marker: __nnx::PhantomData,
+                    }
+                }
+            }
+        } else if self.method.mutates {
             quote! {
                 #[inline]
                 pub fn __broadcast(self, _module: &'__m #self_ty) -> #name #args {
-                    ::core::unreachable!("vmap! refuses to broadcast a module to a `&mut self` method")
+                    ::core::unreachable!("vmap! refuses to broadcast a module to a `&mut self` method without a batching rule")
                 }
             }
         } else {
             quote! {
                 #[inline]
-                pub fn __broadcast(self, module: &'__m #self_ty) -> #name #args {
+                pub fn __broadcast<__B: __nnx::SharedBorrow<'__m, #self_ty>>(self, module: __B) -> #name #args {
                     #name {
-                        __recv: __nnx::Receiver::Broadcast(module),
+                        __recv: __nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(module)),
                         #(#defaults,)*
                         __out_axes: __nnx::DefaultAxes,
                         __axis_size: ::core::option::Option::None,
@@ -701,8 +729,23 @@ impl<'a> MethodGen<'a> {
             quote!(#stack.members()[#index])
         };
         let stacked_body = per_example(stacked_member);
+        let broadcast_mut = if self.method.batching_rule.is_some() {
+            quote! {
+                #p::ReceiverMut::Broadcast(#module) => {
+                    let #size = #batch.finish()?;
+                    #broadcast_body
+                }
+            }
+        } else {
+            quote! {
+                #p::ReceiverMut::Broadcast(_) => ::core::unreachable!(
+                    "vmap! broadcasts a `&mut self` method only through its batching rule"
+                ),
+            }
+        };
         let receiver_arms = if self.method.mutates {
             quote! {
+                #broadcast_mut
                 #p::ReceiverMut::Stacked(#stack) => {
                     #batch.add("self", ::core::option::Option::Some(#stack.len()))?;
                     let #size = #batch.finish()?;

@@ -19,7 +19,7 @@ pub fn check_impl(input: &Impl) -> syn::Result<()> {
         check_keyword_defaults(input, method, &mut errors);
         check_keywords_have_defaults(input, method, &mut errors);
         check_reserved_names(method, &mut errors);
-        check_batching_rule(input, method, &mut errors);
+        check_batching_rule(method, &mut errors);
     }
     errors.finish()
 }
@@ -169,18 +169,9 @@ fn missing_default(
     )
 }
 
-/// A batching rule runs with one shared module, which a `&mut self` method cannot have.
-fn check_batching_rule(input: &Impl, method: &Method, errors: &mut Errors) {
-    if let (Some(rule), true) = (&method.batching_rule, method.mutates) {
-        errors.push(syn::Error::new(
-            rule.span(),
-            format!(
-                "`{}::{}` takes `&mut self`: vmap! only runs it per member of a stacked \
-                 module, so a batching rule would never be used",
-                input.self_name, method.ident
-            ),
-        ));
-    }
+/// A batching rule of a `&mut self` method runs when `vmap!` shares the module on
+/// purpose (`self = None`), mutating it once for the whole batch.
+fn check_batching_rule(method: &Method, errors: &mut Errors) {
     if let (Some(rule), true) = (&method.batching_rule, method.no_vmap) {
         errors.push(syn::Error::new(
             rule.span(),

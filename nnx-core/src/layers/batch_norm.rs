@@ -4,6 +4,8 @@
 use ndarray::{Array1, ArrayD, ArrayViewD, Axis, IxDyn};
 
 use crate::axis::resolve_axis;
+use crate::batching::{Batch, Slot, VmapError};
+use crate::layers::batch_axis::{batch_first, batch_first_mask, move_batch_axis};
 use crate::{BatchStat, ForwardError, Mode, Param, module};
 
 /// Flax's constructor options for [`BatchNorm`], with Flax's defaults.
@@ -89,13 +91,16 @@ impl BatchNorm {
     }
 
     /// The feature axis of `x`, checked against the configuration.
-    fn feature_axis(&self, x: &ArrayViewD<'_, f32>) -> Result<Axis, ForwardError> {
-        let axis = resolve_axis(self.config.axis, x.ndim()).ok_or(ForwardError::Axis {
+    /// The feature axis of `x`, whose first `leading` axes are a `vmap!` batch outside
+    /// the example (a configured axis counts within the example).
+    fn feature_axis(&self, x: &ArrayViewD<'_, f32>, leading: usize) -> Result<Axis, ForwardError> {
+        let rank = x.ndim() - leading;
+        let axis = resolve_axis(self.config.axis, rank).ok_or(ForwardError::Axis {
             module: "BatchNorm",
             arg: "axis",
             axis: self.config.axis,
-            rank: x.ndim(),
-        })?;
+            rank,
+        })? + leading;
         let parameters = [Some(&*self.mean), Some(&*self.var)]
             .into_iter()
             .chain([self.scale.as_deref(), self.bias.as_deref()])
@@ -180,14 +185,55 @@ impl BatchNorm {
 impl BatchNorm {
     /// Normalizes `x` (features on the configured axis). `mask`, any shape that
     /// broadcasts to `x`, selects what enters the batch statistics.
+    ///
+    /// Under `vmap!` with the module shared (`in_axes = (.., self = None)`), its batching
+    /// rule runs once on the whole batch: the statistics cover every example and the
+    /// running averages are updated once, as Flax's `axis_name` over the vmapped axis
+    /// gives. A `Stacked` ensemble (`self = 0`) keeps per-member statistics instead.
     #[call]
+    #[batched(forward_batched)]
     pub fn forward(
         &mut self,
         x: ArrayViewD<'_, f32>,
         #[kw] use_running_average: Option<bool>,
         #[kw] mask: Option<ArrayViewD<'_, bool>>,
     ) -> Result<ArrayD<f32>, ForwardError> {
-        let axis = self.feature_axis(&x)?;
+        self.run(x, use_running_average, mask, 0)
+    }
+}
+
+impl BatchNorm {
+    /// The batching rule: the batch axis becomes one more batch axis of `x` (and of a
+    /// mapped mask), so the statistics are taken over all of it, once.
+    fn forward_batched(
+        &mut self,
+        x: Slot<ArrayViewD<'_, f32>>,
+        use_running_average: Slot<Option<bool>>,
+        mask: Slot<Option<ArrayViewD<'_, bool>>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        // A `bool` cannot be mapped: `vmap!` passes it broadcast, one for the batch.
+        let Slot::Broadcast(use_running_average) = use_running_average;
+        let x = batch_first(x, batch.size);
+        let mask = batch_first_mask("BatchNorm", mask, x.shape())?;
+        let y = self.run(
+            x.view(),
+            use_running_average,
+            mask.as_ref().map(|m| m.view()),
+            1,
+        )?;
+        move_batch_axis(y, batch.out_axes)
+    }
+
+    /// The forward pass on `x` whose first `leading` axes are a `vmap!` batch.
+    fn run(
+        &mut self,
+        x: ArrayViewD<'_, f32>,
+        use_running_average: Option<bool>,
+        mask: Option<ArrayViewD<'_, bool>>,
+        leading: usize,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        let axis = self.feature_axis(&x, leading)?;
         if use_running_average.unwrap_or(!self.mode.is_training()) {
             let mean: Vec<f64> = self.mean.iter().map(|&v| f64::from(v)).collect();
             let var: Vec<f64> = self.var.iter().map(|&v| f64::from(v)).collect();
