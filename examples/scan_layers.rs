@@ -26,7 +26,8 @@ impl Residual {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// Runs the example (`tests/` runs it too).
+pub fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (d, layers) = (16, 6);
     let mut rngs = Rngs::new(0);
     let stack = Stacked::new(layers, |_| Residual {

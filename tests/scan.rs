@@ -121,3 +121,12 @@ fn scan_works_from_a_shared_forward_and_stops_at_the_first_error() {
         "{err}"
     );
 }
+
+#[path = "../examples/scan_layers.rs"]
+mod scan_example;
+
+/// `examples/scan_layers.rs` asserts that `scan!` equals the loop.
+#[test]
+fn the_scan_example_holds() {
+    scan_example::main().unwrap();
+}

@@ -10,7 +10,7 @@ pub type Key = ChaCha8Rng;
 
 /// One stream: each call to [`next_key`](RngStream::next_key) gives a new, independent generator,
 /// as each `rngs.params()` call in NNX gives a new key.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RngStream {
     seed: u64,
     count: u64,
@@ -32,6 +32,27 @@ impl RngStream {
     /// How many keys this stream has handed out.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// `n` independent streams, one per example of a vmapped call, all derived from this
+    /// stream's next key (its count advances by one), as `nnx.split_rngs(splits=n)`:
+    /// stream `i` depends only on this stream's seed, its count and `i`.
+    ///
+    /// ```
+    /// use nnx::RngStream;
+    ///
+    /// let mut stream = RngStream::new(7);
+    /// let streams = stream.split(4);
+    /// assert_eq!(stream.count(), 1);
+    /// assert_eq!(RngStream::new(7).split(4), streams);     // the same seed, the same split
+    /// assert_ne!(streams[0], streams[1]);
+    /// ```
+    pub fn split(&mut self, n: usize) -> Vec<RngStream> {
+        let base = mix(self.seed, self.count) ^ 0xbb67_ae85_84ca_a73b;
+        self.count += 1;
+        (0..n as u64)
+            .map(|i| RngStream::new(mix(base, i)))
+            .collect()
     }
 
     /// A new, independent stream seeded from this one's next key, as `rngs.dropout.fork()`

@@ -12,7 +12,8 @@ use crate::layers::batch_axis::as_leading_axis;
 /// becomes one more leading axis, so the whole batch goes through one call (one GEMM
 /// per layer) instead of one call per example. `example_rank` is the least rank of one
 /// example, so that the batch axis never passes for one of its axes. A broadcast `x`
-/// runs once and is repeated.
+/// runs once and is repeated. `forward` may return a `ForwardError` or a `VmapError`
+/// (from a `vmap!` inside it, e.g. over a Dropout that needs a stream per example).
 ///
 /// ```
 /// use nnx::batching::{Batch, Slot, VmapError, over_leading_axes};
@@ -46,11 +47,11 @@ use crate::layers::batch_axis::as_leading_axis;
 /// assert_eq!(ys.shape(), &[5, 3, 4]);
 /// # Ok::<(), VmapError>(())
 /// ```
-pub fn over_leading_axes(
+pub fn over_leading_axes<E: Into<VmapError>>(
     x: Slot<ArrayViewD<'_, f32>>,
     batch: Batch<isize>,
     example_rank: usize,
-    forward: impl Fn(ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError>,
+    forward: impl FnOnce(ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, E>,
 ) -> Result<ArrayD<f32>, VmapError> {
     as_leading_axis(x, batch, example_rank, forward, |shape| {
         ForwardError::Shape {

@@ -110,21 +110,23 @@ pub(crate) fn batch_first_mask<'a>(
 /// and an empty batch still has its output's shape. A broadcast example runs once and
 /// is repeated. `example_rank` is the least rank of one example: the batch axis must
 /// not pass for one of its axes; `too_small` is the error for an example of that shape.
-pub(crate) fn as_leading_axis(
+pub(crate) fn as_leading_axis<E: Into<VmapError>>(
     x: Slot<ArrayViewD<'_, f32>>,
     batch: Batch<isize>,
     example_rank: usize,
-    forward: impl Fn(ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError>,
+    forward: impl FnOnce(ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, E>,
     too_small: impl FnOnce(&[usize]) -> ForwardError,
 ) -> Result<ArrayD<f32>, VmapError> {
     let y = match x {
-        Slot::Broadcast(example) => repeat(forward(example)?.view(), batch.size),
+        Slot::Broadcast(example) => {
+            repeat(forward(example).map_err(Into::into)?.view(), batch.size)
+        }
         Slot::Mapped { batched, axis } => {
             let x = move_axis_to_front(batched, axis as usize);
             if x.ndim() < example_rank + 1 {
                 return Err(too_small(&x.shape()[1..]).into());
             }
-            forward(x)?
+            forward(x).map_err(Into::into)?
         }
     };
     move_batch_axis(y, batch.out_axes)

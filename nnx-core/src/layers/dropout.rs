@@ -1,9 +1,11 @@
 //! `Dropout`, as `flax.nnx.Dropout`: inverted dropout with its own random stream.
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Zip};
 use rand_distr::{Distribution, StandardUniform};
 
 use crate::axis::resolve_axis;
+use crate::batching::{Batch, Slot, VmapError};
+use crate::layers::batch_axis::{batch_first, move_batch_axis};
 use crate::{ForwardError, Mode, RngStream, Rngs, module};
 
 /// Zeroes each element with probability `rate` and scales the others by `1 / (1 − rate)`,
@@ -14,6 +16,11 @@ use crate::{ForwardError, Mode, RngStream, Rngs, module};
 /// of a `[.., length, channels]` input at every position). Each call draws a new key
 /// from the layer's own stream, forked from `rngs`' `dropout` stream at construction as
 /// in Flax; the stream is kept outside the module's state for now.
+///
+/// Under `vmap!` with the layer shared (`in_axes = (.., self = None)`), its batching rule
+/// splits the stream into one per example ([`RngStream::split`], as Flax's
+/// `nnx.split_rngs`): example `i` is dropped exactly as a call on its own with stream
+/// `i` would drop it, no two examples share a draw, and the layer's stream advances once.
 #[module]
 #[derive(Clone, Debug)]
 pub struct Dropout {
@@ -43,6 +50,18 @@ impl Dropout {
     /// Shares each draw along `dims` (Flax's `broadcast_dims`).
     pub fn with_broadcast_dims(mut self, dims: &[isize]) -> Self {
         self.broadcast_dims = dims.to_vec();
+        self
+    }
+
+    /// The stream the next call draws from.
+    pub fn stream(&self) -> &RngStream {
+        &self.stream
+    }
+
+    /// The layer drawing from `stream` instead (to replay a draw, or to give each member
+    /// of an ensemble one of [`RngStream::split`]'s streams).
+    pub fn with_stream(mut self, stream: RngStream) -> Self {
+        self.stream = stream;
         self
     }
 
@@ -84,6 +103,7 @@ impl Dropout {
     /// Drops elements of `inputs`. `deterministic` overrides the mode for this call, as
     /// Flax's call keyword does.
     #[call]
+    #[batched(forward_batched)]
     pub fn forward(
         &mut self,
         inputs: ArrayViewD<'_, f32>,
@@ -114,5 +134,41 @@ impl Dropout {
             .and(&keep)
             .for_each(|y, &x, &k| *y = if k { x / keep_prob } else { 0.0 });
         Ok(out)
+    }
+}
+
+impl Dropout {
+    /// The batching rule: one stream per example, split from the layer's, each example
+    /// dropped as a call on its own with its stream would drop it.
+    fn forward_batched(
+        &mut self,
+        inputs: Slot<ArrayViewD<'_, f32>>,
+        deterministic: Slot<Option<bool>>,
+        batch: Batch<isize>,
+    ) -> Result<ArrayD<f32>, VmapError> {
+        // A `bool` cannot be mapped: `vmap!` passes it broadcast, one for the batch.
+        let Slot::Broadcast(deterministic) = deterministic;
+        let x = batch_first(inputs, batch.size);
+        let draws = !deterministic.unwrap_or(!self.mode.is_training()) && self.rate > 0.0;
+        let y = if draws {
+            let streams = self.stream.split(batch.size);
+            let parent = std::mem::replace(&mut self.stream, RngStream::new(0));
+            let mut outputs = Vec::with_capacity(batch.size);
+            for (example, stream) in x.outer_iter().zip(streams) {
+                self.stream = stream;
+                let output = self.forward(example, Some(false));
+                outputs.push(output);
+            }
+            self.stream = parent;
+            let outputs = outputs.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let views: Vec<_> = outputs.iter().map(|y| y.view()).collect();
+            ndarray::stack(Axis(0), &views).map_err(|_| ForwardError::Config {
+                module: "Dropout",
+                message: "the examples' outputs differ in shape".to_owned(),
+            })?
+        } else {
+            self.forward(x.view(), deterministic)?
+        };
+        move_batch_axis(y, batch.out_axes)
     }
 }

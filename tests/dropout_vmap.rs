@@ -1,0 +1,101 @@
+//! Dropout under `vmap!` with the layer shared (`self = None`): one stream per example,
+//! split from the layer's (as Flax's `nnx.split_rngs`), checked against the loop run
+//! with those streams, for reproducibility, and for independent draws.
+
+use nnx::ndarray::{Array2, Axis};
+use nnx::prelude::*;
+use nnx::{Dropout, RngStream};
+
+fn inputs(examples: usize, features: usize) -> Array2<f32> {
+    Array2::from_shape_fn((examples, features), |(b, j)| {
+        1.0 + (b * features + j) as f32 * 0.01
+    })
+}
+
+#[test]
+fn each_example_is_dropped_as_alone_with_its_split_stream() {
+    let mut drop = Dropout::new(0.3, &mut Rngs::new(5));
+    let before = drop.stream().clone();
+    let xs = inputs(6, 40);
+    let ys = vmap!(drop(xs.view()), in_axes = (0, self = None)).unwrap();
+
+    // The loop it stands for: example i through a copy drawing from split stream i.
+    let streams = before.clone().split(6);
+    for (i, stream) in streams.into_iter().enumerate() {
+        let mut alone = Dropout::new(0.3, &mut Rngs::new(0)).with_stream(stream);
+        let y = call!(alone(xs.row(i))).unwrap();
+        assert_eq!(ys.index_axis(Axis(0), i), y, "example {i}");
+    }
+    // The layer's stream advanced once, as after one call.
+    let mut once = before.clone();
+    once.split(6);
+    assert_eq!(drop.stream(), &once);
+    assert_eq!(drop.stream().count(), before.count() + 1);
+
+    // The same seed gives the same draws; the next call gives new ones.
+    let mut again = Dropout::new(0.3, &mut Rngs::new(5));
+    assert_eq!(
+        vmap!(again(xs.view()), in_axes = (0, self = None)).unwrap(),
+        ys
+    );
+    assert_ne!(
+        vmap!(again(xs.view()), in_axes = (0, self = None)).unwrap(),
+        ys
+    );
+}
+
+#[test]
+fn no_two_examples_share_a_mask() {
+    // 64 examples of 256 elements at rate 0.5: two equal masks would have probability
+    // 2^-256 per pair; a broadcast input must not make them equal either.
+    let mut drop = Dropout::new(0.5, &mut Rngs::new(11));
+    let one = Array2::<f32>::ones((1, 256));
+    let ys = vmap!(
+        drop(one.row(0)),
+        in_axes = (None, self = None),
+        axis_size = 64
+    )
+    .unwrap();
+    let masks: Vec<Vec<bool>> = ys
+        .outer_iter()
+        .map(|y| y.iter().map(|&v| v != 0.0).collect())
+        .collect();
+    for i in 0..masks.len() {
+        for j in i + 1..masks.len() {
+            assert_ne!(masks[i], masks[j], "examples {i} and {j}");
+        }
+    }
+    // Each example keeps about half its elements, scaled by 2.
+    for y in ys.outer_iter() {
+        let kept = y.iter().filter(|&&v| v != 0.0).count();
+        assert!((96..=160).contains(&kept), "{kept} of 256 kept");
+        assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+    }
+    let kept: usize = masks.iter().flatten().filter(|&&k| k).count();
+    let fraction = kept as f64 / (64.0 * 256.0);
+    assert!((fraction - 0.5).abs() < 0.02, "{fraction}");
+}
+
+#[test]
+fn in_eval_mode_a_shared_dropout_is_the_identity_and_draws_nothing() {
+    let mut drop = Dropout::new(0.5, &mut Rngs::new(1));
+    drop.eval();
+    let before = drop.stream().clone();
+    let xs = inputs(3, 8);
+    assert_eq!(
+        vmap!(drop(xs.view()), in_axes = (0, self = None)).unwrap(),
+        xs.into_dyn()
+    );
+    assert_eq!(drop.stream(), &before);
+    assert_eq!(RngStream::new(3).split(2).len(), 2);
+}
+
+#[path = "../examples/dropout_vmap.rs"]
+mod model_example;
+
+/// `examples/dropout_vmap.rs`: a model with Dropout vmapped with `self = None`, equal to
+/// each example run alone with its split stream (the example asserts it).
+#[test]
+fn the_model_example_holds() {
+    model_example::main().unwrap();
+}
