@@ -99,3 +99,71 @@ mod model_example;
 fn the_model_example_holds() {
     model_example::main().unwrap();
 }
+
+/// A model with BatchNorm and Dropout, vmapped in training with the model shared: its
+/// batching rule gives BatchNorm the whole batch (statistics over every example, the
+/// running averages updated once, as Flax's `axis_name`) and Dropout a stream per
+/// example, which is what the same steps written out give.
+#[module]
+#[derive(Clone)]
+struct Net {
+    fc: Linear,
+    bn: BatchNorm,
+    drop: Dropout,
+}
+
+impl Net {
+    fn forward_batched(
+        &mut self,
+        x: nnx::batching::Slot<nnx::ndarray::ArrayViewD<'_, f32>>,
+        batch: nnx::batching::Batch<isize>,
+    ) -> Result<nnx::ndarray::ArrayD<f32>, VmapError> {
+        nnx::batching::over_leading_axes(x, batch, 2, |xs| {
+            let h = call!((self.fc)(xs))?;
+            let h = call!((self.bn)(&h))?;
+            Ok::<_, VmapError>(vmap!((self.drop)(h.view()), in_axes = (0, self = None))?)
+        })
+    }
+}
+
+#[module]
+impl Net {
+    #[call]
+    #[batched(forward_batched)]
+    pub fn forward(
+        &mut self,
+        x: nnx::ndarray::ArrayViewD<'_, f32>,
+    ) -> Result<nnx::ndarray::ArrayD<f32>, ForwardError> {
+        let h = call!((self.fc)(x))?;
+        let h = call!((self.bn)(&h))?;
+        call!((self.drop)(&h))
+    }
+}
+
+#[test]
+fn a_model_with_batch_norm_and_dropout_vmaps_in_training_without_stacking() {
+    let mut rngs = Rngs::new(21);
+    let mut net = Net {
+        fc: Linear::new(6, 4, &mut rngs),
+        bn: BatchNorm::new(4),
+        drop: Dropout::new(0.25, &mut rngs),
+    };
+    net.train();
+    let mut by_hand = net.clone();
+    // 3 examples, each a batch of 5 rows.
+    let xs = nnx::ndarray::Array3::from_shape_fn((3, 5, 6), |(b, n, j)| {
+        ((b * 30 + n * 6 + j) % 17) as f32 * 0.3 - 2.0
+    });
+    let ys = vmap!(net(xs.view()), in_axes = (0, self = None)).unwrap();
+
+    let h = call!((by_hand.fc)(&xs)).unwrap();
+    let h = call!((by_hand.bn)(&h)).unwrap();
+    let streams = by_hand.drop.stream().clone().split(3);
+    for (i, stream) in streams.into_iter().enumerate() {
+        let mut alone = by_hand.drop.clone().with_stream(stream);
+        let y = call!(alone(h.index_axis(Axis(0), i))).unwrap();
+        assert_eq!(ys.index_axis(Axis(0), i), y, "example {i}");
+    }
+    // BatchNorm's running averages: updated once, from all 15 rows.
+    assert_eq!(net.bn.state(), by_hand.bn.state());
+}

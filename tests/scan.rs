@@ -130,3 +130,25 @@ mod scan_example;
 fn the_scan_example_holds() {
     scan_example::main().unwrap();
 }
+
+/// Each member of a stack built with `Stacked::new` forks its own stream, so a scan over
+/// Dropout layers draws a different mask in every layer (Flax's per-layer keys).
+#[test]
+fn scanned_dropout_layers_draw_their_own_masks() {
+    let mut rngs = Rngs::new(4);
+    let layers = Stacked::new(2, |_| nnx::Dropout::new(0.5, &mut rngs));
+    let mut first = Stacked::from_vec(vec![layers[0].clone()]).unwrap();
+    let mut second = Stacked::from_vec(vec![layers[1].clone()]).unwrap();
+    let mut second_alone = second.clone();
+    let mut layers = layers;
+    let x = Array2::<f32>::ones((1, 512));
+    let y = scan!(layers(&x)).unwrap();
+    // The same draws, layer by layer.
+    let h = scan!(first(&x)).unwrap();
+    let mask_first: Vec<bool> = h.iter().map(|&v| v != 0.0).collect();
+    assert_eq!(y, scan!(second(&h)).unwrap());
+    // Layer 1's first draw on a row of ones: its mask is not layer 0's first draw.
+    let alone = scan!(second_alone(&x)).unwrap();
+    let mask_second: Vec<bool> = alone.iter().map(|&v| v != 0.0).collect();
+    assert_ne!(mask_first, mask_second);
+}
