@@ -19,5 +19,6 @@ pub use nnx_core::__private;
 // Named in rustc's messages when a macro is misused; at the root, they print short.
 #[doc(hidden)]
 pub use nnx_core::{
-    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanStack, SharedBorrow, StackedReceiver,
+    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanOutputs, ScanStack, SharedBorrow,
+    StackedReceiver,
 };

@@ -152,3 +152,49 @@ fn scanned_dropout_layers_draw_their_own_masks() {
     let mask_second: Vec<bool> = alone.iter().map(|&v| v != 0.0).collect();
     assert_ne!(mask_first, mask_second);
 }
+
+/// A layer that also reports something per layer: the mean of its output's rows.
+#[module]
+struct Probe {
+    lin: Linear,
+}
+
+#[module]
+impl Probe {
+    #[call]
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+    ) -> Result<(ArrayD<f32>, ArrayD<f32>), ForwardError> {
+        let y = call!((self.lin)(x))?;
+        let means = y.mean_axis(Axis(y.ndim() - 1)).expect("features");
+        Ok((y, means))
+    }
+}
+
+#[test]
+fn out_axes_stacks_what_each_member_reports() {
+    let mut rngs = Rngs::new(8);
+    let layers = Stacked::new(5, |_| Probe {
+        lin: Linear::new(4, 4, &mut rngs),
+    });
+    let x = input(3, 4);
+    let (y, means) = scan!(layers(&x), out_axes = 0).unwrap();
+    let mut h = x.clone().into_dyn();
+    let mut want = Vec::new();
+    for layer in layers.members() {
+        let (next, m) = call!(layer(&h)).unwrap();
+        h = next;
+        want.push(m);
+    }
+    assert_eq!(y, h);
+    assert_eq!(means.shape(), [5, 3]);
+    for (l, m) in want.iter().enumerate() {
+        assert_eq!(means.index_axis(Axis(0), l), m);
+    }
+    // Along the last axis instead: [3, 5].
+    let (_, last) = scan!(layers(&x), out_axes = -1).unwrap();
+    assert_eq!(last, means.t());
+    // An axis the outputs do not have is an error, not a panic.
+    assert!(scan!(layers(&x), out_axes = 3).is_err());
+}

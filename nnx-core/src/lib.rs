@@ -152,7 +152,10 @@ macro_rules! vmap {
 /// * `scan!(layers(x))`: member 0 on `x`, member 1 on its output, and so on;
 /// * `scan!(layers(x, mask = m))`: every argument but the first (the carry) is
 ///   evaluated once and passed to each member;
-/// * `scan!(layers.method(x, ..))`: a named method instead of the `#[call]` one.
+/// * `scan!(layers.method(x, ..))`: a named method instead of the `#[call]` one;
+/// * `scan!(layers(x), out_axes = 0)`: members return `(carry, output)`; the result is
+///   `(last carry, outputs stacked along the axis)` and the error a `VmapError` (Flax's
+///   `out_axes=(nnx.Carry, 0)`).
 ///
 /// Each member call is a [`call!`], checked the same way: a misspelled keyword, or a
 /// member whose output cannot be its next input, is a compile error. Members with a
@@ -194,7 +197,8 @@ pub use rand_distr;
 // rustc writes them as `ModuleMethods`, not `nnx::__private::ModuleMethods`.
 #[doc(hidden)]
 pub use private::{
-    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanStack, SharedBorrow, StackedReceiver,
+    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanOutputs, ScanStack, SharedBorrow,
+    StackedReceiver,
 };
 
 /// What generated code names; not a public API (see `private.rs`).

@@ -94,6 +94,30 @@ impl<'a, M> ScanStack<&'a mut Stacked<M>> for &'a mut Stacked<M> {
     }
 }
 
+/// What `scan!(.., out_axes = axis)` asks of each member's output: a `(carry, output)`
+/// pair, the outputs stacked along `axis` (as `vmap!` stacks examples).
+#[diagnostic::on_unimplemented(
+    message = "scan! with `out_axes` takes members that return `(carry, output)`, and `{Self}` is not such a pair",
+    label = "`out_axes` stacks the second element of each member's output",
+    note = "drop `out_axes` to get only the last carry"
+)]
+pub trait ScanOutputs<C, Y> {
+    /// The pair, apart (parameters, not associated types, so that a member output that
+    /// is not a pair is this one message).
+    fn split(self) -> (C, Y);
+}
+
+impl<C, Y> ScanOutputs<C, Y> for (C, Y) {
+    fn split(self) -> (C, Y) {
+        self
+    }
+}
+
+/// The members' outputs stacked along `axes`.
+pub fn scan_stack<Y: Stackable>(outputs: Vec<Y>, axes: Y::Axes) -> Result<Y::Batched, VmapError> {
+    Y::stack(outputs, axes)
+}
+
 /// A borrowed [`Stacked`]'s number of members, and member `index` borrowed the same way.
 pub trait ScanMembers {
     /// A member, borrowed as the stack is.

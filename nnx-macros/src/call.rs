@@ -19,7 +19,7 @@ fn private(runtime: &TokenStream) -> TokenStream {
 
 /// The runtime's path, located at `span` (resolved where `$crate` was): rustc reports a
 /// path's errors at the path's tokens, and these would otherwise be `nnx`'s own macro.
-fn private_at(runtime: &TokenStream, span: Span) -> TokenStream {
+pub(crate) fn private_at(runtime: &TokenStream, span: Span) -> TokenStream {
     relocate(private(runtime), span)
 }
 

@@ -7,20 +7,49 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
-use syn::Ident;
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
+use syn::{Expr, Ident, Token};
 
-use crate::call::{diverging_error, stacked_borrow, with_problems};
+use crate::call::{diverging_error, private_at, stacked_borrow, with_problems};
 use crate::invocation::{self, Invocation};
 
 pub fn scan(input: TokenStream) -> TokenStream {
     let (runtime, input) = invocation::split_runtime(input);
-    match invocation::parse_call_input(input) {
-        Ok(call) => match expand_scan(&call, &runtime) {
+    let parsed = syn::parse2::<ScanInput>(input)
+        .and_then(|input| Ok((invocation::parse_invocation(input.call)?, input.out_axes)));
+    match parsed {
+        Ok((call, out_axes)) => match expand_scan(&call, out_axes.as_ref(), &runtime) {
             Ok(expansion) => with_problems(call.problems.clone(), expansion),
             Err(error) => diverging_error(error),
         },
         Err(error) => diverging_error(error),
+    }
+}
+
+/// `layers(x, ..)`, then optionally `, out_axes = axis`.
+struct ScanInput {
+    call: Expr,
+    out_axes: Option<Expr>,
+}
+
+impl Parse for ScanInput {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let call: Expr = input.parse()?;
+        let mut out_axes = None;
+        if input.parse::<Option<Token![,]>>()?.is_some() && !input.is_empty() {
+            let option: Ident = input.parse()?;
+            if option != "out_axes" {
+                return Err(syn::Error::new(
+                    option.span(),
+                    format!("unknown scan! option `{option}`: the one option is `out_axes = axis`"),
+                ));
+            }
+            input.parse::<Token![=]>()?;
+            out_axes = Some(input.parse()?);
+            input.parse::<Option<Token![,]>>()?;
+        }
+        Ok(ScanInput { call, out_axes })
     }
 }
 
@@ -54,7 +83,11 @@ fn shared(call: &Invocation) -> Shared {
     }
 }
 
-fn expand_scan(call: &Invocation, runtime: &TokenStream) -> syn::Result<TokenStream> {
+fn expand_scan(
+    call: &Invocation,
+    out_axes: Option<&Expr>,
+    runtime: &TokenStream,
+) -> syn::Result<TokenStream> {
     let Some(first) = call.positionals.first() else {
         return Err(syn::Error::new(
             call.args_span,
@@ -84,12 +117,45 @@ fn expand_scan(call: &Invocation, runtime: &TokenStream) -> syn::Result<TokenStr
     // The carry fed back is spanned at the user's first argument: a member whose output
     // does not fit its input is reported there.
     let fed_back = quote_spanned!(first.span()=> &#carry);
+    let (output, outputs) = (
+        Ident::new("output", Span::mixed_site()),
+        Ident::new("outputs", Span::mixed_site()),
+    );
+    let (step, finish) = match out_axes {
+        None => (quote!(#output), quote!(::core::result::Result::Ok(#carry))),
+        Some(axis) => {
+            // Each member returns `(carry, output)`; the outputs are stacked along `axis`.
+            let at = private_at(runtime, axis.span());
+            let split = quote_spanned!(axis.span()=> #at::ScanOutputs::split(#output));
+            let stacked = quote_spanned!(axis.span()=> #at::scan_stack(#outputs, #axis));
+            let next = Ident::new("next", Span::mixed_site());
+            (
+                quote! {{
+                    let (#next, #output) = #split;
+                    #outputs.push(#output);
+                    #next
+                }},
+                quote! {
+                    match #stacked {
+                        ::core::result::Result::Ok(stacked) => ::core::result::Result::Ok((#carry, stacked)),
+                        ::core::result::Result::Err(error) => ::core::result::Result::Err(error),
+                    }
+                },
+            )
+        }
+    };
+    let collect = out_axes.map(|_| quote!(let mut #outputs = ::std::vec::Vec::new();));
+    // With out_axes the stacking may fail too, so every error is a `VmapError`.
+    let error = match out_axes {
+        None => quote!(error),
+        Some(_) => quote!(#p::IntoVmapError::into_vmap_error(error)),
+    };
     let member = |index: TokenStream, input: TokenStream| {
         let member = quote_spanned!(span=> (*#p::ScanMembers::member(&mut #stack, #index)));
         quote! {
             match #runtime::call!((#member) #method (#input #(, #positionals)* #(, #keywords)*)) {
-                ::core::result::Result::Ok(output) => output,
-                ::core::result::Result::Err(error) => break #label ::core::result::Result::Err(error),
+                ::core::result::Result::Ok(#output) => #step,
+                ::core::result::Result::Err(error) => break #label ::core::result::Result::Err(#error),
             }
         }
     };
@@ -103,11 +169,12 @@ fn expand_scan(call: &Invocation, runtime: &TokenStream) -> syn::Result<TokenStr
             #bindings
             #borrow
             let mut #stack = #checked;
+            #collect
             let mut #carry = #first_call;
             for #index in 1..#members {
                 #carry = #next_call;
             }
-            ::core::result::Result::Ok(#carry)
+            #finish
         }
     })
 }
