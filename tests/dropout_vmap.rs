@@ -167,3 +167,81 @@ fn a_model_with_batch_norm_and_dropout_vmaps_in_training_without_stacking() {
     // BatchNorm's running averages: updated once, from all 15 rows.
     assert_eq!(net.bn.state(), by_hand.bn.state());
 }
+
+/// A Dropout's stream is state (`rngs.key`, `rngs.count`): restoring a saved state, or
+/// loading a checkpoint into a layer built from another seed, replays the same draws.
+#[test]
+fn a_checkpoint_restores_the_draws() {
+    let x = Array2::<f32>::ones((4, 64));
+    let mut drop = Dropout::new(0.5, &mut Rngs::new(3));
+    call!(drop(&x)).unwrap();
+    let saved = drop.state();
+    assert_eq!(
+        saved.paths().collect::<Vec<_>>(),
+        ["rngs.key", "rngs.count"]
+    );
+    assert_eq!(saved.get("rngs.count").unwrap().kind, VarKind::RngCount);
+    assert_eq!(saved.rng_state().len(), 2);
+    assert_eq!(saved.params().len(), 0);
+    let next = call!(drop(&x)).unwrap();
+    drop.update(&saved).unwrap();
+    assert_eq!(call!(drop(&x)).unwrap(), next);
+
+    // Through a file, into a layer with another seed.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dropout.safetensors");
+    drop.update(&saved).unwrap();
+    nnx::checkpoint::save(&drop, &file).unwrap();
+    let mut other = Dropout::new(0.5, &mut Rngs::new(99));
+    assert_ne!(other.stream(), drop.stream());
+    nnx::checkpoint::load_into(&mut other, &file).unwrap();
+    assert_eq!(other.stream(), drop.stream());
+    assert_eq!(call!(other(&x)).unwrap(), next);
+
+    // Every bit of a u64 seed and count survives the f32 limbs.
+    let mut extreme = Dropout::new(0.5, &mut Rngs::new(0)).with_stream(RngStream::new(u64::MAX));
+    let state = extreme.state();
+    let mut copy = Dropout::new(0.5, &mut Rngs::new(1));
+    copy.update(&state).unwrap();
+    assert_eq!(copy.stream(), &RngStream::new(u64::MAX));
+    extreme.update(&copy.state()).unwrap();
+}
+
+/// Files without the streams (params only, or PyTorch's, which has none) still load
+/// strictly into a model with Dropout: its stream keeps its own state. PyTorch files
+/// are written without it.
+#[test]
+fn files_without_streams_load_and_torch_files_leave_them_out() {
+    use nnx::checkpoint::{self, Checkpoint, TorchMapping};
+    let mut rngs = Rngs::new(2);
+    #[module]
+    struct Net {
+        fc: Linear,
+        drop: Dropout,
+    }
+    let model = Net {
+        fc: Linear::new(3, 2, &mut rngs),
+        drop: Dropout::new(0.1, &mut rngs),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let params_only = dir.path().join("params.safetensors");
+    checkpoint::save(&model.state().params(), &params_only).unwrap();
+    let mut other = Net {
+        fc: Linear::new(3, 2, &mut Rngs::new(9)),
+        drop: Dropout::new(0.1, &mut Rngs::new(9)),
+    };
+    let stream = other.drop.stream().clone();
+    checkpoint::load_into(&mut other, &params_only).unwrap();
+    assert_eq!(other.state().params(), model.state().params());
+    assert_eq!(other.drop.stream(), &stream);
+
+    let torch = dir.path().join("torch.safetensors");
+    checkpoint::save_torch(&model, &torch, &TorchMapping::pytorch()).unwrap();
+    let keys: Vec<String> = Checkpoint::open(&torch)
+        .unwrap()
+        .keys()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.iter().all(|k| !k.contains("rngs")), "{keys:?}");
+}

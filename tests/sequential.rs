@@ -33,10 +33,19 @@ fn sequential_matches_flax() {
         .keys()
         .map(|k| k.as_str())
         .collect();
+    // Flax's params (the vectors hold only `nnx.Param`s); the Dropout's stream,
+    // `layers.5.rngs.key`/`.count`, is state of its own kinds, at Flax's paths too.
     let state = seq.state();
-    let mut ours: Vec<&str> = state.paths().collect();
+    let params = state.params();
+    let mut ours: Vec<&str> = params.paths().collect();
     ours.sort();
-    assert_eq!(ours, flax_paths, "the same state paths as Flax's");
+    assert_eq!(ours, flax_paths, "the same param paths as Flax's");
+    let rng_paths: Vec<&str> = state
+        .iter()
+        .filter(|(_, var)| var.kind.is_rng())
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(rng_paths, ["layers.5.rngs.key", "layers.5.rngs.count"]);
     seq.update(&oracle::state(vector)).unwrap();
     seq.eval();
     let x = tensor_f32(&vector["inputs"]["inputs"]);

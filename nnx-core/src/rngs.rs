@@ -1,8 +1,11 @@
 //! Named, seeded random streams, like `nnx.Rngs(params=0, dropout=1)`.
 
 use indexmap::IndexMap;
+use ndarray::Array1;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
+
+use crate::{Node, Path, Segment, VarKind, Visit, VisitMut};
 
 /// The generator handed to initializers: ChaCha8, whose output is fixed by its seed
 /// across platforms and crate versions, so a seed always builds the same model.
@@ -63,6 +66,51 @@ impl RngStream {
         self.count += 1;
         RngStream::new(seed)
     }
+}
+
+/// A stream is module state: its seed as the variable `key` (kind
+/// [`RngKey`](VarKind::RngKey)) and its count as `count` ([`RngCount`](VarKind::RngCount)),
+/// as in Flax, so that `state()`, `update()` and checkpoints carry randomness too. Each is
+/// a `u64` held exactly as four 16-bit limbs (least significant first) in an `f32` array
+/// of shape `[4]`; a written limb is rounded and clamped to `0..=65535`.
+impl Node for RngStream {
+    fn walk(&self, path: &mut Path, visitor: &mut dyn Visit) {
+        for (name, kind, value) in [
+            ("key", VarKind::RngKey, self.seed),
+            ("count", VarKind::RngCount, self.count),
+        ] {
+            let limbs = to_limbs(value);
+            path.with(Segment::Field(name), |path| {
+                visitor.visit(path, kind, limbs.view().into_dyn())
+            });
+        }
+    }
+
+    fn walk_mut(&mut self, path: &mut Path, visitor: &mut dyn VisitMut) {
+        for (name, kind, value) in [
+            ("key", VarKind::RngKey, &mut self.seed),
+            ("count", VarKind::RngCount, &mut self.count),
+        ] {
+            let mut limbs = to_limbs(*value);
+            path.with(Segment::Field(name), |path| {
+                visitor.visit_mut(path, kind, limbs.view_mut().into_dyn())
+            });
+            *value = from_limbs(&limbs);
+        }
+    }
+}
+
+/// `value` as four 16-bit limbs, least significant first: exact in `f32`.
+fn to_limbs(value: u64) -> Array1<f32> {
+    Array1::from_iter((0..4).map(|i| ((value >> (16 * i)) & 0xffff) as f32))
+}
+
+/// The `u64` of four limbs; a limb that is not an integer in `0..=65535` is rounded and
+/// clamped (`as` saturates, NaN gives 0).
+fn from_limbs(limbs: &Array1<f32>) -> u64 {
+    limbs.iter().enumerate().fold(0, |value, (i, &limb)| {
+        value | (u64::from(limb.round() as u16) << (16 * i))
+    })
 }
 
 /// Streams by name. A stream that was not seeded explicitly derives its seed from the

@@ -109,8 +109,16 @@ impl State {
         self.filter(VarKind::BatchStat)
     }
 
+    /// The random streams' state (`RngKey`s and `RngCount`s), like
+    /// `nnx.state(model, nnx.RngState)`.
+    pub fn rng_state(&self) -> State {
+        self.filter(VarKind::RngKey)
+            .merge(self.filter(VarKind::RngCount))
+    }
+
     /// `(params, batch_stats)`, like `nnx.split(model, nnx.Param, nnx.BatchStat)`'s
-    /// states; [`State::merge`] puts them back together.
+    /// states (the random streams' state is [`State::rng_state`]); [`State::merge`] puts
+    /// them back together.
     pub fn split(&self) -> (State, State) {
         (self.params(), self.batch_stats())
     }

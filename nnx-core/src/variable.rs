@@ -10,18 +10,35 @@ pub enum VarKind {
     Param,
     /// Non-trainable running statistics (`nnx.BatchStat`).
     BatchStat,
+    /// A random stream's seed (`nnx.RngKey`), so that a checkpoint restores randomness.
+    RngKey,
+    /// How many keys a random stream has handed out (`nnx.RngCount`).
+    RngCount,
 }
 
 impl VarKind {
     /// Every kind, in the order [`State`](crate::State) lists them.
-    pub const ALL: [VarKind; 2] = [VarKind::Param, VarKind::BatchStat];
+    pub const ALL: [VarKind; 4] = [
+        VarKind::Param,
+        VarKind::BatchStat,
+        VarKind::RngKey,
+        VarKind::RngCount,
+    ];
 
-    /// The name it prints as and parses from: `"Param"`, `"BatchStat"` (Flax's class names).
+    /// The name it prints as and parses from: `"Param"`, `"BatchStat"`, `"RngKey"`,
+    /// `"RngCount"` (Flax's class names).
     pub fn name(self) -> &'static str {
         match self {
             VarKind::Param => "Param",
             VarKind::BatchStat => "BatchStat",
+            VarKind::RngKey => "RngKey",
+            VarKind::RngCount => "RngCount",
         }
+    }
+
+    /// Whether it is a random stream's state (`RngKey`, `RngCount`).
+    pub fn is_rng(self) -> bool {
+        matches!(self, VarKind::RngKey | VarKind::RngCount)
     }
 }
 
@@ -33,7 +50,7 @@ impl fmt::Display for VarKind {
 
 /// A name that is not a [`VarKind`]'s, kept for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a variable kind: expected `Param` or `BatchStat`")]
+#[error("`{0}` is not a variable kind: expected `Param`, `BatchStat`, `RngKey` or `RngCount`")]
 pub struct ParseVarKindError(pub String);
 
 /// Parses the name it prints as, so a kind written to a file (a checkpoint's metadata,

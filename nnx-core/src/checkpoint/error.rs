@@ -257,7 +257,9 @@ pub enum FormatError {
         data_len: u64,
     },
     /// The metadata records a variable kind nnx does not know.
-    #[error("the metadata gives `{key}` the kind `{kind}`; expected `Param` or `BatchStat`")]
+    #[error(
+        "the metadata gives `{key}` the kind `{kind}`; expected `Param`, `BatchStat`, `RngKey` or `RngCount`"
+    )]
     BadKind {
         /// The tensor's key.
         key: String,

@@ -18,7 +18,8 @@
 //! ```
 //!
 //! * **Saving** ([`save`], [`save_torch`]) writes F32 tensors keyed by path, records
-//!   each variable's kind (`Param`, `BatchStat`) in the metadata, and renames the new
+//!   each variable's kind (`Param`, `BatchStat`, `RngKey`, `RngCount`) in the metadata
+//!   (PyTorch files leave random streams out: PyTorch has none), and renames the new
 //!   file over the old one, so a reader never sees half a file.
 //! * **Loading** ([`load`], [`load_into`], [`Checkpoint`]) memory-maps the file and
 //!   checks the whole header first; a load into a module matches and checks every
@@ -27,7 +28,8 @@
 //! * **Dtypes**: F32 loads bit for bit; F16 and BF16 widen to F32 exactly; F64 rounds to
 //!   the nearest F32. Every other dtype (integers, bool, FP8, ...) is a
 //!   [`CheckpointError::UnsupportedDtype`] if the load needs that tensor.
-//! * **Strictness**: a load is strict by default: a variable the file lacks, a tensor
+//! * **Strictness**: a load is strict by default: a variable the file lacks (but a random
+//!   stream's, which then keeps its state and is listed in the report), a tensor
 //!   nothing takes, a shape or recorded kind that differs is an error naming the path,
 //!   the key and both shapes. [`LoadOptions::lenient`] loads what fits and lists the rest
 //!   in the [`LoadReport`].

@@ -196,9 +196,11 @@ impl TorchMapping {
     }
 
     /// Where each variable of `vars` (a module or a [`State`](crate::State)) is in a
-    /// PyTorch file. An error if a rule's fused variables do not fit together.
+    /// PyTorch file. An error if a rule's fused variables do not fit together. Random
+    /// streams' state (`RngKey`, `RngCount`) has no PyTorch counterpart and is left out.
     pub fn plan<V: Variables + ?Sized>(&self, vars: &V) -> Result<Plan, CheckpointError> {
-        let inventory = vars.inventory();
+        let mut inventory = vars.inventory();
+        inventory.retain(|(_, kind, _)| !kind.is_rng());
         let index: HashMap<&str, usize> = inventory
             .iter()
             .enumerate()

@@ -15,7 +15,8 @@ use crate::{ForwardError, Mode, RngStream, Rngs, module};
 /// `broadcast_dims` share one draw along those axes (e.g. `[-2]` drops whole channels
 /// of a `[.., length, channels]` input at every position). Each call draws a new key
 /// from the layer's own stream, forked from `rngs`' `dropout` stream at construction as
-/// in Flax; the stream is kept outside the module's state for now.
+/// in Flax; the stream is state (`rngs.key`, `rngs.count`, as Flax's paths), so a
+/// checkpoint restores where the draws were.
 ///
 /// Under `vmap!` with the layer shared (`in_axes = (.., self = None)`), its batching rule
 /// splits the stream into one per example ([`RngStream::split`], as Flax's
@@ -32,8 +33,8 @@ pub struct Dropout {
     /// Axes along which one draw is shared.
     #[module(skip)]
     pub broadcast_dims: Vec<isize>,
-    #[module(skip)]
-    stream: RngStream,
+    /// The layer's own stream.
+    rngs: RngStream,
 }
 
 impl Dropout {
@@ -43,7 +44,7 @@ impl Dropout {
             mode: Mode::training(),
             rate,
             broadcast_dims: Vec::new(),
-            stream: rngs.stream("dropout").fork(),
+            rngs: rngs.stream("dropout").fork(),
         }
     }
 
@@ -55,13 +56,13 @@ impl Dropout {
 
     /// The stream the next call draws from.
     pub fn stream(&self) -> &RngStream {
-        &self.stream
+        &self.rngs
     }
 
     /// The layer drawing from `stream` instead (to replay a draw, or to give each member
     /// of an ensemble one of [`RngStream::split`]'s streams).
     pub fn with_stream(mut self, stream: RngStream) -> Self {
-        self.stream = stream;
+        self.rngs = stream;
         self
     }
 
@@ -120,7 +121,7 @@ impl Dropout {
             return Ok(ArrayD::zeros(inputs.raw_dim()));
         }
         let keep_prob = 1.0 - self.rate;
-        let mut key = self.stream.next_key();
+        let mut key = self.rngs.next_key();
         let keep = ArrayD::from_shape_simple_fn(IxDyn(&draw_shape), || {
             let u: f32 = StandardUniform.sample(&mut key);
             u < keep_prob
@@ -151,15 +152,15 @@ impl Dropout {
         let x = batch_first(inputs, batch.size);
         let draws = !deterministic.unwrap_or(!self.mode.is_training()) && self.rate > 0.0;
         let y = if draws {
-            let streams = self.stream.split(batch.size);
-            let parent = std::mem::replace(&mut self.stream, RngStream::new(0));
+            let streams = self.rngs.split(batch.size);
+            let parent = std::mem::replace(&mut self.rngs, RngStream::new(0));
             let mut outputs = Vec::with_capacity(batch.size);
             for (example, stream) in x.outer_iter().zip(streams) {
-                self.stream = stream;
+                self.rngs = stream;
                 let output = self.forward(example, Some(false));
                 outputs.push(output);
             }
-            self.stream = parent;
+            self.rngs = parent;
             let outputs = outputs.into_iter().collect::<Result<Vec<_>, _>>()?;
             let views: Vec<_> = outputs.iter().map(|y| y.view()).collect();
             ndarray::stack(Axis(0), &views).map_err(|_| ForwardError::Config {
