@@ -550,3 +550,52 @@ fn empty_batches_have_their_shape_or_a_clear_error() {
     let sums = vmap!(|x: ArrayView1<f32>| x.sum())(empty.view()).unwrap();
     assert_eq!(sums.shape(), [0]);
 }
+
+/// Keywords of any type a call can take (`&str`, `Vec`, `String`): `vmap!` passes them
+/// broadcast, with no `#[no_vmap]` needed.
+#[module]
+struct Reducer {
+    scale: Param<Array1<f32>>,
+}
+
+#[module]
+impl Reducer {
+    #[call]
+    pub fn forward(
+        &self,
+        x: ArrayViewD<'_, f32>,
+        #[kw(default = "sum")] how: &str,
+        #[kw(default = Vec::new())] skip: Vec<usize>,
+    ) -> Result<ArrayD<f32>, ForwardError> {
+        let kept: Vec<f32> = x
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, &v)| v * self.scale[0])
+            .collect();
+        let total: f32 = kept.iter().sum();
+        let value = match how {
+            "mean" => total / kept.len() as f32,
+            _ => total,
+        };
+        Ok(ndarray::arr0(value).into_dyn())
+    }
+}
+
+#[test]
+fn reference_and_collection_keywords_are_broadcast() {
+    let reducer = Reducer {
+        scale: Param::new(Array1::from_elem(1, 2.0)),
+    };
+    let xs = array![[1.0f32, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    let ys = vmap!(
+        reducer(xs.view(), how = "mean", skip = vec![0]),
+        in_axes = (0, how = None, skip = None)
+    )
+    .unwrap();
+    assert_eq!(ys, array![5.0f32, 11.0].into_dyn());
+    assert_eq!(
+        call!(reducer(xs.row(0), skip = vec![2])).unwrap(),
+        ndarray::arr0(6.0f32).into_dyn()
+    );
+}

@@ -61,7 +61,10 @@ pub enum NotMappable<T> {
 
 macro_rules! broadcast_only {
     ($($ty:ty),*) => {$(
-        impl Mappable for $ty {
+        broadcast_only!(impl [] $ty);
+    )*};
+    (impl [$($generics:tt)*] $ty:ty) => {
+        impl<$($generics)*> Mappable for $ty {
             type Batched = NotMappable<$ty>;
 
             fn batched_shape(batched: &Self::Batched) -> &[usize] {
@@ -76,12 +79,18 @@ macro_rules! broadcast_only {
                 }
             }
         }
-    )*};
+    };
 }
 
 broadcast_only!(
     f32, f64, bool, usize, isize, u8, u16, u32, u64, i8, i16, i32, i64
 );
+// References and owned collections a keyword may take (`#[kw(default = "mean")]
+// reduction: &str`, `axes: Vec<isize>`): passed to every example as they are.
+broadcast_only!(impl ['a, T: ?Sized] &'a T);
+broadcast_only!(impl ['a, T: ?Sized] Option<&'a T>);
+broadcast_only!(impl [T] Vec<T>);
+broadcast_only!(String, Option<String>);
 // Optional scalars (`#[kw] deterministic: Option<bool>`, "use the module's setting").
 broadcast_only!(
     Option<f32>,

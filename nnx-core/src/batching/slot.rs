@@ -129,6 +129,7 @@ impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
 /// References and owning pointers look through to the array, as method calls did.
 macro_rules! through_pointer {
     ($($ptr:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for $ptr {
             type View<'v>
                 = ArrayView<'v, A, D>
