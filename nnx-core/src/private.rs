@@ -296,6 +296,11 @@ pub trait SharedBorrow<'m, M: ?Sized> {
 }
 
 /// A borrow a `&mut self` method runs on.
+#[diagnostic::on_unimplemented(
+    message = "this method takes `&mut self`, and the `{M}` here is borrowed shared",
+    label = "needs a mutable borrow of the `{M}`",
+    note = "call it on a mutable binding (`let mut`), or pass the module as `&mut {M}` rather than `&{M}`"
+)]
 pub trait MutableBorrow<'m, M: ?Sized> {
     /// The module.
     fn unique(self) -> &'m mut M;

@@ -301,9 +301,12 @@ const _: () = {
             }
         }
     }
-    impl<'m, R: __nnx::MutableBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
+    impl<R> LayerNorm_methods<R> {
         #[inline]
-        pub fn update<'a>(self) -> LayerNorm_update_keywords<'m, 'a> {
+        pub fn update<'m, 'a>(self) -> LayerNorm_update_keywords<'m, 'a>
+        where
+            R: __nnx::MutableBorrow<'m, LayerNorm>,
+        {
             LayerNorm_update_keywords {
                 __recv: __nnx::MutableBorrow::unique(self.0),
                 rate: LayerNorm_update_keywords::<'m, 'a>::__default_rate(),

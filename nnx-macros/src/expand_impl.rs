@@ -352,13 +352,32 @@ impl<'a> MethodGen<'a> {
         } else {
             (quote!(__nnx::SharedBorrow), quote!(shared))
         };
+        // A `&mut self` method asks for its borrow in a `where` clause of its own rather
+        // than on the impl: a module reached through `&` then fails that clause, which is
+        // `MutableBorrow`'s one message, instead of the method "existing with unsatisfied
+        // bounds" on a generated type.
+        let (impl_lifetime, impl_bound, method_lifetime, method_bound) = if self.method.mutates {
+            (
+                quote!(),
+                quote!(),
+                quote!('__m,),
+                quote!(where __R: #bound<'__m, #self_ty>),
+            )
+        } else {
+            (
+                quote!('__m,),
+                quote!(: #bound<'__m, #self_ty>),
+                quote!(),
+                quote!(),
+            )
+        };
         let alias = self.method.call_attr.as_ref().map(|_| {
             let call = call_table_name(self.input);
             let params = self.input.item.generics.params.iter();
             quote! {
-                impl<'__m, #(#params,)* __R: #bound<'__m, #self_ty>> #call<#(#args,)* __R> #where_clause {
+                impl<#impl_lifetime #(#params,)* __R #impl_bound> #call<#(#args,)* __R> #where_clause {
                     #[inline]
-                    #vis fn call<'__a>(self) -> #call_struct #call_args {
+                    #vis fn call<#method_lifetime '__a>(self) -> #call_struct #call_args #method_bound {
                         #table(self.0, __nnx::PhantomData).#method()
                     }
                 }
@@ -370,9 +389,9 @@ impl<'a> MethodGen<'a> {
             quote!(#name: #value)
         });
         quote! {
-            impl<'__m, #(#params,)* __R: #bound<'__m, #self_ty>> #table<#(#args,)* __R> #where_clause {
+            impl<#impl_lifetime #(#params,)* __R #impl_bound> #table<#(#args,)* __R> #where_clause {
                 #[inline]
-                #vis fn #method<'__a>(self) -> #call_struct #call_args {
+                #vis fn #method<#method_lifetime '__a>(self) -> #call_struct #call_args #method_bound {
                     #call_struct {
                         __recv: #bound::#borrow(self.0),
                         #(#keyword_defaults,)*
