@@ -91,6 +91,8 @@ broadcast_only!(impl ['a, T: ?Sized] &'a T);
 broadcast_only!(impl ['a, T: ?Sized] Option<&'a T>);
 broadcast_only!(impl [T] Vec<T>);
 broadcast_only!(String, Option<String>);
+// A random key (`#[kw] dropout_rng: Option<Key>`): the same key for every example.
+broadcast_only!(crate::Key, Option<crate::Key>);
 // Optional scalars (`#[kw] deterministic: Option<bool>`, "use the module's setting").
 broadcast_only!(
     Option<f32>,

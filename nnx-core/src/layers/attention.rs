@@ -11,7 +11,8 @@ use crate::fast_math;
 use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis};
 use crate::layers::{LayerNorm, LinearGeneral, NormConfig};
 use crate::matmul::matmul_on_this_thread;
-use crate::{ForwardError, Rngs, module};
+use crate::{ForwardError, Key, Rngs, module};
+use rand_distr::{Distribution, StandardUniform};
 use rayon::prelude::*;
 
 /// What a masked logit becomes, as in JAX: finite, so a row with every key masked gets
@@ -45,6 +46,37 @@ pub fn dot_product_attention(
     key: ArrayViewD<'_, f32>,
     value: ArrayViewD<'_, f32>,
     mask: Option<ArrayViewD<'_, bool>>,
+) -> Result<ArrayD<f32>, ForwardError> {
+    attend(query, key, value, mask, None)
+}
+
+/// Attention-weight dropout as Flax's `dot_product_attention` applies it by default
+/// (`broadcast_dropout=True`): one keep mask of the weights' `[T, S]`, shared by every
+/// batch index and head, the kept weights scaled by `1 / keep_prob`.
+struct WeightDropout {
+    /// `keep / keep_prob` per `[t, s]`.
+    multiplier: Array2<f32>,
+}
+
+impl WeightDropout {
+    /// The mask drawn from `rng`: one uniform `f32` per `[t, s]` in row-major order,
+    /// kept when below `1 - rate`.
+    fn draw(rate: f32, rng: &mut Key, t: usize, s: usize) -> Self {
+        let keep_prob = 1.0 - rate;
+        let multiplier = Array2::from_shape_simple_fn((t, s), || {
+            let u: f32 = StandardUniform.sample(&mut *rng);
+            if u < keep_prob { 1.0 / keep_prob } else { 0.0 }
+        });
+        Self { multiplier }
+    }
+}
+
+fn attend(
+    query: ArrayViewD<'_, f32>,
+    key: ArrayViewD<'_, f32>,
+    value: ArrayViewD<'_, f32>,
+    mask: Option<ArrayViewD<'_, bool>>,
+    dropout: Option<&WeightDropout>,
 ) -> Result<ArrayD<f32>, ForwardError> {
     let rank = query.ndim();
     if rank < 3 || key.ndim() != rank || value.ndim() != rank {
@@ -126,6 +158,9 @@ pub fn dot_product_attention(
                 .expect("[T, S]")
         });
         masked_softmax(&mut weights, scale, head_mask);
+        if let Some(dropout) = dropout {
+            weights *= &dropout.multiplier;
+        }
         matmul_on_this_thread(weights.view(), head(&v, kv))
     };
     let outputs: Vec<Array2<f32>> = tasks.par_iter().map(one_head).collect();
@@ -344,9 +379,11 @@ impl AttentionConfig {
 /// heads back to `out_features`. State paths are Flax's: `query.kernel`
 /// `[in, heads, head_dim]`, `query.bias`, ..., `out.kernel` `[heads, head_dim, out]`.
 ///
-/// Attention-weight dropout (`dropout_rate > 0`) is not implemented yet: such a module
-/// must be called with `deterministic = Some(true)`; otherwise the call is an error
-/// rather than silently deterministic.
+/// Attention-weight dropout (`dropout_rate > 0`) follows Flax's defaults: a call must say
+/// `deterministic`; with `Some(false)` it draws from the key given as `dropout_rng` (as
+/// Flax's `rngs` argument) one keep mask of the weights' `[T, S]`, shared by every batch
+/// index and head (`broadcast_dropout=True`), and scales the kept weights by
+/// `1 / (1 - rate)`. The key is a value, not module state, so the layer stays `&self`.
 #[module]
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultiHeadAttention {
@@ -422,6 +459,8 @@ impl MultiHeadAttention {
     /// after its query.
     #[call]
     #[batched(forward_batched)]
+    // Flax's call signature, keyword for keyword.
+    #[allow(clippy::too_many_arguments)]
     pub fn forward(
         &self,
         inputs_q: ArrayViewD<'_, f32>,
@@ -430,13 +469,25 @@ impl MultiHeadAttention {
         #[kw] mask: Option<ArrayViewD<'_, bool>>,
         #[kw] deterministic: Option<bool>,
         #[kw(default = false)] is_causal: bool,
+        #[kw] dropout_rng: Option<Key>,
     ) -> Result<ArrayD<f32>, ForwardError> {
-        if self.config.dropout_rate > 0.0 && deterministic != Some(true) {
-            return Err(config_error(
-                "attention dropout is not implemented yet; call with deterministic = Some(true)"
-                    .to_owned(),
-            ));
+        let rate = self.config.dropout_rate;
+        if !(0.0..1.0).contains(&rate) {
+            return Err(config_error(format!(
+                "`dropout_rate` is {rate}; it must lie in [0, 1)"
+            )));
         }
+        let mut dropout_rng = match (rate > 0.0, deterministic, dropout_rng) {
+            (false, ..) | (true, Some(true), _) => None,
+            (true, Some(false), Some(rng)) => Some(rng),
+            (true, None, _) | (true, Some(false), None) => {
+                return Err(config_error(format!(
+                    "dropout_rate is {rate}: call with `deterministic = Some(true)`, or with \
+                     `deterministic = Some(false)` and a key to draw the dropout from \
+                     (`dropout_rng = Some(rngs.dropout())`)"
+                )));
+            }
+        };
         if inputs_k.is_none() && inputs_v.is_some() {
             return Err(config_error(
                 "`inputs_v` was given without `inputs_k`: give both, or neither for \
@@ -463,11 +514,16 @@ impl MultiHeadAttention {
             _ => None,
         };
         let mask = combine_masks(&[mask, causal.as_ref().map(|c| c.view())])?;
-        let heads = dot_product_attention(
+        let dropout = match (&mut dropout_rng, length(&q), length(&k)) {
+            (Some(rng), Some(t), Some(s)) => Some(WeightDropout::draw(rate, rng, t, s)),
+            _ => None,
+        };
+        let heads = attend(
             q.view(),
             k.view(),
             v.view(),
             mask.as_ref().map(|m| m.view()),
+            dropout.as_ref(),
         )?;
         self.out.forward(heads.view())
     }
@@ -486,8 +542,12 @@ impl MultiHeadAttention {
         mask: Slot<Option<ArrayViewD<'_, bool>>>,
         deterministic: Slot<Option<bool>>,
         is_causal: Slot<bool>,
+        dropout_rng: Slot<Option<Key>>,
         batch: Batch<isize>,
     ) -> Result<ArrayD<f32>, VmapError> {
+        // A key cannot be mapped: every example draws the same mask, as each would alone
+        // with that key (JAX's broadcast key), so one call on the whole batch is the same.
+        let Slot::Broadcast(dropout_rng) = dropout_rng;
         let (Slot::Broadcast(deterministic), Slot::Broadcast(is_causal)) =
             (&deterministic, &is_causal)
         else {
@@ -541,6 +601,7 @@ impl MultiHeadAttention {
             mask.as_ref().map(|m| m.view()),
             *deterministic,
             *is_causal,
+            dropout_rng,
         )?;
         move_batch_axis(y, batch.out_axes)
     }

@@ -59,7 +59,7 @@ layer_with_defaults! {
     GroupNorm => (None);
     BatchNorm => (None, None);
     Dropout => (None);
-    MultiHeadAttention => (None, None, None, None, false);
+    MultiHeadAttention => (None, None, None, None, false, None);
 }
 
 /// A function without state as a [`Layer`]: an activation such as
