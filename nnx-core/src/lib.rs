@@ -52,7 +52,7 @@ pub use rngs::{Key, RngStream, Rngs};
 pub use signature::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use state::{State, Variable};
 pub use tree::Tree;
-pub use variable::{BatchStat, Param, ParseVarKindError, VarKind};
+pub use variable::{BatchStat, Cache, Param, ParseVarKindError, VarKind};
 
 /// Derives the module machinery on a struct and records forward methods' signatures on
 /// an impl block. The macro's own reference follows this example.

@@ -14,15 +14,18 @@ pub enum VarKind {
     RngKey,
     /// How many keys a random stream has handed out (`nnx.RngCount`).
     RngCount,
+    /// Decoding state, such as attention's key/value cache (`nnx.Cache`).
+    Cache,
 }
 
 impl VarKind {
     /// Every kind, in the order [`State`](crate::State) lists them.
-    pub const ALL: [VarKind; 4] = [
+    pub const ALL: [VarKind; 5] = [
         VarKind::Param,
         VarKind::BatchStat,
         VarKind::RngKey,
         VarKind::RngCount,
+        VarKind::Cache,
     ];
 
     /// The name it prints as and parses from: `"Param"`, `"BatchStat"`, `"RngKey"`,
@@ -33,12 +36,19 @@ impl VarKind {
             VarKind::BatchStat => "BatchStat",
             VarKind::RngKey => "RngKey",
             VarKind::RngCount => "RngCount",
+            VarKind::Cache => "Cache",
         }
     }
 
     /// Whether it is a random stream's state (`RngKey`, `RngCount`).
     pub fn is_rng(self) -> bool {
         matches!(self, VarKind::RngKey | VarKind::RngCount)
+    }
+
+    /// Whether it is state of a run rather than of the model (random streams, caches):
+    /// a file without it still loads strictly, and PyTorch files leave it out.
+    pub fn is_run_state(self) -> bool {
+        self.is_rng() || self == VarKind::Cache
     }
 }
 
@@ -50,7 +60,9 @@ impl fmt::Display for VarKind {
 
 /// A name that is not a [`VarKind`]'s, kept for the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a variable kind: expected `Param`, `BatchStat`, `RngKey` or `RngCount`")]
+#[error(
+    "`{0}` is not a variable kind: expected `Param`, `BatchStat`, `RngKey`, `RngCount` or `Cache`"
+)]
 pub struct ParseVarKindError(pub String);
 
 /// Parses the name it prints as, so a kind written to a file (a checkpoint's metadata,
@@ -138,4 +150,9 @@ variable_type!(
     /// A non-trainable array updated in training mode, like `nnx.BatchStat`.
     BatchStat,
     VarKind::BatchStat
+);
+variable_type!(
+    /// Decoding state, like `nnx.Cache` (attention's cached keys and values).
+    Cache,
+    VarKind::Cache
 );

@@ -258,7 +258,7 @@ pub enum FormatError {
     },
     /// The metadata records a variable kind nnx does not know.
     #[error(
-        "the metadata gives `{key}` the kind `{kind}`; expected `Param`, `BatchStat`, `RngKey` or `RngCount`"
+        "the metadata gives `{key}` the kind `{kind}`; expected `Param`, `BatchStat`, `RngKey`, `RngCount` or `Cache`"
     )]
     BadKind {
         /// The tensor's key.

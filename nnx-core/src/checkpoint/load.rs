@@ -356,9 +356,9 @@ impl Checkpoint {
         let mut skipped = Vec::new();
         for entry in &plan.entries {
             let Some(tensor) = self.header.get(&entry.key) else {
-                // A random stream the file does not hold (one saved before streams were
-                // state, or by another library) keeps its own state: listed, not refused.
-                if options.strict && !entry.kind.is_rng() {
+                // A random stream or cache the file does not hold (one saved before they
+                // were state, or by another library) keeps its own: listed, not refused.
+                if options.strict && !entry.kind.is_run_state() {
                     return Err(CheckpointError::Missing {
                         file: file(),
                         path: entry.path.clone(),

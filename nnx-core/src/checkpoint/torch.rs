@@ -197,10 +197,10 @@ impl TorchMapping {
 
     /// Where each variable of `vars` (a module or a [`State`](crate::State)) is in a
     /// PyTorch file. An error if a rule's fused variables do not fit together. Random
-    /// streams' state (`RngKey`, `RngCount`) has no PyTorch counterpart and is left out.
+    /// streams and caches have no PyTorch counterpart and are left out.
     pub fn plan<V: Variables + ?Sized>(&self, vars: &V) -> Result<Plan, CheckpointError> {
         let mut inventory = vars.inventory();
-        inventory.retain(|(_, kind, _)| !kind.is_rng());
+        inventory.retain(|(_, kind, _)| !kind.is_run_state());
         let index: HashMap<&str, usize> = inventory
             .iter()
             .enumerate()

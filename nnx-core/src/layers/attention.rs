@@ -11,7 +11,7 @@ use crate::fast_math;
 use crate::layers::batch_axis::{batch_first, move_axis_to_front, move_batch_axis};
 use crate::layers::{LayerNorm, LinearGeneral, NormConfig};
 use crate::matmul::matmul_on_this_thread;
-use crate::{ForwardError, Key, Rngs, module};
+use crate::{Cache, ForwardError, Key, Rngs, module};
 use rand_distr::{Distribution, StandardUniform};
 use rayon::prelude::*;
 
@@ -373,7 +373,7 @@ impl AttentionConfig {
     }
 }
 
-/// Multi-head attention (`flax.nnx.MultiHeadAttention`, without the decode cache):
+/// Multi-head attention (`flax.nnx.MultiHeadAttention`):
 /// `query`, `key` and `value` project to `[.., len, heads, head_dim]`, each query head
 /// attends over the keys (through [`dot_product_attention`]), and `out` projects the
 /// heads back to `out_features`. State paths are Flax's: `query.kernel`
@@ -384,6 +384,12 @@ impl AttentionConfig {
 /// Flax's `rngs` argument) one keep mask of the weights' `[T, S]`, shared by every batch
 /// index and head (`broadcast_dropout=True`), and scales the kept weights by
 /// `1 / (1 - rate)`. The key is a value, not module state, so the layer stays `&self`.
+///
+/// Autoregressive decoding, as Flax's `decode=True`: [`init_cache`](Self::init_cache)
+/// makes the cache (`cached_key`, `cached_value`, `cache_index`, of kind
+/// [`Cache`](crate::VarKind::Cache), at Flax's paths), then each
+/// [`decode`](Self::decode) call takes one token, stores its key and value, and attends
+/// over every token stored so far.
 #[module]
 #[derive(Clone, Debug, PartialEq)]
 pub struct MultiHeadAttention {
@@ -399,6 +405,12 @@ pub struct MultiHeadAttention {
     pub key_ln: Option<LayerNorm>,
     /// `[heads, head_dim] → [out_features]`.
     pub out: LinearGeneral,
+    /// Keys of the tokens decoded so far, `[batch.., max_length, kv_heads, head_dim]`.
+    pub cached_key: Option<Cache<ArrayD<f32>>>,
+    /// Their values, the same shape.
+    pub cached_value: Option<Cache<ArrayD<f32>>>,
+    /// How many tokens are cached (a whole number, as an `f32` scalar).
+    pub cache_index: Option<Cache<ArrayD<f32>>>,
     /// The options it was built with.
     #[module(skip)]
     pub config: AttentionConfig,
@@ -446,8 +458,28 @@ impl MultiHeadAttention {
             query_ln: config.normalize_qk.then(head_norm),
             key_ln: config.normalize_qk.then(head_norm),
             out: LinearGeneral::new(&[heads, depth], &[out], bias, rngs),
+            cached_key: None,
+            cached_value: None,
+            cache_index: None,
             config,
         })
+    }
+
+    /// An empty decode cache for inputs of batch shape `batch` (the axes before the
+    /// sequence) and up to `max_length` tokens, as Flax's `init_cache`; replaces any
+    /// cache there was.
+    pub fn init_cache(&mut self, batch: &[usize], max_length: usize) {
+        let heads = self.config.num_heads;
+        let kv_heads = self.config.num_kv_heads.unwrap_or(heads);
+        let depth = self.config.qkv_features.unwrap_or(self.config.in_features) / heads;
+        let shape: Vec<usize> = batch
+            .iter()
+            .copied()
+            .chain([max_length, kv_heads, depth])
+            .collect();
+        self.cached_key = Some(Cache::new(ArrayD::zeros(shape.clone())));
+        self.cached_value = Some(Cache::new(ArrayD::zeros(shape)));
+        self.cache_index = Some(Cache::new(ArrayD::zeros(IxDyn(&[]))));
     }
 }
 
@@ -524,6 +556,69 @@ impl MultiHeadAttention {
             v.view(),
             mask.as_ref().map(|m| m.view()),
             dropout.as_ref(),
+        )?;
+        self.out.forward(heads.view())
+    }
+
+    /// One decoding step (Flax's `decode=True`): `inputs_q` is `[batch.., 1,
+    /// in_features]`, a single token per sequence; its key and value go into the cache
+    /// at `cache_index`, and it attends over every cached token (itself included).
+    /// Self-attention only; an error before [`init_cache`](Self::init_cache), when the
+    /// cache is full, or for more than one token.
+    pub fn decode(&mut self, inputs_q: ArrayViewD<'_, f32>) -> Result<ArrayD<f32>, ForwardError> {
+        let (Some(keys), Some(values), Some(index)) = (
+            self.cached_key.as_mut(),
+            self.cached_value.as_mut(),
+            self.cache_index.as_mut(),
+        ) else {
+            return Err(config_error(
+                "decode needs a cache: call `init_cache(batch, max_length)` first".to_owned(),
+            ));
+        };
+        let rank = keys.ndim();
+        let expected: Vec<usize> = keys.shape()[..rank - 3]
+            .iter()
+            .copied()
+            .chain([1, self.config.in_features])
+            .collect();
+        if inputs_q.shape() != expected.as_slice() {
+            return Err(shape_error(
+                "inputs_q",
+                inputs_q.shape(),
+                format!("decode takes one token per sequence, {expected:?}, for the cache's batch"),
+            ));
+        }
+        let max_length = keys.shape()[rank - 3];
+        let position = index.value[[]] as usize;
+        if position >= max_length {
+            return Err(config_error(format!(
+                "the decode cache is full ({max_length} tokens); call `init_cache` again"
+            )));
+        }
+        let mut q = self.query.forward(inputs_q.view())?;
+        let mut k = self.key.forward(inputs_q.view())?;
+        let v = self.value.forward(inputs_q)?;
+        if let (Some(q_ln), Some(k_ln)) = (&self.query_ln, &self.key_ln) {
+            q = q_ln.forward(q.view(), None)?;
+            k = k_ln.forward(k.view(), None)?;
+        }
+        let sequence = Axis(rank - 3);
+        keys.value
+            .index_axis_mut(sequence, position)
+            .assign(&k.index_axis(sequence, 0));
+        values
+            .value
+            .index_axis_mut(sequence, position)
+            .assign(&v.index_axis(sequence, 0));
+        index.value[[]] = (position + 1) as f32;
+        // The token sees every cached position up to its own.
+        let seen = ArrayD::from_shape_fn(IxDyn(&[1, max_length]), |i| i[1] <= position);
+        let heads = attend(
+            q.view(),
+            keys.view(),
+            values.view(),
+            Some(seen.view()),
+            None,
         )?;
         self.out.forward(heads.view())
     }
