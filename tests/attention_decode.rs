@@ -60,7 +60,10 @@ fn decoding_errors_are_typed() {
     // Two tokens at once, and a batch the cache was not made for.
     assert!(matches!(
         call!(mha.decode(tokens(1, 2, 8).view())),
-        Err(ForwardError::Shape { arg: "inputs_q", .. })
+        Err(ForwardError::Shape {
+            arg: "inputs_q",
+            ..
+        })
     ));
     assert!(call!(mha.decode(tokens(3, 1, 8).view())).is_err());
     // Refused calls wrote nothing.

@@ -12,7 +12,7 @@ fn expansion() {
                 self
             }
         }
-        impl<M: ?::core::marker::Sized> __NnxPickf4f76b9769b50b27 for &mut M {
+        impl<T: ?::core::marker::Sized> __NnxPickf4f76b9769b50b27 for &mut T {
             #[inline]
             fn __nnx_pick_f4f76b9769b50b27(self) -> Self {
                 self

@@ -16,25 +16,25 @@ fn expansion() {
             M: ?::core::marker::Sized
                 + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
         > MayBroadcast for M {}
-        trait __NnxShared63dbc295920fe8c1 {
-            fn __nnx_shared_63dbc295920fe8c1(self) -> Self;
+        trait __NnxPick63dbc295920fe8c1 {
+            fn __nnx_pick_63dbc295920fe8c1(self) -> Self;
         }
         impl<
             M: ?::core::marker::Sized
                 + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
-        > __NnxShared63dbc295920fe8c1 for &M {
+        > __NnxPick63dbc295920fe8c1 for &M {
             #[inline]
-            fn __nnx_shared_63dbc295920fe8c1(self) -> Self {
+            fn __nnx_pick_63dbc295920fe8c1(self) -> Self {
                 self
             }
         }
-        impl<M: ?::core::marker::Sized> __NnxShared63dbc295920fe8c1 for &mut M {
+        impl<T: ?::core::marker::Sized> __NnxPick63dbc295920fe8c1 for &mut T {
             #[inline]
-            fn __nnx_shared_63dbc295920fe8c1(self) -> Self {
+            fn __nnx_pick_63dbc295920fe8c1(self) -> Self {
                 self
             }
         }
-        let module = (ln).__nnx_shared_63dbc295920fe8c1();
+        let module = (ln).__nnx_pick_63dbc295920fe8c1();
         <_ as MayBroadcast>::check(
                 ::nnx::__private::CallMethod::vmap(
                         ::nnx::__private::ModuleMethods::same(&*module),

@@ -13,7 +13,7 @@ fn expansion() {
                     self
                 }
             }
-            impl<M: ?::core::marker::Sized> __NnxPick29e09f137d5b1177 for &mut M {
+            impl<T: ?::core::marker::Sized> __NnxPick29e09f137d5b1177 for &mut T {
                 #[inline]
                 fn __nnx_pick_29e09f137d5b1177(self) -> Self {
                     self

@@ -92,23 +92,72 @@ fn name_type(call: &Invocation, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// `ModuleMethods::calls(ln.pick()).forward().mask(..).__call(x)`: the module is borrowed by
-/// method-call autoref, as a direct call would, so `&self` methods take it shared and
-/// `&mut self` ones unique; `Pick` knows which from `SharedMethod`, and takes it unique
-/// whenever the name is not a `&self` method (a misspelt one is then reported by the
-/// table, and an immutable module by the borrow checker, as for any method).
-pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
-    let p = private(runtime);
+/// What a borrow pick chooses between: the module itself, or a `Stacked` ensemble of it.
+#[derive(Clone, Copy)]
+enum Borrowed {
+    Module,
+    Stacked,
+}
+
+/// A local trait `Pick` with a method on `&Target` when the method named in `call`
+/// takes `&self`, and on `&mut T` otherwise, and `(receiver).pick()`: method-call autoref
+/// then borrows the receiver exactly as the method needs, as a direct call would (shared
+/// for `&self`, so a module behind `&` works; unique otherwise, where a misspelt name is
+/// reported by the table and an immutable binding by the borrow checker). Named after
+/// the call's tokens: a call in another's arguments has its own trait, and two in scope
+/// would make the method ambiguous.
+fn autoref_pick(
+    call: &Invocation,
+    runtime: &TokenStream,
+    borrowed: Borrowed,
+) -> (TokenStream, TokenStream) {
+    let p = &private(runtime);
+    let name = name_type(call, p);
     let receiver = &call.receiver;
-    let name = name_type(call, &p);
     let span = receiver.span();
-    let at = private_at(runtime, span);
-    // Named after the call's tokens: a `call!` in another's arguments has its own, and
-    // two in scope would make the method ambiguous.
     let hash = name_hash(&call.to_token_string());
-    let pick = format_ident!("__NnxPick{:x}", hash);
-    let pick_fn = format_ident!("__nnx_pick_{:x}", hash, span = span);
-    let picked = quote_spanned!(span=> (#receiver).#pick_fn());
+    let (pick, pick_fn, shared) = match borrowed {
+        Borrowed::Module => (
+            format_ident!("__NnxPick{:x}", hash),
+            format_ident!("__nnx_pick_{:x}", hash, span = span),
+            quote!(impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>>),
+        ),
+        Borrowed::Stacked => (
+            format_ident!("__NnxStacked{:x}", hash),
+            format_ident!("__nnx_stacked_{:x}", hash, span = span),
+            quote!(impl<M: #p::SharedMethod<#name>>),
+        ),
+    };
+    let target = match borrowed {
+        Borrowed::Module => quote!(M),
+        Borrowed::Stacked => quote!(#p::Stacked<M>),
+    };
+    let items = quote! {
+        trait #pick {
+            fn #pick_fn(self) -> Self;
+        }
+        #shared #pick for &#target {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+        impl<T: ?::core::marker::Sized> #pick for &mut T {
+            #[inline]
+            fn #pick_fn(self) -> Self {
+                self
+            }
+        }
+    };
+    (items, quote_spanned!(span=> (#receiver).#pick_fn()))
+}
+
+/// `ModuleMethods::calls(ln.pick()).forward().mask(..).__call(x)`, the module borrowed
+/// as the method needs ([`autoref_pick`]).
+pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
+    let span = call.receiver.span();
+    let at = private_at(runtime, span);
+    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Module);
     let table = match &call.method {
         Some(method) => {
             let table = quote_spanned!(span=> #at::ModuleMethods::calls(#picked));
@@ -129,21 +178,7 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     });
     let args = arguments(quote!(#(#positionals),*), call.args_span);
     quote! {{
-        trait #pick {
-            fn #pick_fn(self) -> Self;
-        }
-        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> #pick for &M {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
-        impl<M: ?::core::marker::Sized> #pick for &mut M {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
+        #pick
         #table #(#setters)* .#call_ident #args
     }}
 }
@@ -329,31 +364,11 @@ fn shared_receiver(in_axes: Option<&InAxes>) -> Option<Span> {
 /// batching rule may run on a shared module; otherwise the check before it is the one
 /// error, and borrow checking does not run on a body with errors).
 fn module_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
-    let p = &private(runtime);
-    let name = name_type(call, p);
-    let receiver = &call.receiver;
-    let span = receiver.span();
-    let hash = name_hash(&call.to_token_string());
-    let pick = format_ident!("__NnxShared{:x}", hash);
-    let pick_fn = format_ident!("__nnx_shared_{:x}", hash, span = span);
+    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Module);
     let module = Ident::new("module", Span::mixed_site());
     quote! {
-        trait #pick {
-            fn #pick_fn(self) -> Self;
-        }
-        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> #pick for &M {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
-        impl<M: ?::core::marker::Sized> #pick for &mut M {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
-        let #module = (#receiver).#pick_fn();
+        #pick
+        let #module = #picked;
     }
 }
 
@@ -363,31 +378,11 @@ fn module_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
 /// other receiver is taken unique, and `StackedReceiver` (`ScanStack` for `scan!`) then
 /// reports it. Binds `stack`.
 pub(crate) fn stacked_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
-    let p = &private(runtime);
-    let name = name_type(call, p);
-    let receiver = &call.receiver;
-    let span = receiver.span();
-    let hash = name_hash(&call.to_token_string());
-    let pick = format_ident!("__NnxStacked{:x}", hash);
-    let pick_fn = format_ident!("__nnx_stacked_{:x}", hash, span = span);
+    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Stacked);
     let stack = Ident::new("stack", Span::mixed_site());
     quote! {
-        trait #pick {
-            fn #pick_fn(self) -> Self;
-        }
-        impl<M: #p::SharedMethod<#name>> #pick for &#p::Stacked<M> {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
-        impl<T: ?::core::marker::Sized> #pick for &mut T {
-            #[inline]
-            fn #pick_fn(self) -> Self {
-                self
-            }
-        }
-        let #stack = (#receiver).#pick_fn();
+        #pick
+        let #stack = #picked;
     }
 }
 
