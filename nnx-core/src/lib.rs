@@ -197,7 +197,7 @@ pub use rand_distr;
 // rustc writes them as `ModuleMethods`, not `nnx::__private::ModuleMethods`.
 #[doc(hidden)]
 pub use private::{
-    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanOutputs, ScanStack, SharedBorrow,
+    CallMethod, ModuleMethods, MutableBorrow, ScanMembers, ScanOutputs, SharedBorrow,
     StackedReceiver,
 };
 

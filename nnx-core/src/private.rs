@@ -68,32 +68,6 @@ impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for Box<S> {
     }
 }
 
-/// What `scan!` asks of its receiver, borrowed shared or unique as the members' method
-/// needs: that it is a [`Stacked`] module. Another receiver is this one message: the
-/// stack it gives is a parameter, not an associated type, so nothing after it is
-/// reported (as with [`StackedReceiver`]).
-#[diagnostic::on_unimplemented(
-    message = "`scan!` runs the members of a `Stacked` module in turn, and `{Self}` is not one",
-    label = "not a `Stacked` module",
-    note = "build the layer stack with `Stacked::new(n, |i| ..)`; a single module is called with `call!`"
-)]
-pub trait ScanStack<S> {
-    /// The stack, borrowed as it was.
-    fn scan_members(self) -> S;
-}
-
-impl<'a, M> ScanStack<&'a Stacked<M>> for &'a Stacked<M> {
-    fn scan_members(self) -> Self {
-        self
-    }
-}
-
-impl<'a, M> ScanStack<&'a mut Stacked<M>> for &'a mut Stacked<M> {
-    fn scan_members(self) -> Self {
-        self
-    }
-}
-
 /// What `scan!(.., out_axes = axis)` asks of each member's output: a `(carry, output)`
 /// pair, the outputs stacked along `axis` (as `vmap!` stacks examples).
 #[diagnostic::on_unimplemented(

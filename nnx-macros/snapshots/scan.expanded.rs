@@ -19,7 +19,29 @@ fn expansion() {
             }
         }
         let stack = (layers).__nnx_stacked_e0edb56f145341e7();
-        let mut stack = ::nnx::__private::ScanStack::scan_members(stack);
+        #[diagnostic::on_unimplemented(
+            message = "`scan!` runs the members of a `Stacked` module in turn, and `layers` is not one",
+            label = "not a `Stacked` module",
+            note = "build the layer stack with `Stacked::new(n, |i| ..)`; a single module is called with `call!`"
+        )]
+        trait ScanStack<S> {
+            fn scan_members(self) -> S;
+        }
+        impl<'s, M> ScanStack<&'s ::nnx::__private::Stacked<M>>
+        for &'s ::nnx::__private::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> Self {
+                self
+            }
+        }
+        impl<'s, M> ScanStack<&'s mut ::nnx::__private::Stacked<M>>
+        for &'s mut ::nnx::__private::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> Self {
+                self
+            }
+        }
+        let mut stack = ScanStack::scan_members(stack);
         let mut carry = match ::nnx::call!(
             ((* ::nnx::__private::ScanMembers::member(& mut stack, 0))) (x.view(), mask =
             ::core::clone::Clone::clone(& kw_mask))

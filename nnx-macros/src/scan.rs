@@ -163,11 +163,14 @@ fn expand_scan(
     let next_call = member(quote!(#index), fed_back);
     let borrow = stacked_borrow(call, runtime);
     let members = quote_spanned!(span=> #p::ScanMembers::members(&#stack));
-    let checked = quote_spanned!(span=> #p::ScanStack::scan_members(#stack));
+    let check = stack_check(call, runtime);
+    let at_receiver = Ident::new("stack", Span::mixed_site().located_at(span));
+    let checked = quote_spanned!(span=> ScanStack::scan_members(#at_receiver));
     Ok(quote! {
         #label: {
             #bindings
             #borrow
+            #check
             let mut #stack = #checked;
             #collect
             let mut #carry = #first_call;
@@ -177,4 +180,37 @@ fn expand_scan(
             #finish
         }
     })
+}
+
+/// A local trait that only a borrowed `Stacked` has, whose message names the receiver as
+/// written: another receiver is this one message, at it. The stack it gives is a
+/// parameter, not an associated type, so nothing after it is reported.
+fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
+    let p = quote!(#runtime::__private);
+    let span = call.receiver.span();
+    let receiver = call.receiver.to_token_stream().to_string().replace(' ', "");
+    let message = format!(
+        "`scan!` runs the members of a `Stacked` module in turn, and `{receiver}` is not one"
+    );
+    let label = "not a `Stacked` module";
+    let note = "build the layer stack with `Stacked::new(n, |i| ..)`; a single module is called with `call!`";
+    // At the receiver, so that the message is reported in the user's code.
+    quote_spanned! {span=>
+        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+        trait ScanStack<S> {
+            fn scan_members(self) -> S;
+        }
+        impl<'s, M> ScanStack<&'s #p::Stacked<M>> for &'s #p::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> Self {
+                self
+            }
+        }
+        impl<'s, M> ScanStack<&'s mut #p::Stacked<M>> for &'s mut #p::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> Self {
+                self
+            }
+        }
+    }
 }
