@@ -131,18 +131,20 @@ macro_rules! through_pointer {
     ($($ptr:ty),*) => {$(
         #[diagnostic::do_not_recommend]
         impl<A, D, V: BatchView<A, D> + ?Sized> BatchView<A, D> for $ptr {
+            // Through `V`'s own projection: where `V` is not an array, the view is an
+            // error type and the conversion after it is not reported too.
             type View<'v>
-                = ArrayView<'v, A, D>
+                = V::View<'v>
             where
                 Self: 'v,
                 A: 'v;
 
             fn view_of(&self) -> Self::View<'_> {
-                self.batch_view()
+                (**self).view_of()
             }
 
             type Mapped<'v>
-                = Mapped<ArrayView<'v, A, D>>
+                = V::Mapped<'v>
             where
                 Self: 'v,
                 A: 'v;
@@ -152,7 +154,7 @@ macro_rules! through_pointer {
             }
 
             fn mapped(&self, axis: isize) -> Self::Mapped<'_> {
-                Mapped(self.batch_view(), axis)
+                (**self).mapped(axis)
             }
         }
     )*};
