@@ -472,6 +472,18 @@ fn broadcast_check(call: &Invocation, p: &TokenStream) -> TokenStream {
         ),
     };
     let note = "stack the module (`Stacked::new(n, ..)`) and map it with `in_axes = (.., self = 0)`: each example then mutates its own member; a method with a batching rule (BatchNorm's) may instead share it with `self = None`, the rule then mutating it once for the whole batch";
+    may_broadcast(p, quote!(#p::SharedMethod<#name>), &message, &label, note)
+}
+
+/// The local trait `MayBroadcast`, which a module has when `bound` holds (called as
+/// `<_ as MayBroadcast>::check(entry)`), with the message rustc gives where it does not.
+fn may_broadcast(
+    p: &TokenStream,
+    bound: TokenStream,
+    message: &str,
+    label: &str,
+    note: &str,
+) -> TokenStream {
     quote! {
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
         trait MayBroadcast {
@@ -481,7 +493,7 @@ fn broadcast_check(call: &Invocation, p: &TokenStream) -> TokenStream {
             }
         }
         #[diagnostic::do_not_recommend]
-        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> MayBroadcast for M {}
+        impl<M: ?::core::marker::Sized + #bound> MayBroadcast for M {}
     }
 }
 
@@ -500,17 +512,7 @@ fn whole_batch_check(call: &Invocation, p: &TokenStream) -> TokenStream {
     );
     let label = "`self = None` shares one module, which every example would mutate";
     let note = "stack the module (`Stacked::new(n, ..)`) and map it with `self = 0`, or give the method a batching rule (`#[batched(rule)]`) that mutates the module once for the whole batch";
-    quote! {
-        #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-        trait MayBroadcast {
-            #[inline]
-            fn check<E: #p::VmapEntry<Self>>(entry: E) -> E {
-                entry
-            }
-        }
-        #[diagnostic::do_not_recommend]
-        impl<M: ?::core::marker::Sized + #p::BroadcastMethod<#name>> MayBroadcast for M {}
-    }
+    may_broadcast(p, quote!(#p::BroadcastMethod<#name>), &message, label, note)
 }
 
 /// A closure of the same arity beside the error: its calls type-check against it, so
