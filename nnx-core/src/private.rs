@@ -328,11 +328,12 @@ impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m std::sync::Arc<M> {
     }
 }
 
-/// Owning pointers look through to the module, as method calls do.
-macro_rules! through_pointer {
-    ($($ptr:ident),*) => {$(
+/// Pointers and references look through to the module, as method calls do (`vmap!`
+/// borrows what it is given, so a `&M` binding arrives as `&&M`).
+macro_rules! look_through {
+    ($($ty:ty),*) => {$(
         #[diagnostic::do_not_recommend]
-        impl<M: ModuleMethods + ?Sized> ModuleMethods for $ptr<M> {
+        impl<M: ModuleMethods + ?Sized> ModuleMethods for $ty {
             type Calls<R> = M::Calls<R>;
             type Vmaps = M::Vmaps;
             type Same<R> = R;
@@ -351,7 +352,7 @@ macro_rules! through_pointer {
         }
 
         #[diagnostic::do_not_recommend]
-        impl<M: CallMethod + ?Sized> CallMethod for $ptr<M> {
+        impl<M: CallMethod + ?Sized> CallMethod for $ty {
             type CallTable<R> = M::CallTable<R>;
             type VmapTable = M::VmapTable;
 
@@ -363,51 +364,17 @@ macro_rules! through_pointer {
                 M::vmap_through()
             }
         }
+    )*};
+}
 
+look_through!(Box<M>, Rc<M>, Arc<M>, &M, &mut M);
+
+/// An owning pointer's module runs its `&self` methods shared, as the module does.
+macro_rules! shared_through {
+    ($($ptr:ident),*) => {$(
         #[diagnostic::do_not_recommend]
         impl<N, M: SharedMethod<N> + ?Sized> SharedMethod<N> for $ptr<M> {}
     )*};
 }
 
-through_pointer!(Box, Rc, Arc);
-
-/// A module reached through a reference (`vmap!` borrows what it is given, so a `&M`
-/// binding arrives as `&&M`).
-macro_rules! through_reference {
-    ($($ref:ty),*) => {$(
-        #[diagnostic::do_not_recommend]
-        impl<M: ModuleMethods + ?Sized> ModuleMethods for $ref {
-            type Calls<R> = M::Calls<R>;
-            type Vmaps = M::Vmaps;
-            type Same<R> = R;
-
-            fn calls_through<R>(receiver: R) -> Self::Calls<R> {
-                M::calls_through(receiver)
-            }
-
-            fn vmaps_through() -> Self::Vmaps {
-                M::vmaps_through()
-            }
-
-            fn same<R: BorrowOf<Self>>(receiver: R) -> R {
-                receiver
-            }
-        }
-
-        #[diagnostic::do_not_recommend]
-        impl<M: CallMethod + ?Sized> CallMethod for $ref {
-            type CallTable<R> = M::CallTable<R>;
-            type VmapTable = M::VmapTable;
-
-            fn call_through<R>(receiver: R) -> Self::CallTable<R> {
-                M::call_through(receiver)
-            }
-
-            fn vmap_through() -> Self::VmapTable {
-                M::vmap_through()
-            }
-        }
-    )*};
-}
-
-through_reference!(&M, &mut M);
+shared_through!(Box, Rc, Arc);
