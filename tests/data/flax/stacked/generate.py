@@ -24,67 +24,58 @@ def tensor(a):
     return {"dtype": "f32", "shape": list(a.shape), "data": [float(v) for v in a.ravel()]}
 
 
-def vector(name, members, build, x_shape, rng):
+def stack(members, build, seed, low, rng):
+    """`members` copies of `build(rngs)` stacked by `nnx.vmap` over the constructor, their
+    params replaced by draws from uniform(low, -low) rounded to 3 decimals; returns the
+    stack and its params as recorded."""
     @nnx.split_rngs(splits=members)
     @nnx.vmap(in_axes=(0,), out_axes=0)
     def make(rngs):
         return build(rngs)
 
-    model = make(nnx.Rngs(0))
+    model = make(nnx.Rngs(seed))
     for _, var in nnx.to_flat_state(nnx.state(model, nnx.Param)):
-        value = np.round(rng.uniform(-1, 1, size=var[...].shape), 3).astype(np.float32)
+        value = np.round(rng.uniform(low, -low, size=var[...].shape), 3).astype(np.float32)
         var[...] = jnp.asarray(value)
     params = {
         ".".join(str(p) for p in path): tensor(var[...])
         for path, var in nnx.to_flat_state(nnx.state(model, nnx.Param))
     }
+    return model, params
+
+
+def record(name, members, params, x, y):
+    return {
+        "id": name,
+        "members": members,
+        "params": params,
+        "batch_stats": {},
+        "inputs": {"x": tensor(x)},
+        "expected": tensor(y),
+    }
+
+
+def vector(name, members, build, x_shape, rng):
+    model, params = stack(members, build, 0, -1, rng)
     x = np.round(rng.uniform(-1, 1, size=x_shape), 3).astype(np.float32)
 
     @nnx.vmap(in_axes=(0, 0))
     def forward(model, x):
         return model(x)
 
-    y = forward(model, jnp.asarray(x))
-    return {
-        "id": name,
-        "members": members,
-        "params": params,
-        "batch_stats": {},
-        "inputs": {"x": tensor(x)},
-        "expected": tensor(y),
-    }
+    return record(name, members, params, x, forward(model, jnp.asarray(x)))
 
 
 def scan_vector(name, members, build, x_shape, rng):
-    """A stack applied layer after layer with `nnx.scan` (the carry is the activation)."""
-    @nnx.split_rngs(splits=members)
-    @nnx.vmap(in_axes=(0,), out_axes=0)
-    def make(rngs):
-        return build(rngs)
-
-    model = make(nnx.Rngs(1))
-    for _, var in nnx.to_flat_state(nnx.state(model, nnx.Param)):
-        value = np.round(rng.uniform(-0.6, 0.6, size=var[...].shape), 3).astype(np.float32)
-        var[...] = jnp.asarray(value)
-    params = {
-        ".".join(str(p) for p in path): tensor(var[...])
-        for path, var in nnx.to_flat_state(nnx.state(model, nnx.Param))
-    }
+    """A stack applied layer after layer with `nnx.scan` (the activation is the carry)."""
+    model, params = stack(members, build, 1, -0.6, rng)
     x = np.round(rng.uniform(-1, 1, size=x_shape), 3).astype(np.float32)
 
     @nnx.scan(in_axes=(0, nnx.Carry), out_axes=nnx.Carry)
     def forward(layer, x):
         return layer(x)
 
-    y = forward(model, jnp.asarray(x))
-    return {
-        "id": name,
-        "members": members,
-        "params": params,
-        "batch_stats": {},
-        "inputs": {"x": tensor(x)},
-        "expected": tensor(y),
-    }
+    return record(name, members, params, x, forward(model, jnp.asarray(x)))
 
 
 def main():
