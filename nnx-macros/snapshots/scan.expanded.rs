@@ -41,7 +41,10 @@ fn expansion() {
                 self
             }
         }
-        let mut stack = ScanStack::scan_members(stack);
+        let mut stack = ScanStack::scan_members({
+            let receiver = stack;
+            receiver
+        });
         let mut carry = match ::nnx::call!(
             ((* ::nnx::__private::ScanMembers::member(& mut stack, 0))) (x.view(), mask =
             ::core::clone::Clone::clone(& kw_mask))

@@ -20,7 +20,10 @@ fn expansion() {
         let stack = (ensemble).__nnx_stacked_2b6008f2398c5faf();
         ::nnx::__private::CallMethod::vmap(
                 ::nnx::__private::ModuleMethods::same(
-                    ::nnx::__private::StackedReceiver::first(&*stack),
+                    ::nnx::__private::StackedReceiver::first({
+                        let receiver = &*stack;
+                        receiver
+                    }),
                 ),
             )
             .call()

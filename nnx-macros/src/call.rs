@@ -38,6 +38,17 @@ fn relocate(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// `span`, in the runtime path's (`$crate`'s) context: for tokens beside that path which
+/// must be reported as one with it.
+fn runtime_site(runtime: &TokenStream, span: Span) -> Span {
+    let context = runtime
+        .clone()
+        .into_iter()
+        .next()
+        .map_or(span, |token| token.span());
+    context.located_at(span)
+}
+
 /// `(args)` with the user's parentheses' span, where arity errors and rustc's
 /// "provide the argument" suggestion belong.
 fn arguments(args: impl ToTokens, span: Span) -> Group {
@@ -272,9 +283,14 @@ fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
                 Expr::Reference(reference) if reference.mutability.is_none() => &*reference.expr,
                 other => other,
             };
+            // rustc reports a failed `BatchView` bound at the function's path and at its
+            // argument; with one context for both, the two messages are one.
+            let view = quote_spanned! {runtime_site(runtime, value.span())=>
+                #p::BatchView::view_of(&(#value))
+            };
             quote_spanned! {value.span()=>
                 #p::Slot::Mapped {
-                    batched: #p::IntoArg::into_arg(#p::BatchView::view_of(&(#value))),
+                    batched: #p::IntoArg::into_arg(#view),
                     axis: #axis,
                 }
             }
@@ -316,8 +332,13 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
         let at = private_at(runtime, self_span);
-        let stack_at = Ident::new("stack", Span::mixed_site().located_at(self_span));
-        let first = quote_spanned!(self_span=> #at::StackedReceiver::first(&*#stack_at));
+        // rustc reports an expression of the macro's own (mixed-site) context at the
+        // whole invocation, so the argument is a call-site name at `self`, bound in a
+        // block that holds no user code for it to capture.
+        let receiver = Ident::new("receiver", self_span);
+        let first = quote_spanned! {self_span=>
+            #at::StackedReceiver::first({ let #receiver = &*#stack; #receiver })
+        };
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
         quote! {{

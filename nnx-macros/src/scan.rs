@@ -165,7 +165,13 @@ fn expand_scan(
     let members = quote_spanned!(span=> #p::ScanMembers::members(&#stack));
     let check = stack_check(call, runtime);
     let at_receiver = Ident::new("stack", Span::mixed_site().located_at(span));
-    let checked = quote_spanned!(span=> ScanStack::scan_members(#at_receiver));
+    // rustc reports an expression of the macro's own (mixed-site) context at the whole
+    // invocation: the argument is a call-site name at the receiver, bound in a block
+    // that holds no user code for it to capture.
+    let receiver = Ident::new("receiver", span);
+    let checked = quote_spanned! {span=>
+        ScanStack::scan_members({ let #receiver = #at_receiver; #receiver })
+    };
     Ok(quote! {
         #label: {
             #bindings
