@@ -164,30 +164,98 @@ pub trait BroadcastMethod<N> {}
 pub trait ModuleMethods {
     /// `call!`'s table: each method builds its call. `R` is how the module is borrowed
     /// (`&M`, `&mut M`, or a reference to a box of it).
-    type Calls<R>;
+    type Table<R>;
     /// `vmap!`'s table: each method gives its entry.
+    type VmapTable;
+    /// [`Methods<R>`]: a projection, so that where the type is not a module it is an
+    /// error type, and no method is looked up on it.
+    type Calls<R>
+    where
+        R: Borrowed<Module = Self>;
+    /// [`VmapMethods<Self>`], a projection as [`ModuleMethods::Calls`] is.
     type Vmaps;
     /// The receiver, unchanged.
     type Same<R>;
 
     /// The table of calls on `receiver`, for any borrow (owning pointers forward here).
-    fn calls_through<R>(receiver: R) -> Self::Calls<R>;
+    fn calls_through<R>(receiver: R) -> Self::Table<R>;
 
     /// The table of vmap entries.
-    fn vmaps_through() -> Self::Vmaps;
+    fn vmaps_through() -> Self::VmapTable;
 
     /// The receiver, once its type is known to be a module.
     fn same<R: BorrowOf<Self>>(receiver: R) -> Self::Same<R>;
 
-    /// The table of calls on `receiver`.
-    fn calls<R: BorrowOf<Self>>(receiver: R) -> Self::Calls<R> {
-        Self::calls_through(receiver)
-    }
+    /// The methods `call!` can call on `receiver`.
+    fn calls<R: BorrowOf<Self> + Borrowed<Module = Self>>(receiver: R) -> Self::Calls<R>;
 
-    /// The table of vmap entries for a module borrowed as `receiver`.
-    fn vmaps<R: BorrowOf<Self>>(receiver: R) -> Self::Vmaps {
-        let _ = receiver;
-        Self::vmaps_through()
+    /// The methods `vmap!` can map, for a module borrowed as `receiver`.
+    fn vmaps<R: BorrowOf<Self>>(receiver: R) -> Self::Vmaps;
+}
+
+/// What `call!(m.method(..))` looks `method` up on: the methods of the module `R` (`&M`
+/// or `&mut M`) borrows. The module's own table is behind `Deref`, so a misspelt name
+/// is rustc's "no method named `fowrard` found for struct `Methods<&LayerNorm>`", with
+/// the closest name suggested, and no generated type in it.
+pub struct Methods<R: Borrowed>(pub <R::Module as ModuleMethods>::Table<R>)
+where
+    R::Module: ModuleMethods;
+
+impl<R: Borrowed> core::ops::Deref for Methods<R>
+where
+    R::Module: ModuleMethods,
+{
+    type Target = <R::Module as ModuleMethods>::Table<R>;
+
+    #[inline]
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<R: Borrowed> core::ops::DerefMut for Methods<R>
+where
+    R::Module: ModuleMethods,
+{
+    #[inline]
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+/// What `vmap!(m.method(..))` looks `method` up on, as [`Methods`] for `call!`.
+pub struct VmapMethods<M: ModuleMethods + ?Sized>(pub M::VmapTable);
+
+impl<M: ModuleMethods + ?Sized> core::ops::Deref for VmapMethods<M> {
+    type Target = M::VmapTable;
+
+    #[inline]
+    fn deref(&self) -> &M::VmapTable {
+        &self.0
+    }
+}
+
+/// The module a borrow (`&M` or `&mut M`) is of: [`Methods`] finds its table from it.
+pub trait Borrowed {
+    /// `M`.
+    type Module: ?Sized;
+}
+
+impl<M: ?Sized> Borrowed for &M {
+    type Module = M;
+}
+
+impl<M: ?Sized> Borrowed for &mut M {
+    type Module = M;
+}
+
+/// The borrow a table holds, for the one method `call!` calls on it (a table is built
+/// for one call, so it is always there).
+#[inline]
+pub fn take_receiver<R>(receiver: &mut Option<R>) -> R {
+    match receiver.take() {
+        Some(receiver) => receiver,
+        None => unreachable!("`call!` builds a table for each call"),
     }
 }
 
@@ -200,9 +268,9 @@ pub trait ModuleMethods {
     note = "name the method (`call!(m.method(..))`), or mark the method `m(..)` means with `#[call]` in its `#[module] impl`"
 )]
 pub trait CallMethod {
-    /// [`ModuleMethods::Calls`].
+    /// [`ModuleMethods::Table`].
     type CallTable<R>;
-    /// [`ModuleMethods::Vmaps`].
+    /// [`ModuleMethods::VmapTable`].
     type VmapTable;
 
     /// The table of calls on `receiver`, for any borrow.
@@ -334,16 +402,26 @@ macro_rules! look_through {
     ($($ty:ty),*) => {$(
         #[diagnostic::do_not_recommend]
         impl<M: ModuleMethods + ?Sized> ModuleMethods for $ty {
-            type Calls<R> = M::Calls<R>;
-            type Vmaps = M::Vmaps;
+            type Table<R> = M::Table<R>;
+            type VmapTable = M::VmapTable;
+            type Calls<R> = Methods<R> where R: Borrowed<Module = Self>;
+            type Vmaps = VmapMethods<Self>;
             type Same<R> = R;
 
-            fn calls_through<R>(receiver: R) -> Self::Calls<R> {
+            fn calls_through<R>(receiver: R) -> Self::Table<R> {
                 M::calls_through(receiver)
             }
 
-            fn vmaps_through() -> Self::Vmaps {
+            fn vmaps_through() -> Self::VmapTable {
                 M::vmaps_through()
+            }
+
+            fn calls<R: BorrowOf<Self> + Borrowed<Module = Self>>(receiver: R) -> Methods<R> {
+                Methods(Self::calls_through(receiver))
+            }
+
+            fn vmaps<R: BorrowOf<Self>>(_: R) -> VmapMethods<Self> {
+                VmapMethods(Self::vmaps_through())
             }
 
             fn same<R: BorrowOf<Self>>(receiver: R) -> R {

@@ -115,22 +115,36 @@ fn tables(input: &Impl) -> TokenStream {
             quote!(impl #impl_generics __nnx::BroadcastMethod<#name> for #self_ty #where_clause {})
         });
     quote! {
-        pub struct #calls <#(#params,)* __R>(__R, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+        pub struct #calls <#(#params,)* __R>(__nnx::Option<__R>, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
         pub struct #vmaps #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
 
         impl #impl_generics __nnx::ModuleMethods for #self_ty #where_clause {
-            type Calls<__R> = #calls <#(#args,)* __R>;
-            type Vmaps = #vmaps <#(#args),*>;
+            type Table<__R> = #calls <#(#args,)* __R>;
+            type VmapTable = #vmaps <#(#args),*>;
+            type Calls<__R> = __nnx::Methods<__R> where __R: __nnx::Borrowed<Module = Self>;
+            type Vmaps = __nnx::VmapMethods<Self>;
             type Same<__R> = __R;
 
             #[inline]
-            fn calls_through<__R>(receiver: __R) -> Self::Calls<__R> {
-                #calls(receiver, __nnx::PhantomData)
+            fn calls_through<__R>(receiver: __R) -> Self::Table<__R> {
+                #calls(__nnx::Option::Some(receiver), __nnx::PhantomData)
             }
 
             #[inline]
-            fn vmaps_through() -> Self::Vmaps {
+            fn vmaps_through() -> Self::VmapTable {
                 #vmaps(__nnx::PhantomData)
+            }
+
+            #[inline]
+            fn calls<__R: __nnx::BorrowOf<Self> + __nnx::Borrowed<Module = Self>>(
+                receiver: __R,
+            ) -> __nnx::Methods<__R> {
+                __nnx::Methods(Self::calls_through(receiver))
+            }
+
+            #[inline]
+            fn vmaps<__R: __nnx::BorrowOf<Self>>(_: __R) -> __nnx::VmapMethods<Self> {
+                __nnx::VmapMethods(Self::vmaps_through())
             }
 
             #[inline]
@@ -378,7 +392,7 @@ impl<'a> MethodGen<'a> {
                 impl<#impl_lifetime #(#params,)* __R #impl_bound> #call<#(#args,)* __R> #where_clause {
                     #[inline]
                     #vis fn call<#method_lifetime '__a>(self) -> #call_struct #call_args #method_bound {
-                        #table(self.0, __nnx::PhantomData).#method()
+                        #table(__nnx::Option::Some(self.0), __nnx::PhantomData).#method()
                     }
                 }
             }
@@ -391,9 +405,9 @@ impl<'a> MethodGen<'a> {
         quote! {
             impl<#impl_lifetime #(#params,)* __R #impl_bound> #table<#(#args,)* __R> #where_clause {
                 #[inline]
-                #vis fn #method<#method_lifetime '__a>(self) -> #call_struct #call_args #method_bound {
+                #vis fn #method<#method_lifetime '__a>(&mut self) -> #call_struct #call_args #method_bound {
                     #call_struct {
-                        __recv: #bound::#borrow(self.0),
+                        __recv: #bound::#borrow(__nnx::take_receiver(&mut self.0)),
                         #(#keyword_defaults,)*
                         __marker: __nnx::PhantomData,
                     }
@@ -498,7 +512,7 @@ impl<'a> MethodGen<'a> {
         quote! {
             impl #impl_generics #table<#(#args),*> #where_clause {
                 #[inline]
-                #vis fn #method<'__m, '__a>(self) -> #entry #entry_args {
+                #vis fn #method<'__m, '__a>(&self) -> #entry #entry_args {
                     #entry {
                         __marker: __nnx::PhantomData,
                     }
