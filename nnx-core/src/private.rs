@@ -235,6 +235,74 @@ impl<M: ModuleMethods + ?Sized> core::ops::Deref for VmapMethods<M> {
     }
 }
 
+/// What `call!` sets a method's keywords on: the keywords of the `METHOD`-th method
+/// (in declaration order) of `M`'s `#[module] impl`. The builder behind `Deref` holds
+/// them; a misspelt keyword is rustc's "no method named `maks` found for struct
+/// `Keywords<'_, '_, LayerNorm, 0>`", with the closest keyword suggested.
+pub struct Keywords<'m, 'a, M: MethodKeywords<'m, 'a, METHOD> + ?Sized, const METHOD: usize>(
+    pub M::Builder,
+    // `M: 'm`, implied wherever the wrapper is named, as the builder's borrow needs.
+    pub PhantomData<&'m M>,
+);
+
+/// The builder of a method's keywords for `call!`, found from the module and the
+/// method's position.
+pub trait MethodKeywords<'m, 'a, const METHOD: usize> {
+    /// The module's generated builder.
+    type Builder;
+}
+
+/// What `vmap!` sets a method's keywords on, as [`Keywords`] for `call!`.
+pub struct VmapKeywords<'m, 'a, M: MethodVmapKeywords<'m, 'a, METHOD> + ?Sized, const METHOD: usize>(
+    pub M::Builder,
+    // `M: 'm`, implied wherever the wrapper is named, as the builder's borrow needs.
+    pub PhantomData<&'m M>,
+);
+
+/// The builder of a method's keywords for `vmap!`.
+pub trait MethodVmapKeywords<'m, 'a, const METHOD: usize> {
+    /// The module's generated builder.
+    type Builder;
+}
+
+macro_rules! keyword_wrapper {
+    ($wrapper:ident, $lookup:ident) => {
+        impl<'m, 'a, M: $lookup<'m, 'a, METHOD> + ?Sized, const METHOD: usize>
+            $wrapper<'m, 'a, M, METHOD>
+        {
+            /// The builder, once every keyword is set: called as `$wrapper::into_builder(k)`,
+            /// since a method would hide a keyword of that name.
+            #[inline]
+            pub fn into_builder(keywords: Self) -> M::Builder {
+                keywords.0
+            }
+        }
+
+        impl<'m, 'a, M: $lookup<'m, 'a, METHOD> + ?Sized, const METHOD: usize> core::ops::Deref
+            for $wrapper<'m, 'a, M, METHOD>
+        {
+            type Target = M::Builder;
+
+            #[inline]
+            fn deref(&self) -> &M::Builder {
+                &self.0
+            }
+        }
+
+        impl<'m, 'a, M: $lookup<'m, 'a, METHOD> + ?Sized, const METHOD: usize> core::ops::DerefMut
+            for $wrapper<'m, 'a, M, METHOD>
+        {
+            #[inline]
+            fn deref_mut(&mut self) -> &mut M::Builder {
+                &mut self.0
+            }
+        }
+    };
+}
+
+keyword_wrapper!(Keywords, MethodKeywords);
+keyword_wrapper!(VmapKeywords, MethodVmapKeywords);
+
 /// The module a borrow (`&M` or `&mut M`) is of: [`Methods`] finds its table from it.
 pub trait Borrowed {
     /// `M`.

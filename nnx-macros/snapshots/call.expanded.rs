@@ -18,11 +18,20 @@ fn expansion() {
                 self
             }
         }
-        ::nnx::__private::CallMethod::call(
-                ::nnx::__private::ModuleMethods::same((ln).__nnx_pick_f4f76b9769b50b27()),
-            )
-            .call()
-            .mask(::nnx::__private::IntoArg::into_arg(m.view()))
-            .__call(::nnx::__private::IntoArg::into_arg(x.view()))
+        match (
+            ::nnx::__private::CallMethod::call(
+                    ::nnx::__private::ModuleMethods::same(
+                        (ln).__nnx_pick_f4f76b9769b50b27(),
+                    ),
+                )
+                .call(),
+            ::nnx::__private::IntoArg::into_arg(m.view()),
+        ) {
+            (mut keywords, value0) => {
+                keywords.mask(value0);
+                ::nnx::__private::Keywords::into_builder(keywords)
+                    .__call(::nnx::__private::IntoArg::into_arg(x.view()))
+            }
+        }
     };
 }

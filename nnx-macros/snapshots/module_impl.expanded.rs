@@ -73,19 +73,34 @@ const _: () = {
             &<Self as __nnx::Signatures>::METHODS[0usize]
         }
     }
-    pub struct LayerNorm_methods<R>(R, __nnx::PhantomData<fn() -> LayerNorm>);
+    pub struct LayerNorm_methods<R>(
+        __nnx::Option<R>,
+        __nnx::PhantomData<fn() -> LayerNorm>,
+    );
     pub struct LayerNorm_vmap_methods(__nnx::PhantomData<fn() -> LayerNorm>);
     impl __nnx::ModuleMethods for LayerNorm {
-        type Calls<R> = LayerNorm_methods<R>;
-        type Vmaps = LayerNorm_vmap_methods;
+        type Table<R> = LayerNorm_methods<R>;
+        type VmapTable = LayerNorm_vmap_methods;
+        type Calls<R> = __nnx::Methods<R> where R: __nnx::Borrowed<Module = Self>;
+        type Vmaps = __nnx::VmapMethods<Self>;
         type Same<R> = R;
         #[inline]
-        fn calls_through<R>(receiver: R) -> Self::Calls<R> {
-            LayerNorm_methods(receiver, __nnx::PhantomData)
+        fn calls_through<R>(receiver: R) -> Self::Table<R> {
+            LayerNorm_methods(__nnx::Option::Some(receiver), __nnx::PhantomData)
         }
         #[inline]
-        fn vmaps_through() -> Self::Vmaps {
+        fn vmaps_through() -> Self::VmapTable {
             LayerNorm_vmap_methods(__nnx::PhantomData)
+        }
+        #[inline]
+        fn calls<R: __nnx::BorrowOf<Self> + __nnx::Borrowed<Module = Self>>(
+            receiver: R,
+        ) -> __nnx::Methods<R> {
+            __nnx::Methods(Self::calls_through(receiver))
+        }
+        #[inline]
+        fn vmaps<R: __nnx::BorrowOf<Self>>(_: R) -> __nnx::VmapMethods<Self> {
+            __nnx::VmapMethods(Self::vmaps_through())
         }
         #[inline]
         fn same<R: __nnx::BorrowOf<Self>>(receiver: R) -> R {
@@ -112,18 +127,23 @@ const _: () = {
     impl __nnx::BroadcastMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
     impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
         #[inline]
-        pub fn forward<'a>(self) -> LayerNorm_forward_keywords<'m, 'a> {
-            LayerNorm_forward_keywords {
-                __recv: __nnx::SharedBorrow::shared(self.0),
-                mask: LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
-                __marker: __nnx::PhantomData,
-            }
+        pub fn forward<'a>(&mut self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize> {
+            __nnx::Keywords(
+                LayerNorm_forward_keywords {
+                    __recv: __nnx::SharedBorrow::shared(
+                        __nnx::take_receiver(&mut self.0),
+                    ),
+                    mask: LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                    __marker: __nnx::PhantomData,
+                },
+                __nnx::PhantomData,
+            )
         }
     }
     impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_call<R> {
         #[inline]
-        pub fn call<'a>(self) -> LayerNorm_forward_keywords<'m, 'a> {
-            LayerNorm_methods(self.0, __nnx::PhantomData).forward()
+        pub fn call<'a>(self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize> {
+            LayerNorm_methods(__nnx::Option::Some(self.0), __nnx::PhantomData).forward()
         }
     }
     #[doc(hidden)]
@@ -132,15 +152,20 @@ const _: () = {
         mask: Option<ArrayViewD<'a, bool>>,
         __marker: __nnx::PhantomData<&'a ()>,
     }
+    impl<'m, 'a> __nnx::MethodKeywords<'m, 'a, 0usize> for LayerNorm
+    where
+        LayerNorm: 'm,
+    {
+        type Builder = LayerNorm_forward_keywords<'m, 'a>;
+    }
     impl<'m, 'a> LayerNorm_forward_keywords<'m, 'a> {
         #[inline]
         fn __default_mask() -> Option<ArrayViewD<'a, bool>> {
             ::core::option::Option::None
         }
         #[inline]
-        pub fn mask(mut self, mask: Option<ArrayViewD<'a, bool>>) -> Self {
+        pub fn mask(&mut self, mask: Option<ArrayViewD<'a, bool>>) {
             self.mask = mask;
-            self
         }
         #[inline]
         pub fn __call(
@@ -152,7 +177,7 @@ const _: () = {
     }
     impl LayerNorm_vmap_methods {
         #[inline]
-        pub fn forward<'m, 'a>(self) -> LayerNorm_forward_vmap_entry<'m, 'a> {
+        pub fn forward<'m, 'a>(&self) -> LayerNorm_forward_vmap_entry<'m, 'a> {
             LayerNorm_forward_vmap_entry {
                 __marker: __nnx::PhantomData,
             }
@@ -174,31 +199,39 @@ const _: () = {
         pub fn __broadcast<__B: __nnx::SharedBorrow<'m, LayerNorm>>(
             self,
             module: __B,
-        ) -> LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
-            LayerNorm_forward_vmap_keywords {
-                __recv: __nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(module)),
-                mask: __nnx::Slot::Broadcast(
-                    LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
-                ),
-                __out_axes: __nnx::DefaultAxes,
-                __axis_size: ::core::option::Option::None,
-                __marker: __nnx::PhantomData,
-            }
+        ) -> __nnx::VmapKeywords<'m, 'a, LayerNorm, 0usize> {
+            __nnx::VmapKeywords(
+                LayerNorm_forward_vmap_keywords {
+                    __recv: __nnx::Receiver::Broadcast(
+                        __nnx::SharedBorrow::shared(module),
+                    ),
+                    mask: __nnx::Slot::Broadcast(
+                        LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                    ),
+                    __out_axes: __nnx::DefaultAxes,
+                    __axis_size: ::core::option::Option::None,
+                    __marker: __nnx::PhantomData,
+                },
+                __nnx::PhantomData,
+            )
         }
         #[inline]
         pub fn __stacked(
             self,
             stack: &'m __nnx::Stacked<LayerNorm>,
-        ) -> LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
-            LayerNorm_forward_vmap_keywords {
-                __recv: __nnx::Receiver::Stacked(stack),
-                mask: __nnx::Slot::Broadcast(
-                    LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
-                ),
-                __out_axes: __nnx::DefaultAxes,
-                __axis_size: ::core::option::Option::None,
-                __marker: __nnx::PhantomData,
-            }
+        ) -> __nnx::VmapKeywords<'m, 'a, LayerNorm, 0usize> {
+            __nnx::VmapKeywords(
+                LayerNorm_forward_vmap_keywords {
+                    __recv: __nnx::Receiver::Stacked(stack),
+                    mask: __nnx::Slot::Broadcast(
+                        LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                    ),
+                    __out_axes: __nnx::DefaultAxes,
+                    __axis_size: ::core::option::Option::None,
+                    __marker: __nnx::PhantomData,
+                },
+                __nnx::PhantomData,
+            )
         }
     }
     #[doc(hidden)]
@@ -209,11 +242,16 @@ const _: () = {
         __axis_size: ::core::option::Option<usize>,
         __marker: __nnx::PhantomData<&'a ()>,
     }
+    impl<'m, 'a> __nnx::MethodVmapKeywords<'m, 'a, 0usize> for LayerNorm
+    where
+        LayerNorm: 'm,
+    {
+        type Builder = LayerNorm_forward_vmap_keywords<'m, 'a, __nnx::DefaultAxes>;
+    }
     impl<'m, 'a, O> LayerNorm_forward_vmap_keywords<'m, 'a, O> {
         #[inline]
-        pub fn mask(mut self, mask: __nnx::Slot<Option<ArrayViewD<'a, bool>>>) -> Self {
+        pub fn mask(&mut self, mask: __nnx::Slot<Option<ArrayViewD<'a, bool>>>) {
             self.mask = mask;
-            self
         }
         #[inline]
         pub fn __axis_size(mut self, size: usize) -> Self {
@@ -303,15 +341,20 @@ const _: () = {
     }
     impl<R> LayerNorm_methods<R> {
         #[inline]
-        pub fn update<'m, 'a>(self) -> LayerNorm_update_keywords<'m, 'a>
+        pub fn update<'m, 'a>(&mut self) -> __nnx::Keywords<'m, 'a, LayerNorm, 1usize>
         where
             R: __nnx::MutableBorrow<'m, LayerNorm>,
         {
-            LayerNorm_update_keywords {
-                __recv: __nnx::MutableBorrow::unique(self.0),
-                rate: LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
-                __marker: __nnx::PhantomData,
-            }
+            __nnx::Keywords(
+                LayerNorm_update_keywords {
+                    __recv: __nnx::MutableBorrow::unique(
+                        __nnx::take_receiver(&mut self.0),
+                    ),
+                    rate: LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
+                    __marker: __nnx::PhantomData,
+                },
+                __nnx::PhantomData,
+            )
         }
     }
     #[doc(hidden)]
@@ -320,15 +363,20 @@ const _: () = {
         rate: f32,
         __marker: __nnx::PhantomData<&'a ()>,
     }
+    impl<'m, 'a> __nnx::MethodKeywords<'m, 'a, 1usize> for LayerNorm
+    where
+        LayerNorm: 'm,
+    {
+        type Builder = LayerNorm_update_keywords<'m, 'a>;
+    }
     impl<'m, 'a> LayerNorm_update_keywords<'m, 'a> {
         #[inline]
         fn __default_rate() -> f32 {
             0.5
         }
         #[inline]
-        pub fn rate(mut self, rate: f32) -> Self {
+        pub fn rate(&mut self, rate: f32) {
             self.rate = rate;
-            self
         }
         #[inline]
         pub fn __call(self, x: ArrayViewD<'a, f32>) -> ArrayD<f32> {
@@ -337,7 +385,7 @@ const _: () = {
     }
     impl LayerNorm_vmap_methods {
         #[inline]
-        pub fn update<'m, 'a>(self) -> LayerNorm_update_vmap_entry<'m, 'a> {
+        pub fn update<'m, 'a>(&self) -> LayerNorm_update_vmap_entry<'m, 'a> {
             LayerNorm_update_vmap_entry {
                 __marker: __nnx::PhantomData,
             }
@@ -353,7 +401,7 @@ const _: () = {
         pub fn __broadcast(
             self,
             _module: &'m LayerNorm,
-        ) -> LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
+        ) -> __nnx::VmapKeywords<'m, 'a, LayerNorm, 1usize> {
             ::core::unreachable!(
                 "vmap! refuses to broadcast a module to a `&mut self` method without a batching rule"
             )
@@ -362,16 +410,19 @@ const _: () = {
         pub fn __stacked(
             self,
             stack: &'m mut __nnx::Stacked<LayerNorm>,
-        ) -> LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes> {
-            LayerNorm_update_vmap_keywords {
-                __recv: __nnx::ReceiverMut::Stacked(stack),
-                rate: __nnx::Slot::Broadcast(
-                    LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
-                ),
-                __out_axes: __nnx::DefaultAxes,
-                __axis_size: ::core::option::Option::None,
-                __marker: __nnx::PhantomData,
-            }
+        ) -> __nnx::VmapKeywords<'m, 'a, LayerNorm, 1usize> {
+            __nnx::VmapKeywords(
+                LayerNorm_update_vmap_keywords {
+                    __recv: __nnx::ReceiverMut::Stacked(stack),
+                    rate: __nnx::Slot::Broadcast(
+                        LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
+                    ),
+                    __out_axes: __nnx::DefaultAxes,
+                    __axis_size: ::core::option::Option::None,
+                    __marker: __nnx::PhantomData,
+                },
+                __nnx::PhantomData,
+            )
         }
     }
     #[doc(hidden)]
@@ -382,11 +433,16 @@ const _: () = {
         __axis_size: ::core::option::Option<usize>,
         __marker: __nnx::PhantomData<&'a ()>,
     }
+    impl<'m, 'a> __nnx::MethodVmapKeywords<'m, 'a, 1usize> for LayerNorm
+    where
+        LayerNorm: 'm,
+    {
+        type Builder = LayerNorm_update_vmap_keywords<'m, 'a, __nnx::DefaultAxes>;
+    }
     impl<'m, 'a, O> LayerNorm_update_vmap_keywords<'m, 'a, O> {
         #[inline]
-        pub fn rate(mut self, rate: __nnx::Slot<f32>) -> Self {
+        pub fn rate(&mut self, rate: __nnx::Slot<f32>) {
             self.rate = rate;
-            self
         }
         #[inline]
         pub fn __axis_size(mut self, size: usize) -> Self {

@@ -35,47 +35,57 @@ fn expansion() {
             }
         }
         let module = (ln).__nnx_pick_63dbc295920fe8c1();
-        <_ as MayBroadcast>::check(
-                ::nnx::__private::CallMethod::vmap(
-                        ::nnx::__private::ModuleMethods::same(&*module),
-                    )
-                    .call(),
-            )
-            .__broadcast(module)
-            .mask(::nnx::__private::Slot::Mapped {
+        match (
+            <_ as MayBroadcast>::check(
+                    ::nnx::__private::CallMethod::vmap(
+                            ::nnx::__private::ModuleMethods::same(&*module),
+                        )
+                        .call(),
+                )
+                .__broadcast(module),
+            ::nnx::__private::Slot::Mapped {
                 batched: ::nnx::__private::IntoArg::into_arg(
                     ::nnx::__private::BatchView::view_of(&(ms)),
                 ),
                 axis: 1isize,
-            })
-            .__out_axes(|outputs| {
-                #[diagnostic::on_unimplemented(
-                    message = "`ln(..)` returns {N} output(s); out_axes gives 1",
-                    label = "1 axis, one per output",
-                    note = "give one axis per output (a tuple for several), or a single axis for all of them"
-                )]
-                trait OutAxesFit<const N: usize>: ::core::marker::Sized {
-                    fn fit(
-                        outputs: ::nnx::__private::Outputs<N>,
-                        axes: [isize; 1usize],
-                    ) -> Self;
-                }
-                impl<A, const N: usize> OutAxesFit<N> for A
-                where
-                    isize: ::nnx::__private::IntoAxes<A>,
-                {
-                    #[inline]
-                    fn fit(_: ::nnx::__private::Outputs<N>, axes: [isize; 1]) -> A {
-                        ::nnx::__private::IntoAxes::into_axes(axes[0])
-                    }
-                }
-                <_ as OutAxesFit<_>>::fit(outputs, [1isize])
-            })
-            .__run(::nnx::__private::Slot::Mapped {
-                batched: ::nnx::__private::IntoArg::into_arg(
-                    ::nnx::__private::BatchView::view_of(&(xs)),
-                ),
-                axis: 1isize,
-            })
+            },
+        ) {
+            (mut keywords, value0) => {
+                keywords.mask(value0);
+                ::nnx::__private::VmapKeywords::into_builder(keywords)
+                    .__out_axes(|outputs| {
+                        #[diagnostic::on_unimplemented(
+                            message = "`ln(..)` returns {N} output(s); out_axes gives 1",
+                            label = "1 axis, one per output",
+                            note = "give one axis per output (a tuple for several), or a single axis for all of them"
+                        )]
+                        trait OutAxesFit<const N: usize>: ::core::marker::Sized {
+                            fn fit(
+                                outputs: ::nnx::__private::Outputs<N>,
+                                axes: [isize; 1usize],
+                            ) -> Self;
+                        }
+                        impl<A, const N: usize> OutAxesFit<N> for A
+                        where
+                            isize: ::nnx::__private::IntoAxes<A>,
+                        {
+                            #[inline]
+                            fn fit(
+                                _: ::nnx::__private::Outputs<N>,
+                                axes: [isize; 1],
+                            ) -> A {
+                                ::nnx::__private::IntoAxes::into_axes(axes[0])
+                            }
+                        }
+                        <_ as OutAxesFit<_>>::fit(outputs, [1isize])
+                    })
+                    .__run(::nnx::__private::Slot::Mapped {
+                        batched: ::nnx::__private::IntoArg::into_arg(
+                            ::nnx::__private::BatchView::view_of(&(xs)),
+                        ),
+                        axis: 1isize,
+                    })
+            }
+        }
     };
 }

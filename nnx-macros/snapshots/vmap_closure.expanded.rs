@@ -19,14 +19,21 @@ fn expansion() {
                     self
                 }
             }
-            ::nnx::__private::CallMethod::call(
-                    ::nnx::__private::ModuleMethods::same(
-                        (op).__nnx_pick_29e09f137d5b1177(),
-                    ),
-                )
-                .call()
-                .mask(::nnx::__private::IntoArg::into_arg(None))
-                .__call(::nnx::__private::IntoArg::into_arg(x))
+            match (
+                ::nnx::__private::CallMethod::call(
+                        ::nnx::__private::ModuleMethods::same(
+                            (op).__nnx_pick_29e09f137d5b1177(),
+                        ),
+                    )
+                    .call(),
+                ::nnx::__private::IntoArg::into_arg(None),
+            ) {
+                (mut keywords, value0) => {
+                    keywords.mask(value0);
+                    ::nnx::__private::Keywords::into_builder(keywords)
+                        .__call(::nnx::__private::IntoArg::into_arg(x))
+                }
+            }
         };
         move |
             op: &LayerNorm,

@@ -18,16 +18,18 @@ fn expansion() {
             }
         }
         let stack = (ensemble).__nnx_stacked_2b6008f2398c5faf();
-        ::nnx::__private::CallMethod::vmap(
-                ::nnx::__private::ModuleMethods::same(
-                    ::nnx::__private::StackedReceiver::first({
-                        let receiver = &*stack;
-                        receiver
-                    }),
-                ),
+        ::nnx::__private::VmapKeywords::into_builder(
+                ::nnx::__private::CallMethod::vmap(
+                        ::nnx::__private::ModuleMethods::same(
+                            ::nnx::__private::StackedReceiver::first({
+                                let receiver = &*stack;
+                                receiver
+                            }),
+                        ),
+                    )
+                    .call()
+                    .__stacked(stack),
             )
-            .call()
-            .__stacked(stack)
             .__run(::nnx::__private::Slot::Mapped {
                 batched: ::nnx::__private::IntoArg::into_arg(
                     ::nnx::__private::BatchView::view_of(&(xs)),

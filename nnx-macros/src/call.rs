@@ -178,7 +178,7 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
             #at::CallMethod::call(#at::ModuleMethods::same(#picked)).call()
         },
     };
-    let setters = keyword_setters(call, |value, _| {
+    let values = keyword_values(call, |value, _| {
         let at = private_at(runtime, value.span());
         quote_spanned!(value.span()=> #at::IntoArg::into_arg(#value))
     });
@@ -188,20 +188,60 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
         quote_spanned!(value.span()=> #at::IntoArg::into_arg(#value))
     });
     let args = arguments(quote!(#(#positionals),*), call.args_span);
+    let p = private(runtime);
+    let call = set_keywords(
+        table,
+        values,
+        quote!(#p::Keywords),
+        quote!(.#call_ident #args),
+    );
     quote! {{
         #pick
-        #table #(#setters)* .#call_ident #args
+        #call
     }}
 }
 
-fn keyword_setters<'a>(
-    call: &'a Invocation,
-    wrap: impl Fn(&Expr, &Ident) -> TokenStream + 'a,
-) -> impl Iterator<Item = TokenStream> + 'a {
-    call.keywords.iter().map(move |(name, value)| {
-        let value = arguments(wrap(value, name), value.span());
-        quote_spanned!(name.span()=> .#name #value)
-    })
+/// Each keyword's name and its value as `wrap` converts it.
+fn keyword_values(
+    call: &Invocation,
+    wrap: impl Fn(&Expr, &Ident) -> TokenStream,
+) -> Vec<(Ident, TokenStream)> {
+    call.keywords
+        .iter()
+        .map(|(name, value)| (name.clone(), wrap(value, name)))
+        .collect()
+}
+
+/// `match (keywords, values..) { (mut k, v..) => { k.mask(v); ..; into_builder(k) finish } }`:
+/// each keyword is set on the `Keywords` wrapper, which rustc names when one is
+/// misspelt; the values are evaluated in the scrutinee, so their temporaries live
+/// through the call, as in one chained expression.
+fn set_keywords(
+    keywords: TokenStream,
+    values: Vec<(Ident, TokenStream)>,
+    wrapper: TokenStream,
+    finish: TokenStream,
+) -> TokenStream {
+    if values.is_empty() {
+        return quote!(#wrapper::into_builder(#keywords) #finish);
+    }
+    let builder = Ident::new("keywords", Span::mixed_site());
+    let bound: Vec<Ident> = (0..values.len())
+        .map(|index| format_ident!("value{}", index, span = Span::mixed_site()))
+        .collect();
+    let converted = values.iter().map(|(_, value)| value);
+    let setters = values.iter().zip(&bound).map(|((name, value), bound)| {
+        let argument = arguments(bound, value.span());
+        quote_spanned!(name.span()=> #builder.#name #argument;)
+    });
+    quote! {
+        match (#keywords, #(#converted,)*) {
+            (mut #builder, #(#bound,)*) => {
+                #(#setters)*
+                #wrapper::into_builder(#builder) #finish
+            }
+        }
+    }
 }
 
 pub fn vmap(input: TokenStream) -> TokenStream {
@@ -304,7 +344,7 @@ fn slot(value: &Expr, axis: &Axis, runtime: &TokenStream) -> TokenStream {
 fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream) -> TokenStream {
     let p = private(runtime);
     let in_axes = options.in_axes.as_ref();
-    let setters = keyword_setters(call, |value, name| {
+    let values = keyword_values(call, |value, name| {
         slot(value, &keyword_axis(in_axes, name), runtime)
     });
     let positionals = call
@@ -322,9 +362,8 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         .map(|size| quote!(.__axis_size(#size)));
     let run = Ident::new("__run", call.args_span);
     let args = arguments(quote!(#(#positionals),*), call.args_span);
-    let tail = quote! {
-        #(#setters)* #out_axes #axis_size .#run #args
-    };
+    let finish = quote!(#out_axes #axis_size .#run #args);
+    let keywords = quote!(#p::VmapKeywords);
     // Mixed-site hygiene: the user's own names never meet these.
     let stack = Ident::new("stack", Span::mixed_site());
     let module = Ident::new("module", Span::mixed_site());
@@ -341,9 +380,10 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         };
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
+        let call = set_keywords(quote!(#entry.__stacked(#stack)), values, keywords, finish);
         quote! {{
             #borrow
-            #entry.__stacked(#stack) #tail
+            #call
         }}
     } else {
         // A reborrow: the table only reads the module's type, and a unique borrow is
@@ -359,10 +399,12 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
             .map_or(call.receiver.span(), Ident::span);
         let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
         let borrow = module_borrow(call, runtime);
+        let start = quote!(#checked(#entry).__broadcast(#module));
+        let call = set_keywords(start, values, keywords, finish);
         quote! {{
             #check
             #borrow
-            #checked(#entry).__broadcast(#module) #tail
+            #call
         }}
     }
 }

@@ -5,7 +5,10 @@
 //!
 //! Method and keyword names are resolved by rustc as methods of the tables and
 //! builders, so a misspelt one is rustc's own "no method named `maks`... there is a
-//! method `mask`", at the user's token, during `cargo check`.
+//! method `mask`", at the user's token, during `cargo check`. The tables and builders
+//! sit behind the runtime's public wrappers (`Methods<&LayerNorm>`,
+//! `Keywords<'_, '_, LayerNorm, 0>`, reached by `Deref`), which are what that message
+//! names: never a generated type.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -25,7 +28,8 @@ pub fn expand(input: &Impl) -> TokenStream {
     let methods = input
         .methods
         .iter()
-        .map(|method| MethodGen::new(input, method).expand());
+        .enumerate()
+        .map(|(index, method)| MethodGen::new(input, method, index).expand());
     let signatures = signature::expand(input);
     let tables = tables(input);
     // In an anonymous const, the tables and builders of `impl Dense<f32>` and
@@ -61,8 +65,9 @@ pub fn expand(input: &Impl) -> TokenStream {
 }
 
 /// The per-module tables `call!` and `vmap!` pick a method from by the name the user
-/// wrote: a misspelt name is then rustc's "no method named `fowrard` found for struct
-/// `LayerNorm_methods`", with `forward` suggested, and never a generated name.
+/// wrote, behind the runtime's `Methods` and `VmapMethods`: a misspelt name is then
+/// rustc's "no method named `fowrard` found for struct `Methods<&LayerNorm>`", with
+/// `forward` suggested, and never a generated name.
 fn tables(input: &Impl) -> TokenStream {
     let self_ty = &input.item.self_ty;
     let (impl_generics, _, where_clause) = input.item.generics.split_for_impl();
@@ -201,6 +206,8 @@ pub fn method_name_type(method: &Ident) -> TokenStream {
 struct MethodGen<'a> {
     input: &'a Impl,
     method: &'a Method,
+    /// The method's position in the impl, which names its keywords' wrappers.
+    index: usize,
     call_struct: Ident,
     vmap_entry: Ident,
     vmap_struct: Ident,
@@ -210,7 +217,7 @@ struct MethodGen<'a> {
 }
 
 impl<'a> MethodGen<'a> {
-    fn new(input: &'a Impl, method: &'a Method) -> Self {
+    fn new(input: &'a Impl, method: &'a Method, index: usize) -> Self {
         let base = format!("{}_{}", input.self_name.unraw(), method.ident.unraw());
         let method_lifetimes: Vec<Lifetime> = method
             .generics
@@ -235,8 +242,9 @@ impl<'a> MethodGen<'a> {
         Self {
             input,
             method,
-            // Readable in rustc's messages ("no method named `maks` found for struct
-            // `LayerNorm_forward_keywords`"), and not a name anyone writes by hand.
+            index,
+            // Not a name anyone writes by hand; rustc's messages name the `Keywords`
+            // wrapper in front of it.
             call_struct: format_ident!("{}_keywords", base),
             vmap_entry: format_ident!("{}_vmap_entry", base),
             vmap_struct: format_ident!("{}_vmap_keywords", base),
@@ -279,12 +287,39 @@ impl<'a> MethodGen<'a> {
         quote!(<'__m, '__a, #(#args,)* #last>)
     }
 
+    /// `Keywords<'__m, '__a, Module, index>`: what the method's table entry returns, and
+    /// what rustc names when a keyword is misspelt.
+    fn keywords_wrapper(&self) -> TokenStream {
+        let self_ty = self.self_ty();
+        let index = self.index;
+        quote!(__nnx::Keywords<'__m, '__a, #self_ty, #index>)
+    }
+
+    /// `VmapKeywords<'__m, '__a, Module, index>`, as [`Self::keywords_wrapper`].
+    fn vmap_keywords_wrapper(&self) -> TokenStream {
+        let self_ty = self.self_ty();
+        let index = self.index;
+        quote!(__nnx::VmapKeywords<'__m, '__a, #self_ty, #index>)
+    }
+
     fn impl_args(&self) -> Vec<TokenStream> {
         generic_args(&self.input.item.generics)
     }
 
     fn where_clause(&self) -> TokenStream {
         self.input.item.generics.where_clause.to_token_stream()
+    }
+
+    /// The impl's `where` clause with the module borrowed for `'__m`, which the lookup
+    /// of a method's builder needs to name it.
+    fn where_borrowed(&self) -> TokenStream {
+        let mut generics = self.input.item.generics.clone();
+        let self_ty = self.self_ty();
+        generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(#self_ty: '__m));
+        generics.where_clause.to_token_stream()
     }
 
     fn receiver(&self) -> TokenStream {
@@ -357,7 +392,7 @@ impl<'a> MethodGen<'a> {
         let params = self.input.item.generics.params.iter();
         let args = self.impl_args();
         let where_clause = self.where_clause();
-        let (_, call_args) = self.struct_generics(quote!());
+        let wrapper = self.keywords_wrapper();
         let call_struct = &self.call_struct;
         let method = &self.method.ident;
         let vis = &self.method.vis;
@@ -391,7 +426,7 @@ impl<'a> MethodGen<'a> {
             quote! {
                 impl<#impl_lifetime #(#params,)* __R #impl_bound> #call<#(#args,)* __R> #where_clause {
                     #[inline]
-                    #vis fn call<#method_lifetime '__a>(self) -> #call_struct #call_args #method_bound {
+                    #vis fn call<#method_lifetime '__a>(self) -> #wrapper #method_bound {
                         #table(__nnx::Option::Some(self.0), __nnx::PhantomData).#method()
                     }
                 }
@@ -405,12 +440,12 @@ impl<'a> MethodGen<'a> {
         quote! {
             impl<#impl_lifetime #(#params,)* __R #impl_bound> #table<#(#args,)* __R> #where_clause {
                 #[inline]
-                #vis fn #method<#method_lifetime '__a>(&mut self) -> #call_struct #call_args #method_bound {
-                    #call_struct {
+                #vis fn #method<#method_lifetime '__a>(&mut self) -> #wrapper #method_bound {
+                    __nnx::Keywords(#call_struct {
                         __recv: #bound::#borrow(__nnx::take_receiver(&mut self.0)),
                         #(#keyword_defaults,)*
                         __marker: __nnx::PhantomData,
-                    }
+                    }, __nnx::PhantomData)
                 }
             }
 
@@ -436,9 +471,8 @@ impl<'a> MethodGen<'a> {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: #ty) -> Self {
+                pub fn #name(&mut self, #name: #ty) {
                     self.#name = #name;
-                    self
                 }
             }
         });
@@ -469,12 +503,18 @@ impl<'a> MethodGen<'a> {
         let output = &self.output;
         let call_span = self.method.ident.span();
         let call = Ident::new("__call", call_span);
+        let index = self.index;
+        let where_borrowed = self.where_borrowed();
         quote! {
             #[doc(hidden)]
             pub struct #name #params #where_clause {
                 __recv: #receiver #self_ty,
                 #(#fields,)*
                 __marker: __nnx::PhantomData<&'__a ()>,
+            }
+
+            impl #params __nnx::MethodKeywords<'__m, '__a, #index> for #self_ty #where_borrowed {
+                type Builder = #name #args;
             }
 
             impl #params #name #args #where_clause {
@@ -555,13 +595,15 @@ impl<'a> MethodGen<'a> {
             let name = &param.ident;
             quote_spanned! {param.ident.span()=>
                 #[inline]
-                pub fn #name(mut self, #name: __nnx::Slot<#ty>) -> Self {
+                pub fn #name(&mut self, #name: __nnx::Slot<#ty>) {
                     self.#name = #name;
-                    self
                 }
             }
         });
         let out_axes = self.out_axes_setter(&field_names);
+        let index = self.index;
+        let where_borrowed = self.where_borrowed();
+        let default_args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
         let broadcast = self.broadcast_entry(&defaults);
         let stacked = self.stacked_entry(&defaults);
         let run = self.run();
@@ -585,6 +627,10 @@ impl<'a> MethodGen<'a> {
                 __out_axes: __O,
                 __axis_size: ::core::option::Option<usize>,
                 __marker: __nnx::PhantomData<&'__a ()>,
+            }
+
+            impl #params __nnx::MethodVmapKeywords<'__m, '__a, #index> for #self_ty #where_borrowed {
+                type Builder = #name #default_args;
             }
 
             impl #params_o #name #args_o #where_clause {
@@ -643,38 +689,38 @@ impl<'a> MethodGen<'a> {
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
-        let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
+        let wrapper = self.vmap_keywords_wrapper();
         if self.method.mutates && self.method.batching_rule.is_some() {
             quote! {
                 #[inline]
-                pub fn __broadcast<__B: __nnx::MutableBorrow<'__m, #self_ty>>(self, module: __B) -> #name #args {
-                    #name {
+                pub fn __broadcast<__B: __nnx::MutableBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
+                    __nnx::VmapKeywords(#name {
                         __recv: __nnx::ReceiverMut::Broadcast(__nnx::MutableBorrow::unique(module)),
                         #(#defaults,)*
                         __out_axes: __nnx::DefaultAxes,
                         __axis_size: ::core::option::Option::None,
                         __marker: __nnx::PhantomData,
-                    }
+                    }, __nnx::PhantomData)
                 }
             }
         } else if self.method.mutates {
             quote! {
                 #[inline]
-                pub fn __broadcast(self, _module: &'__m #self_ty) -> #name #args {
+                pub fn __broadcast(self, _module: &'__m #self_ty) -> #wrapper {
                     ::core::unreachable!("vmap! refuses to broadcast a module to a `&mut self` method without a batching rule")
                 }
             }
         } else {
             quote! {
                 #[inline]
-                pub fn __broadcast<__B: __nnx::SharedBorrow<'__m, #self_ty>>(self, module: __B) -> #name #args {
-                    #name {
+                pub fn __broadcast<__B: __nnx::SharedBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
+                    __nnx::VmapKeywords(#name {
                         __recv: __nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(module)),
                         #(#defaults,)*
                         __out_axes: __nnx::DefaultAxes,
                         __axis_size: ::core::option::Option::None,
                         __marker: __nnx::PhantomData,
-                    }
+                    }, __nnx::PhantomData)
                 }
             }
         }
@@ -682,7 +728,7 @@ impl<'a> MethodGen<'a> {
     fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.vmap_struct;
-        let args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
+        let wrapper = self.vmap_keywords_wrapper();
         let receiver = if self.method.mutates {
             quote!(__nnx::ReceiverMut::Stacked(stack))
         } else {
@@ -695,14 +741,14 @@ impl<'a> MethodGen<'a> {
         };
         quote! {
             #[inline]
-            pub fn __stacked(self, stack: #stack_ty) -> #name #args {
-                #name {
+            pub fn __stacked(self, stack: #stack_ty) -> #wrapper {
+                __nnx::VmapKeywords(#name {
                     __recv: #receiver,
                     #(#defaults,)*
                     __out_axes: __nnx::DefaultAxes,
                     __axis_size: ::core::option::Option::None,
                     __marker: __nnx::PhantomData,
-                }
+                }, __nnx::PhantomData)
             }
         }
     }
