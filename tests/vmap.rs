@@ -72,6 +72,25 @@ fn seed_scenario_layer_norm_with_mask_keyword() {
     );
 }
 
+/// A keyword value may borrow a temporary: it lives through the call, as it would in
+/// a direct call's argument list.
+#[test]
+fn keyword_values_may_borrow_temporaries() {
+    let ln = layer_norm(10, 1);
+    let x = random((15, 10), 2);
+    let m = random_mask((15, 10), 3);
+    let row = call!(ln(x.row(0), mask = Some(m.mapv(|keep| keep).row(0)))).unwrap();
+    let direct = ln
+        .forward(x.row(0).into_dyn(), Some(m.row(0).into_dyn()))
+        .unwrap();
+    assert_eq!(max_abs_diff(&row, &direct), 0.0);
+    let rows = vmap!(ln(x, mask = &m.mapv(|keep| keep))).unwrap();
+    assert_eq!(
+        max_abs_diff(&rows, &loop_rows(&ln, &x, Some(&m), 0).into_dyn()),
+        0.0
+    );
+}
+
 #[test]
 fn in_axes_and_out_axes_move_the_batch() {
     let ln = layer_norm(10, 4);
