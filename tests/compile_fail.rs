@@ -16,6 +16,11 @@ const GENERATED: &[&str] = &[
     "__private",
     "__call",
     "__run",
+    // The tables and keyword builders behind `Methods` / `Keywords`.
+    "_methods<",
+    "_methods::",
+    "_keywords<",
+    "_keywords::",
 ];
 
 #[test]
