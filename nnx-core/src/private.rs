@@ -184,13 +184,13 @@ pub trait ModuleMethods {
     fn vmaps_through() -> Self::VmapTable;
 
     /// The receiver, once its type is known to be a module.
-    fn same<R: BorrowOf<Self>>(receiver: R) -> Self::Same<R>;
+    fn same<R: Borrowed<Module = Self>>(receiver: R) -> Self::Same<R>;
 
     /// The methods `call!` can call on `receiver`.
-    fn calls<R: BorrowOf<Self> + Borrowed<Module = Self>>(receiver: R) -> Self::Calls<R>;
+    fn calls<R: Borrowed<Module = Self>>(receiver: R) -> Self::Calls<R>;
 
     /// The methods `vmap!` can map, for a module borrowed as `receiver`.
-    fn vmaps<R: BorrowOf<Self>>(receiver: R) -> Self::Vmaps;
+    fn vmaps<R: Borrowed<Module = Self>>(receiver: R) -> Self::Vmaps;
 }
 
 /// What `call!(m.method(..))` looks `method` up on: the methods of the module `R` (`&M`
@@ -303,7 +303,8 @@ macro_rules! keyword_wrapper {
 keyword_wrapper!(Keywords, MethodKeywords);
 keyword_wrapper!(VmapKeywords, MethodVmapKeywords);
 
-/// The module a borrow (`&M` or `&mut M`) is of: [`Methods`] finds its table from it.
+/// The module a borrow (`&M` or `&mut M`) is of: fixes the module from how it was
+/// borrowed, and [`Methods`] finds its table from it.
 pub trait Borrowed {
     /// `M`.
     type Module: ?Sized;
@@ -348,12 +349,12 @@ pub trait CallMethod {
     fn vmap_through() -> Self::VmapTable;
 
     /// The table of calls on `receiver`.
-    fn call<R: BorrowOf<Self>>(receiver: R) -> Self::CallTable<R> {
+    fn call<R: Borrowed<Module = Self>>(receiver: R) -> Self::CallTable<R> {
         Self::call_through(receiver)
     }
 
     /// The table of vmap entries.
-    fn vmap<R: BorrowOf<Self>>(receiver: R) -> Self::VmapTable {
+    fn vmap<R: Borrowed<Module = Self>>(receiver: R) -> Self::VmapTable {
         let _ = receiver;
         Self::vmap_through()
     }
@@ -393,11 +394,6 @@ impl AxesOf<2> for (isize, isize) {
 /// A `vmap!` entry, named after the method it enters, of a method of `M`. (A parameter,
 /// not an associated type, which would reveal a private module's type.)
 pub trait VmapEntry<M: ?Sized> {}
-
-/// `&M` or `&mut M`: fixes `M` from how the module was borrowed.
-pub trait BorrowOf<M: ?Sized> {}
-impl<M: ?Sized> BorrowOf<M> for &M {}
-impl<M: ?Sized> BorrowOf<M> for &mut M {}
 
 /// A borrow a `&self` method runs on.
 pub trait SharedBorrow<'m, M: ?Sized> {
@@ -484,15 +480,15 @@ macro_rules! look_through {
                 M::vmaps_through()
             }
 
-            fn calls<R: BorrowOf<Self> + Borrowed<Module = Self>>(receiver: R) -> Methods<R> {
+            fn calls<R: Borrowed<Module = Self>>(receiver: R) -> Methods<R> {
                 Methods(Self::calls_through(receiver))
             }
 
-            fn vmaps<R: BorrowOf<Self>>(_: R) -> VmapMethods<Self> {
+            fn vmaps<R: Borrowed<Module = Self>>(_: R) -> VmapMethods<Self> {
                 VmapMethods(Self::vmaps_through())
             }
 
-            fn same<R: BorrowOf<Self>>(receiver: R) -> R {
+            fn same<R: Borrowed<Module = Self>>(receiver: R) -> R {
                 receiver
             }
         }

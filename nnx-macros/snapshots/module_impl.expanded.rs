@@ -93,17 +93,15 @@ const _: () = {
             LayerNorm_vmap_methods(__nnx::PhantomData)
         }
         #[inline]
-        fn calls<R: __nnx::BorrowOf<Self> + __nnx::Borrowed<Module = Self>>(
-            receiver: R,
-        ) -> __nnx::Methods<R> {
+        fn calls<R: __nnx::Borrowed<Module = Self>>(receiver: R) -> __nnx::Methods<R> {
             __nnx::Methods(Self::calls_through(receiver))
         }
         #[inline]
-        fn vmaps<R: __nnx::BorrowOf<Self>>(_: R) -> __nnx::VmapMethods<Self> {
+        fn vmaps<R: __nnx::Borrowed<Module = Self>>(_: R) -> __nnx::VmapMethods<Self> {
             __nnx::VmapMethods(Self::vmaps_through())
         }
         #[inline]
-        fn same<R: __nnx::BorrowOf<Self>>(receiver: R) -> R {
+        fn same<R: __nnx::Borrowed<Module = Self>>(receiver: R) -> R {
             receiver
         }
     }

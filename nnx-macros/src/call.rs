@@ -49,6 +49,14 @@ fn runtime_site(runtime: &TokenStream, span: Span) -> Span {
     context.located_at(span)
 }
 
+/// `{ let receiver = value; receiver }`, the name spanned at `span`: rustc reports an
+/// expression of the macro's own (mixed-site) context at the whole invocation, and this
+/// one at the user's token. The block holds no user code for the name to capture.
+pub(crate) fn reported_at(value: TokenStream, span: Span) -> TokenStream {
+    let receiver = Ident::new("receiver", span);
+    quote_spanned!(span=> { let #receiver = #value; #receiver })
+}
+
 /// `(args)` with the user's parentheses' span, where arity errors and rustc's
 /// "provide the argument" suggestion belong.
 fn arguments(args: impl ToTokens, span: Span) -> Group {
@@ -371,13 +379,8 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
         let at = private_at(runtime, self_span);
-        // rustc reports an expression of the macro's own (mixed-site) context at the
-        // whole invocation, so the argument is a call-site name at `self`, bound in a
-        // block that holds no user code for it to capture.
-        let receiver = Ident::new("receiver", self_span);
-        let first = quote_spanned! {self_span=>
-            #at::StackedReceiver::first({ let #receiver = &*#stack; #receiver })
-        };
+        let stack_at_self = reported_at(quote!(&*#stack), self_span);
+        let first = quote_spanned!(self_span=> #at::StackedReceiver::first(#stack_at_self));
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
         let call = set_keywords(quote!(#entry.__stacked(#stack)), values, keywords, finish);

@@ -141,19 +141,19 @@ fn tables(input: &Impl) -> TokenStream {
             }
 
             #[inline]
-            fn calls<__R: __nnx::BorrowOf<Self> + __nnx::Borrowed<Module = Self>>(
+            fn calls<__R: __nnx::Borrowed<Module = Self>>(
                 receiver: __R,
             ) -> __nnx::Methods<__R> {
                 __nnx::Methods(Self::calls_through(receiver))
             }
 
             #[inline]
-            fn vmaps<__R: __nnx::BorrowOf<Self>>(_: __R) -> __nnx::VmapMethods<Self> {
+            fn vmaps<__R: __nnx::Borrowed<Module = Self>>(_: __R) -> __nnx::VmapMethods<Self> {
                 __nnx::VmapMethods(Self::vmaps_through())
             }
 
             #[inline]
-            fn same<__R: __nnx::BorrowOf<Self>>(receiver: __R) -> __R {
+            fn same<__R: __nnx::Borrowed<Module = Self>>(receiver: __R) -> __R {
                 receiver
             }
         }
@@ -287,19 +287,28 @@ impl<'a> MethodGen<'a> {
         quote!(<'__m, '__a, #(#args,)* #last>)
     }
 
-    /// `Keywords<'__m, '__a, Module, index>`: what the method's table entry returns, and
-    /// what rustc names when a keyword is misspelt.
-    fn keywords_wrapper(&self) -> TokenStream {
+    /// `Keywords<'__m, '__a, Module, index>` (or `VmapKeywords<..>`): what the method's
+    /// table entry returns, and what rustc names when a keyword is misspelt.
+    fn keywords_wrapper(&self, wrapper: &str) -> TokenStream {
         let self_ty = self.self_ty();
         let index = self.index;
-        quote!(__nnx::Keywords<'__m, '__a, #self_ty, #index>)
+        let wrapper = Ident::new(wrapper, Span::call_site());
+        quote!(__nnx::#wrapper<'__m, '__a, #self_ty, #index>)
     }
 
-    /// `VmapKeywords<'__m, '__a, Module, index>`, as [`Self::keywords_wrapper`].
-    fn vmap_keywords_wrapper(&self) -> TokenStream {
-        let self_ty = self.self_ty();
-        let index = self.index;
-        quote!(__nnx::VmapKeywords<'__m, '__a, #self_ty, #index>)
+    /// `vmap!`'s builder for a method as `__broadcast`/`__stacked` start it: the
+    /// receiver, each keyword's default, no out_axes or axis_size yet.
+    fn vmap_keywords(&self, receiver: TokenStream, defaults: &[TokenStream]) -> TokenStream {
+        let name = &self.vmap_struct;
+        quote! {
+            __nnx::VmapKeywords(#name {
+                __recv: #receiver,
+                #(#defaults,)*
+                __out_axes: __nnx::DefaultAxes,
+                __axis_size: ::core::option::Option::None,
+                __marker: __nnx::PhantomData,
+            }, __nnx::PhantomData)
+        }
     }
 
     fn impl_args(&self) -> Vec<TokenStream> {
@@ -392,7 +401,7 @@ impl<'a> MethodGen<'a> {
         let params = self.input.item.generics.params.iter();
         let args = self.impl_args();
         let where_clause = self.where_clause();
-        let wrapper = self.keywords_wrapper();
+        let wrapper = self.keywords_wrapper("Keywords");
         let call_struct = &self.call_struct;
         let method = &self.method.ident;
         let vis = &self.method.vis;
@@ -688,19 +697,16 @@ impl<'a> MethodGen<'a> {
     /// `vmap!`'s own check (that the method may be broadcast) is the only error.
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
-        let name = &self.vmap_struct;
-        let wrapper = self.vmap_keywords_wrapper();
+        let wrapper = self.keywords_wrapper("VmapKeywords");
         if self.method.mutates && self.method.batching_rule.is_some() {
+            let receiver = quote!(__nnx::ReceiverMut::Broadcast(__nnx::MutableBorrow::unique(
+                module
+            )));
+            let keywords = self.vmap_keywords(receiver, defaults);
             quote! {
                 #[inline]
                 pub fn __broadcast<__B: __nnx::MutableBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
-                    __nnx::VmapKeywords(#name {
-                        __recv: __nnx::ReceiverMut::Broadcast(__nnx::MutableBorrow::unique(module)),
-                        #(#defaults,)*
-                        __out_axes: __nnx::DefaultAxes,
-                        __axis_size: ::core::option::Option::None,
-                        __marker: __nnx::PhantomData,
-                    }, __nnx::PhantomData)
+                    #keywords
                 }
             }
         } else if self.method.mutates {
@@ -711,24 +717,21 @@ impl<'a> MethodGen<'a> {
                 }
             }
         } else {
+            let receiver = quote!(__nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(
+                module
+            )));
+            let keywords = self.vmap_keywords(receiver, defaults);
             quote! {
                 #[inline]
                 pub fn __broadcast<__B: __nnx::SharedBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
-                    __nnx::VmapKeywords(#name {
-                        __recv: __nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(module)),
-                        #(#defaults,)*
-                        __out_axes: __nnx::DefaultAxes,
-                        __axis_size: ::core::option::Option::None,
-                        __marker: __nnx::PhantomData,
-                    }, __nnx::PhantomData)
+                    #keywords
                 }
             }
         }
     }
     fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
-        let name = &self.vmap_struct;
-        let wrapper = self.vmap_keywords_wrapper();
+        let wrapper = self.keywords_wrapper("VmapKeywords");
         let receiver = if self.method.mutates {
             quote!(__nnx::ReceiverMut::Stacked(stack))
         } else {
@@ -739,16 +742,11 @@ impl<'a> MethodGen<'a> {
         } else {
             quote!(&'__m __nnx::Stacked<#self_ty>)
         };
+        let keywords = self.vmap_keywords(receiver, defaults);
         quote! {
             #[inline]
             pub fn __stacked(self, stack: #stack_ty) -> #wrapper {
-                __nnx::VmapKeywords(#name {
-                    __recv: #receiver,
-                    #(#defaults,)*
-                    __out_axes: __nnx::DefaultAxes,
-                    __axis_size: ::core::option::Option::None,
-                    __marker: __nnx::PhantomData,
-                }, __nnx::PhantomData)
+                #keywords
             }
         }
     }

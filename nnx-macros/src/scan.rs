@@ -11,7 +11,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Token};
 
-use crate::call::{diverging_error, private_at, stacked_borrow, with_problems};
+use crate::call::{diverging_error, private_at, reported_at, stacked_borrow, with_problems};
 use crate::invocation::{self, Invocation};
 
 pub fn scan(input: TokenStream) -> TokenStream {
@@ -164,14 +164,8 @@ fn expand_scan(
     let borrow = stacked_borrow(call, runtime);
     let members = quote_spanned!(span=> #p::ScanMembers::members(&#stack));
     let check = stack_check(call, runtime);
-    let at_receiver = Ident::new("stack", Span::mixed_site().located_at(span));
-    // rustc reports an expression of the macro's own (mixed-site) context at the whole
-    // invocation: the argument is a call-site name at the receiver, bound in a block
-    // that holds no user code for it to capture.
-    let receiver = Ident::new("receiver", span);
-    let checked = quote_spanned! {span=>
-        ScanStack::scan_members({ let #receiver = #at_receiver; #receiver })
-    };
+    let at_receiver = reported_at(quote!(#stack), span);
+    let checked = quote_spanned!(span=> ScanStack::scan_members(#at_receiver));
     Ok(quote! {
         #label: {
             #bindings
