@@ -21,6 +21,12 @@ const GENERATED: &[&str] = &[
     "_methods::",
     "_keywords<",
     "_keywords::",
+    // The `#[call]` tables and vmap entries, and the builders' own steps.
+    "_call::<",
+    "_vmap_entry",
+    "__broadcast",
+    "__stacked",
+    "__on",
 ];
 
 #[test]

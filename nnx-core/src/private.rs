@@ -54,6 +54,15 @@ impl<M> StackedReceiver<M> for Stacked<M> {
     }
 }
 
+// Behind `&` too: a `&mut self` method's members then fail `ModuleBorrow`, which says
+// that the stack is borrowed shared, not that it is no stack.
+#[diagnostic::do_not_recommend]
+impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &S {
+    fn first(&self) -> &M {
+        (**self).first()
+    }
+}
+
 #[diagnostic::do_not_recommend]
 impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &mut S {
     fn first(&self) -> &M {
@@ -162,9 +171,8 @@ pub trait BroadcastMethod<N> {}
     note = "put `#[module]` on the type's struct and on the `impl` block of its forward methods; a `Stacked` ensemble is mapped with `in_axes = (.., self = 0)`"
 )]
 pub trait ModuleMethods {
-    /// `call!`'s table: each method builds its call. `R` is how the module is borrowed
-    /// (`&M`, `&mut M`, or a reference to a box of it).
-    type Table<R>;
+    /// `call!`'s table: each method starts its call, with the keywords' defaults.
+    type Table;
     /// `vmap!`'s table: each method gives its entry.
     type VmapTable;
     /// [`Methods<R>`]: a projection, so that where the type is not a module it is an
@@ -177,8 +185,8 @@ pub trait ModuleMethods {
     /// The receiver, unchanged.
     type Same<R>;
 
-    /// The table of calls on `receiver`, for any borrow (owning pointers forward here).
-    fn calls_through<R>(receiver: R) -> Self::Table<R>;
+    /// The table of calls (owning pointers forward here).
+    fn calls_through() -> Self::Table;
 
     /// The table of vmap entries.
     fn vmaps_through() -> Self::VmapTable;
@@ -194,10 +202,11 @@ pub trait ModuleMethods {
 }
 
 /// What `call!(m.method(..))` looks `method` up on: the methods of the module `R` (`&M`
-/// or `&mut M`) borrows. The module's own table is behind `Deref`, so a misspelt name
-/// is rustc's "no method named `fowrard` found for struct `Methods<&LayerNorm>`", with
-/// the closest name suggested, and no generated type in it.
-pub struct Methods<R: Borrowed>(pub <R::Module as ModuleMethods>::Table<R>)
+/// or `&mut M`) borrows, and that borrow, which the call then runs on. The module's own
+/// table is behind `Deref`, so a misspelt name is rustc's "no method named `fowrard`
+/// found for struct `Methods<&LayerNorm>`", with the closest name suggested, and no
+/// generated type in it.
+pub struct Methods<R: Borrowed>(pub R, pub <R::Module as ModuleMethods>::Table)
 where
     R::Module: ModuleMethods;
 
@@ -205,22 +214,35 @@ impl<R: Borrowed> core::ops::Deref for Methods<R>
 where
     R::Module: ModuleMethods,
 {
-    type Target = <R::Module as ModuleMethods>::Table<R>;
+    type Target = <R::Module as ModuleMethods>::Table;
 
     #[inline]
     fn deref(&self) -> &Self::Target {
-        &self.0
+        &self.1
     }
 }
 
-impl<R: Borrowed> core::ops::DerefMut for Methods<R>
+impl<R: Borrowed> Receiving for Methods<R>
 where
     R::Module: ModuleMethods,
 {
+    type Receiver = R;
+
     #[inline]
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
+    fn into_receiver(self) -> R {
+        self.0
     }
+}
+
+/// A table that holds the borrow its call runs on, given back once the method (and so
+/// the borrow it needs) is known. Called as `Receiving::into_receiver(table)`: a method
+/// would hide a module method of that name.
+pub trait Receiving {
+    /// The borrow, as `call!` took it.
+    type Receiver;
+
+    /// The borrow.
+    fn into_receiver(self) -> Self::Receiver;
 }
 
 /// What `vmap!(m.method(..))` looks `method` up on, as [`Methods`] for `call!`.
@@ -250,6 +272,9 @@ pub struct Keywords<'m, 'a, M: MethodKeywords<'m, 'a, METHOD> + ?Sized, const ME
 pub trait MethodKeywords<'m, 'a, const METHOD: usize> {
     /// The module's generated builder.
     type Builder;
+    /// How the method holds the module: [`Shared`] for `&self`, [`Mutable`] for
+    /// `&mut self`.
+    type Access: Access;
 }
 
 /// What `vmap!` sets a method's keywords on, as [`Keywords`] for `call!`.
@@ -301,6 +326,16 @@ macro_rules! keyword_wrapper {
 }
 
 keyword_wrapper!(Keywords, MethodKeywords);
+
+impl<'m, 'a, M: MethodKeywords<'m, 'a, METHOD> + ?Sized, const METHOD: usize>
+    Keywords<'m, 'a, M, METHOD>
+{
+    /// The borrow of `M` the method needs, for [`ModuleBorrow::enter`].
+    #[inline]
+    pub fn needs(_: &Self) -> Needs<M, M::Access> {
+        Needs(PhantomData)
+    }
+}
 keyword_wrapper!(VmapKeywords, MethodVmapKeywords);
 
 /// The module a borrow (`&M` or `&mut M`) is of: fixes the module from how it was
@@ -318,16 +353,6 @@ impl<M: ?Sized> Borrowed for &mut M {
     type Module = M;
 }
 
-/// The borrow a table holds, for the one method `call!` calls on it (a table is built
-/// for one call, so it is always there).
-#[inline]
-pub fn take_receiver<R>(receiver: &mut Option<R>) -> R {
-    match receiver.take() {
-        Some(receiver) => receiver,
-        None => unreachable!("`call!` builds a table for each call"),
-    }
-}
-
 /// A module whose `#[module] impl` marks a `#[call]` method, for `call!(m(..))` and
 /// `vmap!(m(..))`: its tables, which have that method under a name no user method can
 /// take. (Tables of its own, so that a module without one is this message only.)
@@ -337,7 +362,8 @@ pub fn take_receiver<R>(receiver: &mut Option<R>) -> R {
     note = "name the method (`call!(m.method(..))`), or mark the method `m(..)` means with `#[call]` in its `#[module] impl`"
 )]
 pub trait CallMethod {
-    /// [`ModuleMethods::Table`].
+    /// [`ModuleMethods::Table`] for the `#[call]` method, holding the borrow `R` the
+    /// call runs on ([`Receiving`]).
     type CallTable<R>;
     /// [`ModuleMethods::VmapTable`].
     type VmapTable;
@@ -393,71 +419,94 @@ impl AxesOf<2> for (isize, isize) {
 
 /// A `vmap!` entry, named after the method it enters, of a method of `M`. (A parameter,
 /// not an associated type, which would reveal a private module's type.)
-pub trait VmapEntry<M: ?Sized> {}
+pub trait VmapEntry<M: ?Sized> {
+    /// How one module shared by every example is held: [`Mutable`] only for a
+    /// `&mut self` method with a batching rule.
+    type Broadcast: Access;
+    /// How a `Stacked` receiver is held (`self = 0`): as the method takes `self`.
+    type Stacked: Access;
 
-/// A borrow a `&self` method runs on.
-pub trait SharedBorrow<'m, M: ?Sized> {
-    /// The module.
-    fn shared(self) -> &'m M;
+    /// The borrow of `M` the entry's `__broadcast` takes, for [`ModuleBorrow::enter`].
+    #[inline]
+    fn broadcast_needs(&self) -> Needs<M, Self::Broadcast> {
+        Needs(PhantomData)
+    }
+
+    /// The borrow of the `Stacked<M>` the entry's `__stacked` takes.
+    #[inline]
+    fn stacked_needs(&self) -> Needs<Stacked<M>, Self::Stacked>
+    where
+        M: Sized,
+    {
+        Needs(PhantomData)
+    }
 }
 
-/// A borrow a `&mut self` method runs on.
+/// How a method holds its module, as a type: [`Shared`] (`&self`) or [`Mutable`]
+/// (`&mut self`).
+pub trait Access {
+    /// `&'m M` or `&'m mut M`.
+    type Borrow<'m, M: ?Sized + 'm>;
+}
+
+/// A `&self` method's access.
+pub struct Shared;
+
+/// A `&mut self` method's access.
+pub struct Mutable;
+
+impl Access for Shared {
+    type Borrow<'m, M: ?Sized + 'm> = &'m M;
+}
+
+impl Access for Mutable {
+    type Borrow<'m, M: ?Sized + 'm> = &'m mut M;
+}
+
+/// The borrow a method needs: of module `M`, with access `A`. Passed by value to
+/// [`ModuleBorrow::enter`], so that the trait's parameters are known from it, and a
+/// borrow that does not fit is that trait's message, not an unresolved type.
+pub struct Needs<M: ?Sized, A>(PhantomData<(*const M, A)>);
+
+/// A borrow of the module that a method with access `A` can run on: `call!` and `vmap!`
+/// call `ModuleBorrow::enter(receiver, needs)` once the method is known, at the user's
+/// receiver, so a `&mut self` method on a module behind `&` is this message, there.
+/// (A trait function rather than a bound on the generated method: rustc then names no
+/// generated item.)
 #[diagnostic::on_unimplemented(
     message = "this method takes `&mut self`, and the `{M}` here is borrowed shared",
     label = "needs a mutable borrow of the `{M}`",
     note = "call it on a mutable binding (`let mut`), or pass the module as `&mut {M}` rather than `&{M}`"
 )]
-pub trait MutableBorrow<'m, M: ?Sized> {
-    /// The module.
-    fn unique(self) -> &'m mut M;
+pub trait ModuleBorrow<'m, M: ?Sized + 'm, A: Access> {
+    /// The module, as the method takes it.
+    fn enter(self, needs: Needs<M, A>) -> A::Borrow<'m, M>;
 }
 
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m M {
-    fn shared(self) -> &'m M {
-        self
-    }
+/// `ModuleBorrow` for a pointer `$ptr` to `M` that gives `$access` (`&M` and `&mut M`,
+/// and references to owning pointers, which method calls look through too). Hidden
+/// from rustc's list of other implementations: the note says what to do instead.
+macro_rules! module_borrow {
+    ($($access:ident for $ptr:ty;)*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<'m, M: ?Sized + 'm> ModuleBorrow<'m, M, $access> for $ptr {
+            #[inline]
+            fn enter(self, _: Needs<M, $access>) -> <$access as Access>::Borrow<'m, M> {
+                self
+            }
+        }
+    )*};
 }
 
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m mut M {
-    fn shared(self) -> &'m M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> MutableBorrow<'m, M> for &'m mut M {
-    fn unique(self) -> &'m mut M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m Box<M> {
-    fn shared(self) -> &'m M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m mut Box<M> {
-    fn shared(self) -> &'m M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> MutableBorrow<'m, M> for &'m mut Box<M> {
-    fn unique(self) -> &'m mut M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m std::rc::Rc<M> {
-    fn shared(self) -> &'m M {
-        self
-    }
-}
-
-impl<'m, M: ?Sized> SharedBorrow<'m, M> for &'m std::sync::Arc<M> {
-    fn shared(self) -> &'m M {
-        self
-    }
+module_borrow! {
+    Shared for &'m M;
+    Shared for &'m mut M;
+    Mutable for &'m mut M;
+    Shared for &'m Box<M>;
+    Shared for &'m mut Box<M>;
+    Mutable for &'m mut Box<M>;
+    Shared for &'m Rc<M>;
+    Shared for &'m Arc<M>;
 }
 
 /// Pointers and references look through to the module, as method calls do (`vmap!`
@@ -466,14 +515,14 @@ macro_rules! look_through {
     ($($ty:ty),*) => {$(
         #[diagnostic::do_not_recommend]
         impl<M: ModuleMethods + ?Sized> ModuleMethods for $ty {
-            type Table<R> = M::Table<R>;
+            type Table = M::Table;
             type VmapTable = M::VmapTable;
             type Calls<R> = Methods<R> where R: Borrowed<Module = Self>;
             type Vmaps = VmapMethods<Self>;
             type Same<R> = R;
 
-            fn calls_through<R>(receiver: R) -> Self::Table<R> {
-                M::calls_through(receiver)
+            fn calls_through() -> Self::Table {
+                M::calls_through()
             }
 
             fn vmaps_through() -> Self::VmapTable {
@@ -481,7 +530,7 @@ macro_rules! look_through {
             }
 
             fn calls<R: Borrowed<Module = Self>>(receiver: R) -> Methods<R> {
-                Methods(Self::calls_through(receiver))
+                Methods(receiver, Self::calls_through())
             }
 
             fn vmaps<R: Borrowed<Module = Self>>(_: R) -> VmapMethods<Self> {

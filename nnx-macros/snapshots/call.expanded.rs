@@ -20,17 +20,29 @@ fn expansion() {
         }
         match (
             ::nnx::__private::CallMethod::call(
-                    ::nnx::__private::ModuleMethods::same(
-                        (ln).__nnx_pick_f4f76b9769b50b27(),
-                    ),
-                )
-                .call(),
+                ::nnx::__private::ModuleMethods::same((ln).__nnx_pick_f4f76b9769b50b27()),
+            ),
             ::nnx::__private::IntoArg::into_arg(m.view()),
         ) {
-            (mut keywords, value0) => {
+            (table, value0) => {
+                let mut keywords = table.call();
                 keywords.mask(value0);
-                ::nnx::__private::Keywords::into_builder(keywords)
-                    .__call(::nnx::__private::IntoArg::into_arg(x.view()))
+                {
+                    let needs = ::nnx::__private::Keywords::needs(&keywords);
+                    ::nnx::__private::Keywords::into_builder(keywords)
+                        .__on(
+                            ::nnx::__private::ModuleBorrow::enter(
+                                {
+                                    let receiver = ::nnx::__private::Receiving::into_receiver(
+                                        table,
+                                    );
+                                    receiver
+                                },
+                                needs,
+                            ),
+                        )
+                        .__call(::nnx::__private::IntoArg::into_arg(x.view()))
+                }
             }
         }
     };

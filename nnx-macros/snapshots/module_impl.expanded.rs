@@ -73,20 +73,17 @@ const _: () = {
             &<Self as __nnx::Signatures>::METHODS[0usize]
         }
     }
-    pub struct LayerNorm_methods<R>(
-        __nnx::Option<R>,
-        __nnx::PhantomData<fn() -> LayerNorm>,
-    );
+    pub struct LayerNorm_methods(__nnx::PhantomData<fn() -> LayerNorm>);
     pub struct LayerNorm_vmap_methods(__nnx::PhantomData<fn() -> LayerNorm>);
     impl __nnx::ModuleMethods for LayerNorm {
-        type Table<R> = LayerNorm_methods<R>;
+        type Table = LayerNorm_methods;
         type VmapTable = LayerNorm_vmap_methods;
         type Calls<R> = __nnx::Methods<R> where R: __nnx::Borrowed<Module = Self>;
         type Vmaps = __nnx::VmapMethods<Self>;
         type Same<R> = R;
         #[inline]
-        fn calls_through<R>(receiver: R) -> Self::Table<R> {
-            LayerNorm_methods(__nnx::Option::Some(receiver), __nnx::PhantomData)
+        fn calls_through() -> Self::Table {
+            LayerNorm_methods(__nnx::PhantomData)
         }
         #[inline]
         fn vmaps_through() -> Self::VmapTable {
@@ -94,7 +91,7 @@ const _: () = {
         }
         #[inline]
         fn calls<R: __nnx::Borrowed<Module = Self>>(receiver: R) -> __nnx::Methods<R> {
-            __nnx::Methods(Self::calls_through(receiver))
+            __nnx::Methods(receiver, Self::calls_through())
         }
         #[inline]
         fn vmaps<R: __nnx::Borrowed<Module = Self>>(_: R) -> __nnx::VmapMethods<Self> {
@@ -107,6 +104,13 @@ const _: () = {
     }
     pub struct LayerNorm_call<R>(R, __nnx::PhantomData<fn() -> LayerNorm>);
     pub struct LayerNorm_vmap_call(__nnx::PhantomData<fn() -> LayerNorm>);
+    impl<R> __nnx::Receiving for LayerNorm_call<R> {
+        type Receiver = R;
+        #[inline]
+        fn into_receiver(self) -> R {
+            self.0
+        }
+    }
     impl __nnx::CallMethod for LayerNorm {
         type CallTable<R> = LayerNorm_call<R>;
         type VmapTable = LayerNorm_vmap_call;
@@ -123,40 +127,45 @@ const _: () = {
     impl __nnx::BroadcastMethod<__nnx::CallName> for LayerNorm {}
     impl __nnx::SharedMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
     impl __nnx::BroadcastMethod<__nnx::Name<2190319719396888442u64>> for LayerNorm {}
-    impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_methods<R> {
+    impl LayerNorm_methods {
         #[inline]
-        pub fn forward<'a>(&mut self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize> {
+        pub fn forward<'m, 'a>(&self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize>
+        where
+            LayerNorm: 'm,
+        {
             __nnx::Keywords(
                 LayerNorm_forward_keywords {
-                    __recv: __nnx::SharedBorrow::shared(
-                        __nnx::take_receiver(&mut self.0),
-                    ),
-                    mask: LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                    __recv: (),
+                    mask: LayerNorm_forward_keywords::<'m, 'a, ()>::__default_mask(),
                     __marker: __nnx::PhantomData,
                 },
                 __nnx::PhantomData,
             )
         }
     }
-    impl<'m, R: __nnx::SharedBorrow<'m, LayerNorm>> LayerNorm_call<R> {
+    impl<R> LayerNorm_call<R> {
         #[inline]
-        pub fn call<'a>(self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize> {
-            LayerNorm_methods(__nnx::Option::Some(self.0), __nnx::PhantomData).forward()
+        pub fn call<'m, 'a>(&self) -> __nnx::Keywords<'m, 'a, LayerNorm, 0usize>
+        where
+            LayerNorm: 'm,
+        {
+            LayerNorm_methods(__nnx::PhantomData).forward()
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_forward_keywords<'m, 'a> {
-        __recv: &'m LayerNorm,
+    pub struct LayerNorm_forward_keywords<'m, 'a, __M = ()> {
+        __recv: __M,
         mask: Option<ArrayViewD<'a, bool>>,
-        __marker: __nnx::PhantomData<&'a ()>,
+        __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
     impl<'m, 'a> __nnx::MethodKeywords<'m, 'a, 0usize> for LayerNorm
     where
         LayerNorm: 'm,
     {
-        type Builder = LayerNorm_forward_keywords<'m, 'a>;
+        type Builder = LayerNorm_forward_keywords<'m, 'a, ()>;
+        type Access = __nnx::Shared;
     }
-    impl<'m, 'a> LayerNorm_forward_keywords<'m, 'a> {
+    impl<'m, 'a> LayerNorm_forward_keywords<'m, 'a, ()> {
         #[inline]
         fn __default_mask() -> Option<ArrayViewD<'a, bool>> {
             ::core::option::Option::None
@@ -165,6 +174,19 @@ const _: () = {
         pub fn mask(&mut self, mask: Option<ArrayViewD<'a, bool>>) {
             self.mask = mask;
         }
+        #[inline]
+        pub fn __on(
+            self,
+            module: &'m LayerNorm,
+        ) -> LayerNorm_forward_keywords<'m, 'a, &'m LayerNorm> {
+            LayerNorm_forward_keywords {
+                __recv: module,
+                mask: self.mask,
+                __marker: __nnx::PhantomData,
+            }
+        }
+    }
+    impl<'m, 'a> LayerNorm_forward_keywords<'m, 'a, &'m LayerNorm> {
         #[inline]
         pub fn __call(
             self,
@@ -191,20 +213,21 @@ const _: () = {
     pub struct LayerNorm_forward_vmap_entry<'m, 'a> {
         __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
-    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_forward_vmap_entry<'m, 'a> {}
+    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_forward_vmap_entry<'m, 'a> {
+        type Broadcast = __nnx::Shared;
+        type Stacked = __nnx::Shared;
+    }
     impl<'m, 'a> LayerNorm_forward_vmap_entry<'m, 'a> {
         #[inline]
-        pub fn __broadcast<__B: __nnx::SharedBorrow<'m, LayerNorm>>(
+        pub fn __broadcast(
             self,
-            module: __B,
+            module: &'m LayerNorm,
         ) -> __nnx::VmapKeywords<'m, 'a, LayerNorm, 0usize> {
             __nnx::VmapKeywords(
                 LayerNorm_forward_vmap_keywords {
-                    __recv: __nnx::Receiver::Broadcast(
-                        __nnx::SharedBorrow::shared(module),
-                    ),
+                    __recv: __nnx::Receiver::Broadcast(module),
                     mask: __nnx::Slot::Broadcast(
-                        LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                        LayerNorm_forward_keywords::<'m, 'a, ()>::__default_mask(),
                     ),
                     __out_axes: __nnx::DefaultAxes,
                     __axis_size: ::core::option::Option::None,
@@ -222,7 +245,7 @@ const _: () = {
                 LayerNorm_forward_vmap_keywords {
                     __recv: __nnx::Receiver::Stacked(stack),
                     mask: __nnx::Slot::Broadcast(
-                        LayerNorm_forward_keywords::<'m, 'a>::__default_mask(),
+                        LayerNorm_forward_keywords::<'m, 'a, ()>::__default_mask(),
                     ),
                     __out_axes: __nnx::DefaultAxes,
                     __axis_size: ::core::option::Option::None,
@@ -337,18 +360,16 @@ const _: () = {
             }
         }
     }
-    impl<R> LayerNorm_methods<R> {
+    impl LayerNorm_methods {
         #[inline]
-        pub fn update<'m, 'a>(&mut self) -> __nnx::Keywords<'m, 'a, LayerNorm, 1usize>
+        pub fn update<'m, 'a>(&self) -> __nnx::Keywords<'m, 'a, LayerNorm, 1usize>
         where
-            R: __nnx::MutableBorrow<'m, LayerNorm>,
+            LayerNorm: 'm,
         {
             __nnx::Keywords(
                 LayerNorm_update_keywords {
-                    __recv: __nnx::MutableBorrow::unique(
-                        __nnx::take_receiver(&mut self.0),
-                    ),
-                    rate: LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
+                    __recv: (),
+                    rate: LayerNorm_update_keywords::<'m, 'a, ()>::__default_rate(),
                     __marker: __nnx::PhantomData,
                 },
                 __nnx::PhantomData,
@@ -356,18 +377,19 @@ const _: () = {
         }
     }
     #[doc(hidden)]
-    pub struct LayerNorm_update_keywords<'m, 'a> {
-        __recv: &'m mut LayerNorm,
+    pub struct LayerNorm_update_keywords<'m, 'a, __M = ()> {
+        __recv: __M,
         rate: f32,
-        __marker: __nnx::PhantomData<&'a ()>,
+        __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
     impl<'m, 'a> __nnx::MethodKeywords<'m, 'a, 1usize> for LayerNorm
     where
         LayerNorm: 'm,
     {
-        type Builder = LayerNorm_update_keywords<'m, 'a>;
+        type Builder = LayerNorm_update_keywords<'m, 'a, ()>;
+        type Access = __nnx::Mutable;
     }
-    impl<'m, 'a> LayerNorm_update_keywords<'m, 'a> {
+    impl<'m, 'a> LayerNorm_update_keywords<'m, 'a, ()> {
         #[inline]
         fn __default_rate() -> f32 {
             0.5
@@ -376,6 +398,19 @@ const _: () = {
         pub fn rate(&mut self, rate: f32) {
             self.rate = rate;
         }
+        #[inline]
+        pub fn __on(
+            self,
+            module: &'m mut LayerNorm,
+        ) -> LayerNorm_update_keywords<'m, 'a, &'m mut LayerNorm> {
+            LayerNorm_update_keywords {
+                __recv: module,
+                rate: self.rate,
+                __marker: __nnx::PhantomData,
+            }
+        }
+    }
+    impl<'m, 'a> LayerNorm_update_keywords<'m, 'a, &'m mut LayerNorm> {
         #[inline]
         pub fn __call(self, x: ArrayViewD<'a, f32>) -> ArrayD<f32> {
             self.__recv.update(x, self.rate)
@@ -393,7 +428,10 @@ const _: () = {
     pub struct LayerNorm_update_vmap_entry<'m, 'a> {
         __marker: __nnx::PhantomData<(&'m LayerNorm, &'a ())>,
     }
-    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_update_vmap_entry<'m, 'a> {}
+    impl<'m, 'a> __nnx::VmapEntry<LayerNorm> for LayerNorm_update_vmap_entry<'m, 'a> {
+        type Broadcast = __nnx::Shared;
+        type Stacked = __nnx::Mutable;
+    }
     impl<'m, 'a> LayerNorm_update_vmap_entry<'m, 'a> {
         #[inline]
         pub fn __broadcast(
@@ -413,7 +451,7 @@ const _: () = {
                 LayerNorm_update_vmap_keywords {
                     __recv: __nnx::ReceiverMut::Stacked(stack),
                     rate: __nnx::Slot::Broadcast(
-                        LayerNorm_update_keywords::<'m, 'a>::__default_rate(),
+                        LayerNorm_update_keywords::<'m, 'a, ()>::__default_rate(),
                     ),
                     __out_axes: __nnx::DefaultAxes,
                     __axis_size: ::core::option::Option::None,

@@ -41,12 +41,20 @@ fn expansion() {
                 self
             }
         }
+        #[diagnostic::do_not_recommend]
+        impl<'s, 't, M> ScanStack<&'t ::nnx::__private::Stacked<M>>
+        for &'s mut &'t ::nnx::__private::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> &'t ::nnx::__private::Stacked<M> {
+                *self
+            }
+        }
         let mut stack = ScanStack::scan_members({
             let receiver = stack;
             receiver
         });
         let mut carry = match ::nnx::call!(
-            ((* ::nnx::__private::ScanMembers::member(& mut stack, 0))) (x.view(), mask =
+            (::nnx::__private::ScanMembers::member(& mut stack, 0)) (x.view(), mask =
             ::core::clone::Clone::clone(& kw_mask))
         ) {
             ::core::result::Result::Ok(output) => output,
@@ -56,7 +64,7 @@ fn expansion() {
         };
         for index in 1..::nnx::__private::ScanMembers::members(&stack) {
             carry = match ::nnx::call!(
-                ((* ::nnx::__private::ScanMembers::member(& mut stack, index))) (& carry,
+                (::nnx::__private::ScanMembers::member(& mut stack, index)) (& carry,
                 mask = ::core::clone::Clone::clone(& kw_mask))
             ) {
                 ::core::result::Result::Ok(output) => output,

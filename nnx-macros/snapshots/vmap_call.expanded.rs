@@ -37,12 +37,11 @@ fn expansion() {
         let module = (ln).__nnx_pick_63dbc295920fe8c1();
         match (
             <_ as MayBroadcast>::check(
-                    ::nnx::__private::CallMethod::vmap(
-                            ::nnx::__private::ModuleMethods::same(&*module),
-                        )
-                        .call(),
-                )
-                .__broadcast(module),
+                ::nnx::__private::CallMethod::vmap(
+                        ::nnx::__private::ModuleMethods::same(&*module),
+                    )
+                    .call(),
+            ),
             ::nnx::__private::Slot::Mapped {
                 batched: ::nnx::__private::IntoArg::into_arg(
                     ::nnx::__private::BatchView::view_of(&(ms)),
@@ -50,7 +49,20 @@ fn expansion() {
                 axis: 1isize,
             },
         ) {
-            (mut keywords, value0) => {
+            (entry, value0) => {
+                let mut keywords = {
+                    let needs = ::nnx::__private::VmapEntry::broadcast_needs(&entry);
+                    entry
+                        .__broadcast(
+                            ::nnx::__private::ModuleBorrow::enter(
+                                {
+                                    let receiver = module;
+                                    receiver
+                                },
+                                needs,
+                            ),
+                        )
+                };
                 keywords.mask(value0);
                 ::nnx::__private::VmapKeywords::into_builder(keywords)
                     .__out_axes(|outputs| {

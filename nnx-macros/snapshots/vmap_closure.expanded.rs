@@ -21,17 +21,31 @@ fn expansion() {
             }
             match (
                 ::nnx::__private::CallMethod::call(
-                        ::nnx::__private::ModuleMethods::same(
-                            (op).__nnx_pick_29e09f137d5b1177(),
-                        ),
-                    )
-                    .call(),
+                    ::nnx::__private::ModuleMethods::same(
+                        (op).__nnx_pick_29e09f137d5b1177(),
+                    ),
+                ),
                 ::nnx::__private::IntoArg::into_arg(None),
             ) {
-                (mut keywords, value0) => {
+                (table, value0) => {
+                    let mut keywords = table.call();
                     keywords.mask(value0);
-                    ::nnx::__private::Keywords::into_builder(keywords)
-                        .__call(::nnx::__private::IntoArg::into_arg(x))
+                    {
+                        let needs = ::nnx::__private::Keywords::needs(&keywords);
+                        ::nnx::__private::Keywords::into_builder(keywords)
+                            .__on(
+                                ::nnx::__private::ModuleBorrow::enter(
+                                    {
+                                        let receiver = ::nnx::__private::Receiving::into_receiver(
+                                            table,
+                                        );
+                                        receiver
+                                    },
+                                    needs,
+                                ),
+                            )
+                            .__call(::nnx::__private::IntoArg::into_arg(x))
+                    }
                 }
             }
         };

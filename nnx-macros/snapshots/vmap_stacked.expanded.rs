@@ -18,23 +18,39 @@ fn expansion() {
             }
         }
         let stack = (ensemble).__nnx_stacked_2b6008f2398c5faf();
-        ::nnx::__private::VmapKeywords::into_builder(
-                ::nnx::__private::CallMethod::vmap(
-                        ::nnx::__private::ModuleMethods::same(
-                            ::nnx::__private::StackedReceiver::first({
-                                let receiver = &*stack;
-                                receiver
-                            }),
+        match (
+            ::nnx::__private::CallMethod::vmap(
+                    ::nnx::__private::ModuleMethods::same(
+                        ::nnx::__private::StackedReceiver::first({
+                            let receiver = &*stack;
+                            receiver
+                        }),
+                    ),
+                )
+                .call(),
+        ) {
+            (entry,) => {
+                let keywords = {
+                    let needs = ::nnx::__private::VmapEntry::stacked_needs(&entry);
+                    entry
+                        .__stacked(
+                            ::nnx::__private::ModuleBorrow::enter(
+                                {
+                                    let receiver = stack;
+                                    receiver
+                                },
+                                needs,
+                            ),
+                        )
+                };
+                ::nnx::__private::VmapKeywords::into_builder(keywords)
+                    .__run(::nnx::__private::Slot::Mapped {
+                        batched: ::nnx::__private::IntoArg::into_arg(
+                            ::nnx::__private::BatchView::view_of(&(xs)),
                         ),
-                    )
-                    .call()
-                    .__stacked(stack),
-            )
-            .__run(::nnx::__private::Slot::Mapped {
-                batched: ::nnx::__private::IntoArg::into_arg(
-                    ::nnx::__private::BatchView::view_of(&(xs)),
-                ),
-                axis: 0isize,
-            })
+                        axis: 0isize,
+                    })
+            }
+        }
     };
 }

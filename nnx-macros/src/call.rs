@@ -171,20 +171,22 @@ fn autoref_pick(
     (items, quote_spanned!(span=> (#receiver).#pick_fn()))
 }
 
-/// `ModuleMethods::calls(ln.pick()).forward().mask(..).__call(x)`, the module borrowed
-/// as the method needs ([`autoref_pick`]).
+/// `ModuleMethods::calls(ln.pick())`, then `.forward()`, `.mask(..)`, `.__on(module)`
+/// and `.__call(x)`, the module borrowed as the method needs ([`autoref_pick`]) and
+/// converted to `&M`/`&mut M` by `ModuleBorrow::enter` ([`enter`]).
 pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     let span = call.receiver.span();
     let at = private_at(runtime, span);
     let (pick, picked) = autoref_pick(call, runtime, Borrowed::Module);
-    let table = match &call.method {
-        Some(method) => {
-            let table = quote_spanned!(span=> #at::ModuleMethods::calls(#picked));
-            quote_spanned!(method.span()=> #table.#method())
-        }
-        None => quote_spanned! {span=>
-            #at::CallMethod::call(#at::ModuleMethods::same(#picked)).call()
-        },
+    let (head, method) = match &call.method {
+        Some(method) => (
+            quote_spanned!(span=> #at::ModuleMethods::calls(#picked)),
+            method.clone(),
+        ),
+        None => (
+            quote_spanned!(span=> #at::CallMethod::call(#at::ModuleMethods::same(#picked))),
+            Ident::new("call", span),
+        ),
     };
     let values = keyword_values(call, |value, _| {
         let at = private_at(runtime, value.span());
@@ -195,18 +197,35 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
         let at = private_at(runtime, value.span());
         quote_spanned!(value.span()=> #at::IntoArg::into_arg(#value))
     });
-    let args = arguments(quote!(#(#positionals),*), call.args_span);
     let p = private(runtime);
     let call = set_keywords(
-        table,
+        ("table", head),
         values,
-        quote!(#p::Keywords),
-        quote!(.#call_ident #args),
+        |table| quote_spanned!(method.span()=> #table.#method()),
+        |table, keywords| {
+            let needs = Ident::new("needs", Span::mixed_site());
+            let receiver = quote_spanned!(span=> #at::Receiving::into_receiver(#table));
+            let module = enter(runtime, span, receiver, &needs);
+            let args = arguments(quote!(#(#positionals),*), call.args_span);
+            quote! {{
+                let #needs = #p::Keywords::needs(&#keywords);
+                #p::Keywords::into_builder(#keywords).__on(#module).#call_ident #args
+            }}
+        },
     );
     quote! {{
         #pick
         #call
     }}
+}
+
+/// `ModuleBorrow::enter(receiver, needs)`, at the user's receiver: the borrow `call!` or
+/// `vmap!` took, as the `&M` or `&mut M` the method needs; a `&mut self` method on a
+/// module behind `&` is `ModuleBorrow`'s one message, there.
+fn enter(runtime: &TokenStream, span: Span, receiver: TokenStream, needs: &Ident) -> TokenStream {
+    let at = private_at(runtime, span);
+    let receiver = reported_at(receiver, span);
+    quote_spanned!(span=> #at::ModuleBorrow::enter(#receiver, #needs))
 }
 
 /// Each keyword's name and its value as `wrap` converts it.
@@ -220,33 +239,36 @@ fn keyword_values(
         .collect()
 }
 
-/// `match (keywords, values..) { (mut k, v..) => { k.mask(v); ..; into_builder(k) finish } }`:
-/// each keyword is set on the `Keywords` wrapper, which rustc names when one is
-/// misspelt; the values are evaluated in the scrutinee, so their temporaries live
-/// through the call, as in one chained expression.
+/// `match (head, values..) { (h, v..) => { let mut k = start(h); k.mask(v); ..; finish(h, k) } }`,
+/// `h` bound as `head_name`:
+/// each keyword is set on the `Keywords` wrapper `start` gives, which rustc names when
+/// one is misspelt; the values are evaluated in the scrutinee, so their temporaries
+/// live through the call, as in one chained expression.
 fn set_keywords(
-    keywords: TokenStream,
+    (head_name, head): (&str, TokenStream),
     values: Vec<(Ident, TokenStream)>,
-    wrapper: TokenStream,
-    finish: TokenStream,
+    start: impl FnOnce(&Ident) -> TokenStream,
+    finish: impl FnOnce(&Ident, &Ident) -> TokenStream,
 ) -> TokenStream {
-    if values.is_empty() {
-        return quote!(#wrapper::into_builder(#keywords) #finish);
-    }
-    let builder = Ident::new("keywords", Span::mixed_site());
+    let head_binding = Ident::new(head_name, Span::mixed_site());
+    let keywords = Ident::new("keywords", Span::mixed_site());
     let bound: Vec<Ident> = (0..values.len())
         .map(|index| format_ident!("value{}", index, span = Span::mixed_site()))
         .collect();
     let converted = values.iter().map(|(_, value)| value);
     let setters = values.iter().zip(&bound).map(|((name, value), bound)| {
         let argument = arguments(bound, value.span());
-        quote_spanned!(name.span()=> #builder.#name #argument;)
+        quote_spanned!(name.span()=> #keywords.#name #argument;)
     });
+    let mutable = (!values.is_empty()).then(|| quote!(mut));
+    let start = start(&head_binding);
+    let finish = finish(&head_binding, &keywords);
     quote! {
-        match (#keywords, #(#converted,)*) {
-            (mut #builder, #(#bound,)*) => {
+        match (#head, #(#converted,)*) {
+            (#head_binding, #(#bound,)*) => {
+                let #mutable #keywords = #start;
                 #(#setters)*
-                #wrapper::into_builder(#builder) #finish
+                #finish
             }
         }
     }
@@ -370,8 +392,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         .map(|size| quote!(.__axis_size(#size)));
     let run = Ident::new("__run", call.args_span);
     let args = arguments(quote!(#(#positionals),*), call.args_span);
-    let finish = quote!(#out_axes #axis_size .#run #args);
-    let keywords = quote!(#p::VmapKeywords);
+    let finish = |_: &Ident, keywords: &Ident| quote!(#p::VmapKeywords::into_builder(#keywords) #out_axes #axis_size .#run #args);
     // Mixed-site hygiene: the user's own names never meet these.
     let stack = Ident::new("stack", Span::mixed_site());
     let module = Ident::new("module", Span::mixed_site());
@@ -383,7 +404,15 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         let first = quote_spanned!(self_span=> #at::StackedReceiver::first(#stack_at_self));
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
-        let call = set_keywords(quote!(#entry.__stacked(#stack)), values, keywords, finish);
+        let needs = Ident::new("needs", Span::mixed_site());
+        let stack = enter(runtime, call.receiver.span(), quote!(#stack), &needs);
+        let start = |entry: &Ident| {
+            quote! {{
+                let #needs = #p::VmapEntry::stacked_needs(&#entry);
+                #entry.__stacked(#stack)
+            }}
+        };
+        let call = set_keywords(("entry", entry), values, start, finish);
         quote! {{
             #borrow
             #call
@@ -402,8 +431,15 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
             .map_or(call.receiver.span(), Ident::span);
         let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
         let borrow = module_borrow(call, runtime);
-        let start = quote!(#checked(#entry).__broadcast(#module));
-        let call = set_keywords(start, values, keywords, finish);
+        let needs = Ident::new("needs", Span::mixed_site());
+        let shared = enter(runtime, call.receiver.span(), quote!(#module), &needs);
+        let start = |entry: &Ident| {
+            quote! {{
+                let #needs = #p::VmapEntry::broadcast_needs(&#entry);
+                #entry.__broadcast(#shared)
+            }}
+        };
+        let call = set_keywords(("entry", quote!(#checked(#entry))), values, start, finish);
         quote! {{
             #check
             #borrow

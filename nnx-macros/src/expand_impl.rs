@@ -9,6 +9,11 @@
 //! sit behind the runtime's public wrappers (`Methods<&LayerNorm>`,
 //! `Keywords<'_, '_, LayerNorm, 0>`, reached by `Deref`), which are what that message
 //! names: never a generated type.
+//!
+//! Nothing generated bounds the module's borrow: each method declares its access
+//! (`Shared`/`Mutable`), and `call!`/`vmap!` convert the borrow they took with
+//! `ModuleBorrow::enter` at the user's receiver, so a `&mut self` method on a module
+//! behind `&` is that trait's one message, there, and rustc names no generated item.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
@@ -71,7 +76,6 @@ pub fn expand(input: &Impl) -> TokenStream {
 fn tables(input: &Impl) -> TokenStream {
     let self_ty = &input.item.self_ty;
     let (impl_generics, _, where_clause) = input.item.generics.split_for_impl();
-    let params = input.item.generics.params.iter();
     let args = generic_args(&input.item.generics);
     let calls = table_name(input);
     let vmaps = vmap_table_name(input);
@@ -84,10 +88,19 @@ fn tables(input: &Impl) -> TokenStream {
             quote!(impl #impl_generics __nnx::BroadcastMethod<__nnx::CallName> for #self_ty #where_clause {})
         });
         let (call, vmap_call) = (call_table_name(input), vmap_call_table_name(input));
-        let params = input.item.generics.params.iter();
+        let params: Vec<_> = input.item.generics.params.iter().collect();
         quote! {
             pub struct #call <#(#params,)* __R>(__R, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
             pub struct #vmap_call #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+
+            impl <#(#params,)* __R> __nnx::Receiving for #call <#(#args,)* __R> #where_clause {
+                type Receiver = __R;
+
+                #[inline]
+                fn into_receiver(self) -> __R {
+                    self.0
+                }
+            }
 
             impl #impl_generics __nnx::CallMethod for #self_ty #where_clause {
                 type CallTable<__R> = #call <#(#args,)* __R>;
@@ -120,19 +133,19 @@ fn tables(input: &Impl) -> TokenStream {
             quote!(impl #impl_generics __nnx::BroadcastMethod<#name> for #self_ty #where_clause {})
         });
     quote! {
-        pub struct #calls <#(#params,)* __R>(__nnx::Option<__R>, __nnx::PhantomData<fn() -> #self_ty>) #where_clause;
+        pub struct #calls #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
         pub struct #vmaps #impl_generics (__nnx::PhantomData<fn() -> #self_ty>) #where_clause;
 
         impl #impl_generics __nnx::ModuleMethods for #self_ty #where_clause {
-            type Table<__R> = #calls <#(#args,)* __R>;
+            type Table = #calls <#(#args),*>;
             type VmapTable = #vmaps <#(#args),*>;
             type Calls<__R> = __nnx::Methods<__R> where __R: __nnx::Borrowed<Module = Self>;
             type Vmaps = __nnx::VmapMethods<Self>;
             type Same<__R> = __R;
 
             #[inline]
-            fn calls_through<__R>(receiver: __R) -> Self::Table<__R> {
-                #calls(__nnx::Option::Some(receiver), __nnx::PhantomData)
+            fn calls_through() -> Self::Table {
+                #calls(__nnx::PhantomData)
             }
 
             #[inline]
@@ -144,7 +157,7 @@ fn tables(input: &Impl) -> TokenStream {
             fn calls<__R: __nnx::Borrowed<Module = Self>>(
                 receiver: __R,
             ) -> __nnx::Methods<__R> {
-                __nnx::Methods(Self::calls_through(receiver))
+                __nnx::Methods(receiver, Self::calls_through())
             }
 
             #[inline]
@@ -331,6 +344,15 @@ impl<'a> MethodGen<'a> {
         generics.where_clause.to_token_stream()
     }
 
+    /// `__nnx::Shared` or `__nnx::Mutable`, as the method takes `self`.
+    fn access(&self) -> TokenStream {
+        if self.method.mutates {
+            quote!(__nnx::Mutable)
+        } else {
+            quote!(__nnx::Shared)
+        }
+    }
+
     fn receiver(&self) -> TokenStream {
         if self.method.mutates {
             quote!(&'__m mut)
@@ -358,7 +380,7 @@ impl<'a> MethodGen<'a> {
     /// The keyword's default, through the one function that holds it.
     fn default_value(&self, param: &Param) -> TokenStream {
         let name = &self.call_struct;
-        let args = self.struct_generics_with(quote!());
+        let args = self.struct_generics_with(quote!(()));
         let default = self.default_fn(param);
         quote!(#name::#args::#default())
     }
@@ -393,50 +415,26 @@ impl<'a> MethodGen<'a> {
         first_mention(ty, &type_param_names(&self.method.generics, false)).is_some()
     }
 
-    /// The method's entry in `call!`'s table, under the user's name: on any borrow that
-    /// it can run on (`SharedBorrow` for `&self`, `MutableBorrow` for `&mut self`).
+    /// The method's entry in `call!`'s table, under the user's name: its keywords, each
+    /// at its default. The table holds no borrow: `call!` converts the one it took once
+    /// the method is known (`ModuleBorrow::enter`, at the user's receiver).
     fn call_table(&self) -> TokenStream {
         let self_ty = self.self_ty();
         let table = table_name(self.input);
-        let params = self.input.item.generics.params.iter();
+        let (impl_generics, _, where_clause) = self.input.item.generics.split_for_impl();
         let args = self.impl_args();
-        let where_clause = self.where_clause();
         let wrapper = self.keywords_wrapper("Keywords");
         let call_struct = &self.call_struct;
         let method = &self.method.ident;
         let vis = &self.method.vis;
-        let (bound, borrow) = if self.method.mutates {
-            (quote!(__nnx::MutableBorrow), quote!(unique))
-        } else {
-            (quote!(__nnx::SharedBorrow), quote!(shared))
-        };
-        // A `&mut self` method asks for its borrow in a `where` clause of its own rather
-        // than on the impl: a module reached through `&` then fails that clause, which is
-        // `MutableBorrow`'s one message, instead of the method "existing with unsatisfied
-        // bounds" on a generated type.
-        let (impl_lifetime, impl_bound, method_lifetime, method_bound) = if self.method.mutates {
-            (
-                quote!(),
-                quote!(),
-                quote!('__m,),
-                quote!(where __R: #bound<'__m, #self_ty>),
-            )
-        } else {
-            (
-                quote!('__m,),
-                quote!(: #bound<'__m, #self_ty>),
-                quote!(),
-                quote!(),
-            )
-        };
         let alias = self.method.call_attr.as_ref().map(|_| {
             let call = call_table_name(self.input);
             let params = self.input.item.generics.params.iter();
             quote! {
-                impl<#impl_lifetime #(#params,)* __R #impl_bound> #call<#(#args,)* __R> #where_clause {
+                impl<#(#params,)* __R> #call<#(#args,)* __R> #where_clause {
                     #[inline]
-                    #vis fn call<#method_lifetime '__a>(self) -> #wrapper #method_bound {
-                        #table(__nnx::Option::Some(self.0), __nnx::PhantomData).#method()
+                    #vis fn call<'__m, '__a>(&self) -> #wrapper where #self_ty: '__m {
+                        #table(__nnx::PhantomData).#method()
                     }
                 }
             }
@@ -447,11 +445,11 @@ impl<'a> MethodGen<'a> {
             quote!(#name: #value)
         });
         quote! {
-            impl<#impl_lifetime #(#params,)* __R #impl_bound> #table<#(#args,)* __R> #where_clause {
+            impl #impl_generics #table<#(#args),*> #where_clause {
                 #[inline]
-                #vis fn #method<#method_lifetime '__a>(&mut self) -> #wrapper #method_bound {
+                #vis fn #method<'__m, '__a>(&self) -> #wrapper where #self_ty: '__m {
                     __nnx::Keywords(#call_struct {
-                        __recv: #bound::#borrow(__nnx::take_receiver(&mut self.0)),
+                        __recv: (),
                         #(#keyword_defaults,)*
                         __marker: __nnx::PhantomData,
                     }, __nnx::PhantomData)
@@ -462,14 +460,19 @@ impl<'a> MethodGen<'a> {
         }
     }
 
-    /// The struct `call!` fills: the receiver and every keyword (defaults first), then
-    /// `.__call(positionals)` makes the real call.
+    /// The struct `call!` fills: every keyword (defaults first), then `.__on(module)`
+    /// the module, once `call!` has converted its borrow, and `.__call(positionals)`
+    /// makes the real call. (The module is not an argument of `__call`, whose arity
+    /// rustc checks against the user's arguments.)
     fn call_builder(&self) -> TokenStream {
         let self_ty = self.self_ty();
         let name = &self.call_struct;
-        let (params, args) = self.struct_generics(quote!());
+        let (params, _) = self.struct_generics(quote!());
+        let (params_m, _) = self.struct_generics(quote!(__M = ()));
+        let args = self.struct_generics_with(quote!(()));
         let where_clause = self.where_clause();
         let receiver = self.receiver();
+        let access = self.access();
         let fields = self.keywords().map(|(param, ty)| {
             let name = &param.ident;
             quote!(#name: #ty)
@@ -514,22 +517,38 @@ impl<'a> MethodGen<'a> {
         let call = Ident::new("__call", call_span);
         let index = self.index;
         let where_borrowed = self.where_borrowed();
+        // Mixed-site: no parameter of the user's method can be named the same.
+        let module_ty = quote!(#receiver #self_ty);
+        let on_args = self.struct_generics_with(module_ty.clone());
+        let field_names = self.keywords().map(|(param, _)| &param.ident);
         quote! {
             #[doc(hidden)]
-            pub struct #name #params #where_clause {
-                __recv: #receiver #self_ty,
+            pub struct #name #params_m #where_clause {
+                __recv: __M,
                 #(#fields,)*
-                __marker: __nnx::PhantomData<&'__a ()>,
+                __marker: __nnx::PhantomData<(&'__m #self_ty, &'__a ())>,
             }
 
             impl #params __nnx::MethodKeywords<'__m, '__a, #index> for #self_ty #where_borrowed {
                 type Builder = #name #args;
+                type Access = #access;
             }
 
             impl #params #name #args #where_clause {
                 #(#defaults)*
                 #(#setters)*
 
+                #[inline]
+                pub fn __on(self, module: #module_ty) -> #name #on_args {
+                    #name {
+                        __recv: module,
+                        #(#field_names: self.#field_names,)*
+                        __marker: __nnx::PhantomData,
+                    }
+                }
+            }
+
+            impl #params #name #on_args #where_clause {
                 #[inline]
                 pub fn #call #method_generics (self, #(#call_params),*) -> #output #method_where {
                     self.__recv.#method(#(#call_args),*)
@@ -613,7 +632,15 @@ impl<'a> MethodGen<'a> {
         let index = self.index;
         let where_borrowed = self.where_borrowed();
         let default_args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
+        let access = self.access();
         let broadcast = self.broadcast_entry(&defaults);
+        // Only a batching rule mutates a module shared by the batch; any other `&mut self`
+        // method is refused by `vmap!`'s own check, which is then the one error.
+        let broadcast_access = if self.method.mutates && self.method.batching_rule.is_some() {
+            quote!(__nnx::Mutable)
+        } else {
+            quote!(__nnx::Shared)
+        };
         let stacked = self.stacked_entry(&defaults);
         let run = self.run();
         quote! {
@@ -622,7 +649,10 @@ impl<'a> MethodGen<'a> {
                 __marker: __nnx::PhantomData<(&'__m #self_ty, &'__a ())>,
             }
 
-            impl #params __nnx::VmapEntry<#self_ty> for #entry #args #where_clause {}
+            impl #params __nnx::VmapEntry<#self_ty> for #entry #args #where_clause {
+                type Broadcast = #broadcast_access;
+                type Stacked = #access;
+            }
 
             impl #params #entry #args #where_clause {
                 #broadcast
@@ -691,21 +721,20 @@ impl<'a> MethodGen<'a> {
         })
     }
 
-    /// The module shared by every example, borrowed as `vmap!` picked: shared for a
-    /// `&self` method; unique for a `&mut self` one with a batching rule, which runs once
-    /// on the whole batch. Any other `&mut self` method has the entry too, so that
-    /// `vmap!`'s own check (that the method may be broadcast) is the only error.
+    /// The module shared by every example, as `vmap!` converted the borrow it picked
+    /// (`ModuleBorrow::enter`, with the entry's `Access`): shared for a `&self` method;
+    /// unique for a `&mut self` one with a batching rule, which runs once on the whole
+    /// batch. Any other `&mut self` method has the entry too, so that `vmap!`'s own check
+    /// (that the method may be broadcast) is the only error.
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let wrapper = self.keywords_wrapper("VmapKeywords");
         if self.method.mutates && self.method.batching_rule.is_some() {
-            let receiver = quote!(__nnx::ReceiverMut::Broadcast(__nnx::MutableBorrow::unique(
-                module
-            )));
-            let keywords = self.vmap_keywords(receiver, defaults);
+            let keywords =
+                self.vmap_keywords(quote!(__nnx::ReceiverMut::Broadcast(module)), defaults);
             quote! {
                 #[inline]
-                pub fn __broadcast<__B: __nnx::MutableBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
+                pub fn __broadcast(self, module: &'__m mut #self_ty) -> #wrapper {
                     #keywords
                 }
             }
@@ -717,18 +746,16 @@ impl<'a> MethodGen<'a> {
                 }
             }
         } else {
-            let receiver = quote!(__nnx::Receiver::Broadcast(__nnx::SharedBorrow::shared(
-                module
-            )));
-            let keywords = self.vmap_keywords(receiver, defaults);
+            let keywords = self.vmap_keywords(quote!(__nnx::Receiver::Broadcast(module)), defaults);
             quote! {
                 #[inline]
-                pub fn __broadcast<__B: __nnx::SharedBorrow<'__m, #self_ty>>(self, module: __B) -> #wrapper {
+                pub fn __broadcast(self, module: &'__m #self_ty) -> #wrapper {
                     #keywords
                 }
             }
         }
     }
+
     fn stacked_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let wrapper = self.keywords_wrapper("VmapKeywords");

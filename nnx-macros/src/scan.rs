@@ -5,7 +5,7 @@
 //! the members are borrowed as their method needs (`&mut self` layers, such as
 //! BatchNorm in training, update their own statistics).
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
@@ -151,9 +151,16 @@ fn expand_scan(
         Some(_) => quote!(#p::IntoVmapError::into_vmap_error(error)),
     };
     let member = |index: TokenStream, input: TokenStream| {
-        let member = quote_spanned!(span=> (*#p::ScanMembers::member(&mut #stack, #index)));
+        // The member's borrow as a value, not a place: a `&mut self` method on the
+        // members of a stack behind `&` is then `call!`'s "borrowed shared" message.
+        let mut member = Group::new(
+            Delimiter::Parenthesis,
+            quote_spanned!(span=> #p::ScanMembers::member(&mut #stack, #index)),
+        );
+        // The parentheses at the user's receiver: `call!` reports the receiver there.
+        member.set_span(span);
         quote! {
-            match #runtime::call!((#member) #method (#input #(, #positionals)* #(, #keywords)*)) {
+            match #runtime::call!(#member #method (#input #(, #positionals)* #(, #keywords)*)) {
                 ::core::result::Result::Ok(#output) => #step,
                 ::core::result::Result::Err(error) => break #label ::core::result::Result::Err(#error),
             }
@@ -210,6 +217,15 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
             #[inline]
             fn scan_members(self) -> Self {
                 self
+            }
+        }
+        // A stack behind `&`, taken unique for a `&mut self` method: its members are
+        // then `&M`, and `call!` on them says that they are borrowed shared.
+        #[diagnostic::do_not_recommend]
+        impl<'s, 't, M> ScanStack<&'t #p::Stacked<M>> for &'s mut &'t #p::Stacked<M> {
+            #[inline]
+            fn scan_members(self) -> &'t #p::Stacked<M> {
+                *self
             }
         }
     }
