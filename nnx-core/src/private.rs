@@ -4,8 +4,8 @@
 
 pub use crate::arg::IntoArg;
 pub use crate::batching::{
-    Batch, BatchSize, BatchView, Broadcast, DefaultAxes, IntoAxes, IntoSlot, IntoVmapError, MapArg,
-    Mappable, Mapped, Slot, Stackable, Stacked, VmapError, map_examples,
+    Batch, BatchSize, BatchView, DefaultAxes, IntoAxes, IntoVmapError, Mappable, Slot, Stackable,
+    Stacked, VmapError, map_examples,
 };
 pub use crate::{Callable, MethodSignature, ParamInfo, ParamKind, Signatures};
 pub use core::marker::PhantomData;

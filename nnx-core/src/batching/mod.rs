@@ -15,6 +15,6 @@ pub use batch::{Batch, BatchSize, DefaultAxes, IntoAxes};
 pub use error::{IntoVmapError, UserError, VmapError};
 pub use leading::over_leading_axes;
 pub use mappable::{Mappable, NotMappable};
-pub use slot::{BatchView, Broadcast, IntoSlot, MapArg, Mapped, Slot};
+pub use slot::{BatchView, Slot};
 pub use stackable::{Stackable, map_examples};
 pub use stacked::Stacked;

@@ -3,7 +3,6 @@
 use ndarray::{ArrayBase, ArrayView, Data, Dimension};
 
 use super::{Mappable, VmapError};
-use crate::arg::IntoArg;
 use crate::axis::resolve_axis;
 
 /// One argument of a vmapped call: the same value for every example, or a batched value
@@ -61,27 +60,15 @@ impl<T: Mappable> Slot<T> {
     }
 }
 
-/// `in_axes` gave this argument an axis: `vmap!` wraps the user's expression in it.
-pub struct Mapped<V>(pub V, pub isize);
-
-/// How `vmap!` borrows a mapped array: `x`, `&x`, `x.view()` or any reference to them.
-/// A bound of [`MapArg`]'s method, so that mapping something else (a scalar without
-/// `None` in `in_axes`, most often) is this message, at the argument, instead of a
-/// missing method.
+/// How `vmap!` borrows a mapped array: `x`, `&x`, `x.view()` or any reference to them,
+/// called as `BatchView::view_of(&x)`, so that mapping something else (a scalar without
+/// `None` in `in_axes`, most often) is this message, at the argument.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be mapped over a batch axis",
     label = "mapped on axis 0 unless in_axes says otherwise",
     note = "vmap! maps arrays; to pass a scalar or another value unchanged to every example, give it `None` in `in_axes`, e.g. `in_axes = (0, rate = None)`"
 )]
 pub trait BatchView<A, D> {
-    /// `Mapped<ArrayView<'v, A, D>>` in every implementation. [`MapArg`] names its
-    /// result through this projection: where the bound fails, the result is then an
-    /// error type, and rustc reports nothing more about the call.
-    type Mapped<'v>
-    where
-        Self: 'v,
-        A: 'v;
-
     /// `ArrayView<'v, A, D>` in every implementation: `vmap!` borrows a mapped argument
     /// through this projection, so where the bound fails the view is an error type and
     /// the conversion after it is not reported too.
@@ -90,14 +77,8 @@ pub trait BatchView<A, D> {
         Self: 'v,
         A: 'v;
 
-    /// The array, as a view.
-    fn batch_view(&self) -> ArrayView<'_, A, D>;
-
     /// The array, as [`BatchView::View`].
     fn view_of(&self) -> Self::View<'_>;
-
-    /// The view with its batch axis, as [`Mapped`].
-    fn mapped(&self, axis: isize) -> Self::Mapped<'_>;
 }
 
 impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
@@ -109,20 +90,6 @@ impl<A, S: Data<Elem = A>, D: Dimension> BatchView<A, D> for ArrayBase<S, D> {
 
     fn view_of(&self) -> Self::View<'_> {
         self.view()
-    }
-
-    type Mapped<'v>
-        = Mapped<ArrayView<'v, A, D>>
-    where
-        Self: 'v,
-        A: 'v;
-
-    fn batch_view(&self) -> ArrayView<'_, A, D> {
-        self.view()
-    }
-
-    fn mapped(&self, axis: isize) -> Self::Mapped<'_> {
-        Mapped(self.view(), axis)
     }
 }
 
@@ -142,70 +109,8 @@ macro_rules! through_pointer {
             fn view_of(&self) -> Self::View<'_> {
                 (**self).view_of()
             }
-
-            type Mapped<'v>
-                = V::Mapped<'v>
-            where
-                Self: 'v,
-                A: 'v;
-
-            fn batch_view(&self) -> ArrayView<'_, A, D> {
-                (**self).batch_view()
-            }
-
-            fn mapped(&self, axis: isize) -> Self::Mapped<'_> {
-                (**self).mapped(axis)
-            }
         }
     )*};
 }
 
 through_pointer!(&V, &mut V, Box<V>, std::rc::Rc<V>, std::sync::Arc<V>);
-
-/// What `vmap!` calls on a mapped argument and its axis: `(&x, axis).__nnx_mapped()`. A
-/// method on every such pair, so that the call resolves whatever `x` is (an untyped
-/// float literal included) and its span stays the argument's; its bound then names
-/// what cannot be mapped.
-pub trait MapArg<'v, V: ?Sized> {
-    /// The argument's view with its axis, as [`Mapped`].
-    fn __nnx_mapped<A, D>(self) -> V::Mapped<'v>
-    where
-        V: BatchView<A, D>;
-}
-
-impl<'v, V: ?Sized> MapArg<'v, V> for (&'v V, isize) {
-    fn __nnx_mapped<A, D>(self) -> V::Mapped<'v>
-    where
-        V: BatchView<A, D>,
-    {
-        self.0.mapped(self.1)
-    }
-}
-
-/// `in_axes` gave this argument `None`.
-pub struct Broadcast<V>(pub V);
-
-/// Turns what the user wrote into a [`Slot`] for a parameter of type `T`.
-#[diagnostic::on_unimplemented(
-    message = "this argument cannot be passed to a vmapped parameter of type `{T}`",
-    note = "a mapped argument is an array with one more axis than the parameter; a broadcast argument (None in in_axes) has the parameter's own type"
-)]
-pub trait IntoSlot<T: Mappable> {
-    /// The slot, its value converted through [`IntoArg`].
-    fn into_slot(self) -> Slot<T>;
-}
-
-impl<T: Mappable, V: IntoArg<T::Batched>> IntoSlot<T> for Mapped<V> {
-    fn into_slot(self) -> Slot<T> {
-        Slot::Mapped {
-            batched: self.0.into_arg(),
-            axis: self.1,
-        }
-    }
-}
-
-impl<T: Mappable, V: IntoArg<T>> IntoSlot<T> for Broadcast<V> {
-    fn into_slot(self) -> Slot<T> {
-        Slot::Broadcast(self.0.into_arg())
-    }
-}
