@@ -94,3 +94,29 @@ fn a_shared_batch_norm_refuses_a_bad_example_and_changes_nothing() {
     assert!(vmap!(bn(wrong.view()), in_axes = (0, self = None)).is_err());
     assert_eq!(bn.state(), before);
 }
+
+/// A `&mut self` method through `&mut` and `Box`, as in `fn step(model: &mut M, ..)`:
+/// the borrow `call!`/`vmap!` took is the module's, and the running statistics move as
+/// in a direct call.
+#[test]
+fn batch_norm_behind_mut_references_and_boxes_is_mutated() {
+    fn step(bn: &mut BatchNorm, x: &Array3<f32>) -> ArrayD<f32> {
+        call!(bn(x)).unwrap()
+    }
+    fn step_boxed(bn: &mut Box<BatchNorm>, xs: &Array3<f32>) -> ArrayD<f32> {
+        vmap!(bn(xs), in_axes = (0, self = None)).unwrap()
+    }
+    let xs = examples();
+    let mut direct = trained();
+    let want = call!(direct(&xs)).unwrap();
+
+    let mut borrowed = trained();
+    assert_eq!(step(&mut borrowed, &xs), want);
+    assert_eq!(borrowed.state(), direct.state());
+
+    let mut boxed = Box::new(trained());
+    assert_eq!(step_boxed(&mut boxed, &xs), want);
+    assert_eq!(boxed.state(), direct.state());
+    assert_eq!(call!(boxed(&xs)).unwrap(), call!(direct(&xs)).unwrap());
+    assert_eq!(boxed.state(), direct.state());
+}
