@@ -19,6 +19,6 @@ pub use nnx_core::__private;
 // Named in rustc's messages when a macro is misused; at the root, they print short.
 #[doc(hidden)]
 pub use nnx_core::{
-    CallMethod, Keywords, Methods, ModuleBorrow, ModuleMethods, Mutable, ScanMembers, ScanOutputs,
-    Shared, StackedReceiver, VmapKeywords, VmapMethods,
+    CallMethod, Keywords, Methods, ModuleBorrow, ModuleMethods, Mutable, Needs, ScanMembers,
+    ScanOutputs, Shared, StackedReceiver, VmapKeywords, VmapMethods,
 };

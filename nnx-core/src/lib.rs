@@ -197,8 +197,8 @@ pub use rand_distr;
 // rustc writes them as `ModuleMethods`, not `nnx::__private::ModuleMethods`.
 #[doc(hidden)]
 pub use private::{
-    CallMethod, Keywords, Methods, ModuleBorrow, ModuleMethods, Mutable, ScanMembers, ScanOutputs,
-    Shared, StackedReceiver, VmapKeywords, VmapMethods,
+    CallMethod, Keywords, Methods, ModuleBorrow, ModuleMethods, Mutable, Needs, ScanMembers,
+    ScanOutputs, Shared, StackedReceiver, VmapKeywords, VmapMethods,
 };
 
 /// What generated code names; not a public API (see `private.rs`).

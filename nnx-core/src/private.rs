@@ -463,50 +463,116 @@ impl Access for Mutable {
     type Borrow<'m, M: ?Sized + 'm> = &'m mut M;
 }
 
-/// The borrow a method needs: of module `M`, with access `A`. Passed by value to
-/// [`ModuleBorrow::enter`], so that the trait's parameters are known from it, and a
-/// borrow that does not fit is that trait's message, not an unresolved type.
-pub struct Needs<M: ?Sized, A>(PhantomData<(*const M, A)>);
+/// The borrow a method needs: of module `M`, with access `A`. The `Self` of
+/// [`ModuleBorrow`], passed first, so that the access is known before the receiver is
+/// checked against it.
+pub struct Needs<M: ?Sized, A>(PhantomData<fn() -> (*const M, A)>);
 
-/// A borrow of the module that a method with access `A` can run on: `call!` and `vmap!`
-/// call `ModuleBorrow::enter(receiver, needs)` once the method is known, at the user's
-/// receiver, so a `&mut self` method on a module behind `&` is this message, there.
-/// (A trait function rather than a bound on the generated method: rustc then names no
-/// generated item.)
+/// The receivers `R` a method needing access `A` to module `M` can run on: `call!` and
+/// `vmap!` call `ModuleBorrow::enter(needs, receiver)` once the method is known, at the
+/// user's receiver, so a `&mut self` method on a module behind `&` is this message,
+/// there. (A trait function rather than a bound on the generated method: rustc then
+/// names no generated item.) Each impl is hidden from rustc's list of other
+/// implementations: the note says what to do instead.
 #[diagnostic::on_unimplemented(
     message = "this method takes `&mut self`, and the `{M}` here is borrowed shared",
     label = "needs a mutable borrow of the `{M}`",
     note = "call it on a mutable binding (`let mut`), or pass the module as `&mut {M}` rather than `&{M}`"
 )]
-pub trait ModuleBorrow<'m, M: ?Sized + 'm, A: Access> {
+pub trait ModuleBorrow<'m, M: ?Sized + 'm, A: Access, R> {
     /// The module, as the method takes it.
-    fn enter(self, needs: Needs<M, A>) -> A::Borrow<'m, M>;
+    fn enter(self, receiver: R) -> A::Borrow<'m, M>;
 }
 
-/// `ModuleBorrow` for a pointer `$ptr` to `M` that gives `$access` (`&M` and `&mut M`,
-/// and references to owning pointers, which method calls look through too). Hidden
-/// from rustc's list of other implementations: the note says what to do instead.
-macro_rules! module_borrow {
-    ($($access:ident for $ptr:ty;)*) => {$(
-        #[diagnostic::do_not_recommend]
-        impl<'m, M: ?Sized + 'm> ModuleBorrow<'m, M, $access> for $ptr {
+/// A `&self` method runs on a shared borrow of anything that points to its module, as
+/// a method call's autoderef would reach it (`&&M` from `Vec<&M>::iter()`, `&Rc<M>`).
+#[diagnostic::do_not_recommend]
+impl<'m, M: ?Sized + 'm, P: PointsTo<M> + ?Sized> ModuleBorrow<'m, M, Shared, &'m P>
+    for Needs<M, Shared>
+{
+    #[inline]
+    fn enter(self, receiver: &'m P) -> &'m M {
+        receiver.module()
+    }
+}
+
+/// ... and on a unique one (`call!` borrows unique where the method's access is not
+/// known: a misspelt name, a `&self` method through pointers it does not look through).
+#[diagnostic::do_not_recommend]
+impl<'m, M: ?Sized + 'm, P: PointsTo<M> + ?Sized> ModuleBorrow<'m, M, Shared, &'m mut P>
+    for Needs<M, Shared>
+{
+    #[inline]
+    fn enter(self, receiver: &'m mut P) -> &'m M {
+        let shared: &'m P = receiver;
+        shared.module()
+    }
+}
+
+/// A `&mut self` method runs on a unique borrow through unique pointers only (`&mut`,
+/// `Box`): not through `&`, `Rc` or `Arc`, as a direct call would not.
+#[diagnostic::do_not_recommend]
+impl<'m, M: ?Sized + 'm, P: PointsToMut<M> + ?Sized> ModuleBorrow<'m, M, Mutable, &'m mut P>
+    for Needs<M, Mutable>
+{
+    #[inline]
+    fn enter(self, receiver: &'m mut P) -> &'m mut M {
+        receiver.module_mut()
+    }
+}
+
+/// The module `M` itself, or a pointer (through any number of `&`, `&mut`, `Box`, `Rc`,
+/// `Arc`) to it. `#[module]` implements it for each module; a blanket impl for every
+/// `M` would overlap with the pointer impls.
+pub trait PointsTo<M: ?Sized> {
+    /// The module, shared.
+    fn module(&self) -> &M;
+}
+
+/// [`PointsTo`] through unique pointers only, so the module can be borrowed `&mut`.
+pub trait PointsToMut<M: ?Sized>: PointsTo<M> {
+    /// The module, unique.
+    fn module_mut(&mut self) -> &mut M;
+}
+
+macro_rules! points_to {
+    ($($ptr:ty),*) => {$(
+        impl<M: ?Sized, P: PointsTo<M> + ?Sized> PointsTo<M> for $ptr {
             #[inline]
-            fn enter(self, _: Needs<M, $access>) -> <$access as Access>::Borrow<'m, M> {
-                self
+            fn module(&self) -> &M {
+                (**self).module()
             }
         }
     )*};
 }
 
-module_borrow! {
-    Shared for &'m M;
-    Shared for &'m mut M;
-    Mutable for &'m mut M;
-    Shared for &'m Box<M>;
-    Shared for &'m mut Box<M>;
-    Mutable for &'m mut Box<M>;
-    Shared for &'m Rc<M>;
-    Shared for &'m Arc<M>;
+points_to!(&P, &mut P, Box<P>, Rc<P>, Arc<P>);
+
+macro_rules! points_to_mut {
+    ($($ptr:ty),*) => {$(
+        impl<M: ?Sized, P: PointsToMut<M> + ?Sized> PointsToMut<M> for $ptr {
+            #[inline]
+            fn module_mut(&mut self) -> &mut M {
+                (**self).module_mut()
+            }
+        }
+    )*};
+}
+
+points_to_mut!(&mut P, Box<P>);
+
+impl<M> PointsTo<Stacked<M>> for Stacked<M> {
+    #[inline]
+    fn module(&self) -> &Stacked<M> {
+        self
+    }
+}
+
+impl<M> PointsToMut<Stacked<M>> for Stacked<M> {
+    #[inline]
+    fn module_mut(&mut self) -> &mut Stacked<M> {
+        self
+    }
 }
 
 /// Pointers and references look through to the module, as method calls do (`vmap!`
@@ -560,12 +626,13 @@ macro_rules! look_through {
 
 look_through!(Box<M>, Rc<M>, Arc<M>, &M, &mut M);
 
-/// An owning pointer's module runs its `&self` methods shared, as the module does.
+/// A pointer's module runs its `&self` methods shared, as the module does (so `call!`
+/// on a `&&M`, from `Vec<&M>::iter()`, needs no `&mut` of the binding).
 macro_rules! shared_through {
-    ($($ptr:ident),*) => {$(
+    ($($ptr:ty),*) => {$(
         #[diagnostic::do_not_recommend]
-        impl<N, M: SharedMethod<N> + ?Sized> SharedMethod<N> for $ptr<M> {}
+        impl<N, M: SharedMethod<N> + ?Sized> SharedMethod<N> for $ptr {}
     )*};
 }
 
-shared_through!(Box, Rc, Arc);
+shared_through!(Box<M>, Rc<M>, Arc<M>, &M, &mut M);

@@ -102,6 +102,18 @@ const _: () = {
             receiver
         }
     }
+    impl __nnx::PointsTo<Self> for LayerNorm {
+        #[inline]
+        fn module(&self) -> &Self {
+            self
+        }
+    }
+    impl __nnx::PointsToMut<Self> for LayerNorm {
+        #[inline]
+        fn module_mut(&mut self) -> &mut Self {
+            self
+        }
+    }
     pub struct LayerNorm_call<R>(R, __nnx::PhantomData<fn() -> LayerNorm>);
     pub struct LayerNorm_vmap_call(__nnx::PhantomData<fn() -> LayerNorm>);
     impl<R> __nnx::Receiving for LayerNorm_call<R> {

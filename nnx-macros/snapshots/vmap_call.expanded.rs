@@ -56,10 +56,10 @@ fn expansion() {
                         .__broadcast(
                             ::nnx::__private::ModuleBorrow::enter(
                                 {
-                                    let receiver = module;
-                                    receiver
+                                    let needs = needs;
+                                    needs
                                 },
-                                needs,
+                                module,
                             ),
                         )
                 };

@@ -36,12 +36,10 @@ fn expansion() {
                             .__on(
                                 ::nnx::__private::ModuleBorrow::enter(
                                     {
-                                        let receiver = ::nnx::__private::Receiving::into_receiver(
-                                            table,
-                                        );
-                                        receiver
+                                        let needs = needs;
+                                        needs
                                     },
-                                    needs,
+                                    ::nnx::__private::Receiving::into_receiver(table),
                                 ),
                             )
                             .__call(::nnx::__private::IntoArg::into_arg(x))

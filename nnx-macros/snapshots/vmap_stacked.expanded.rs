@@ -36,10 +36,10 @@ fn expansion() {
                         .__stacked(
                             ::nnx::__private::ModuleBorrow::enter(
                                 {
-                                    let receiver = stack;
-                                    receiver
+                                    let needs = needs;
+                                    needs
                                 },
-                                needs,
+                                stack,
                             ),
                         )
                 };

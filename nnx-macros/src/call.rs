@@ -49,12 +49,12 @@ fn runtime_site(runtime: &TokenStream, span: Span) -> Span {
     context.located_at(span)
 }
 
-/// `{ let receiver = value; receiver }`, the name spanned at `span`: rustc reports an
+/// `{ let name = value; name }`, the name spanned at `span`: rustc reports an
 /// expression of the macro's own (mixed-site) context at the whole invocation, and this
 /// one at the user's token. The block holds no user code for the name to capture.
-pub(crate) fn reported_at(value: TokenStream, span: Span) -> TokenStream {
-    let receiver = Ident::new("receiver", span);
-    quote_spanned!(span=> { let #receiver = #value; #receiver })
+pub(crate) fn reported_at(value: TokenStream, name: &str, span: Span) -> TokenStream {
+    let name = Ident::new(name, span);
+    quote_spanned!(span=> { let #name = #value; #name })
 }
 
 /// `(args)` with the user's parentheses' span, where arity errors and rustc's
@@ -219,13 +219,14 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     }}
 }
 
-/// `ModuleBorrow::enter(receiver, needs)`, at the user's receiver: the borrow `call!` or
+/// `ModuleBorrow::enter(needs, receiver)`, at the user's receiver: the borrow `call!` or
 /// `vmap!` took, as the `&M` or `&mut M` the method needs; a `&mut self` method on a
-/// module behind `&` is `ModuleBorrow`'s one message, there.
+/// module behind `&` is `ModuleBorrow`'s one message, there. rustc reports an unmet
+/// trait at the `Self` argument, so `needs` is the one rebound at the user's token.
 fn enter(runtime: &TokenStream, span: Span, receiver: TokenStream, needs: &Ident) -> TokenStream {
     let at = private_at(runtime, span);
-    let receiver = reported_at(receiver, span);
-    quote_spanned!(span=> #at::ModuleBorrow::enter(#receiver, #needs))
+    let needs = reported_at(quote!(#needs), "needs", span);
+    quote_spanned!(span=> #at::ModuleBorrow::enter(#needs, #receiver))
 }
 
 /// Each keyword's name and its value as `wrap` converts it.
@@ -400,18 +401,11 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         // Spanned at `self`, so that `self = 0` on a module that is not a `Stacked` is
         // reported there.
         let at = private_at(runtime, self_span);
-        let stack_at_self = reported_at(quote!(&*#stack), self_span);
+        let stack_at_self = reported_at(quote!(&*#stack), "receiver", self_span);
         let first = quote_spanned!(self_span=> #at::StackedReceiver::first(#stack_at_self));
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
-        let needs = Ident::new("needs", Span::mixed_site());
-        let stack = enter(runtime, call.receiver.span(), quote!(#stack), &needs);
-        let start = |entry: &Ident| {
-            quote! {{
-                let #needs = #p::VmapEntry::stacked_needs(&#entry);
-                #entry.__stacked(#stack)
-            }}
-        };
+        let start = vmap_start(call, runtime, quote!(#stack), VmapReceiver::Stacked);
         let call = set_keywords(("entry", entry), values, start, finish);
         quote! {{
             #borrow
@@ -431,19 +425,46 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
             .map_or(call.receiver.span(), Ident::span);
         let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
         let borrow = module_borrow(call, runtime);
-        let needs = Ident::new("needs", Span::mixed_site());
-        let shared = enter(runtime, call.receiver.span(), quote!(#module), &needs);
-        let start = |entry: &Ident| {
-            quote! {{
-                let #needs = #p::VmapEntry::broadcast_needs(&#entry);
-                #entry.__broadcast(#shared)
-            }}
-        };
+        let start = vmap_start(call, runtime, quote!(#module), VmapReceiver::Broadcast);
         let call = set_keywords(("entry", quote!(#checked(#entry))), values, start, finish);
         quote! {{
             #check
             #borrow
             #call
+        }}
+    }
+}
+
+/// How `vmap!` hands the module to its entry: one module shared by the whole batch, or
+/// a `Stacked` whose members each take one slice.
+#[derive(Clone, Copy)]
+enum VmapReceiver {
+    Broadcast,
+    Stacked,
+}
+
+/// `{ let needs = VmapEntry::broadcast_needs(&entry); entry.__broadcast(enter(needs, module)) }`
+/// (`stacked_needs` / `__stacked` for a `Stacked`): the entry knows the borrow its method
+/// needs, and the receiver is converted to it at the user's token.
+fn vmap_start(
+    call: &Invocation,
+    runtime: &TokenStream,
+    receiver: TokenStream,
+    kind: VmapReceiver,
+) -> impl Fn(&Ident) -> TokenStream {
+    let p = private(runtime);
+    let (needs_of, hand_over) = match kind {
+        VmapReceiver::Broadcast => ("broadcast_needs", "__broadcast"),
+        VmapReceiver::Stacked => ("stacked_needs", "__stacked"),
+    };
+    let needs_of = Ident::new(needs_of, Span::call_site());
+    let hand_over = Ident::new(hand_over, Span::call_site());
+    let needs = Ident::new("needs", Span::mixed_site());
+    let entered = enter(runtime, call.receiver.span(), receiver, &needs);
+    move |entry: &Ident| {
+        quote! {{
+            let #needs = #p::VmapEntry::#needs_of(&#entry);
+            #entry.#hand_over(#entered)
         }}
     }
 }
@@ -497,10 +518,7 @@ fn out_axes_setter(call: &Invocation, out_axes: &OutAxes, runtime: &TokenStream)
     let p = private_at(runtime, span);
     let given = out_axes.axes.len();
     let axes = &out_axes.axes;
-    let head = match &call.method {
-        Some(_) => format!("{}(..)", call.head()),
-        None => format!("{}(..)", call.head()),
-    };
+    let head = format!("{}(..)", call.head());
     let message = format!("`{head}` returns {{N}} output(s); out_axes gives {given}");
     let label = format!("{given} {}, one per output", plural(given, "axis", "axes"));
     let note = "give one axis per output (a tuple for several), or a single axis for all of them";

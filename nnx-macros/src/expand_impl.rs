@@ -171,6 +171,20 @@ fn tables(input: &Impl) -> TokenStream {
             }
         }
 
+        impl #impl_generics __nnx::PointsTo<Self> for #self_ty #where_clause {
+            #[inline]
+            fn module(&self) -> &Self {
+                self
+            }
+        }
+
+        impl #impl_generics __nnx::PointsToMut<Self> for #self_ty #where_clause {
+            #[inline]
+            fn module_mut(&mut self) -> &mut Self {
+                self
+            }
+        }
+
         #callable
         #(#shared)*
         #(#broadcast)*

@@ -171,7 +171,7 @@ fn expand_scan(
     let borrow = stacked_borrow(call, runtime);
     let members = quote_spanned!(span=> #p::ScanMembers::members(&#stack));
     let check = stack_check(call, runtime);
-    let at_receiver = reported_at(quote!(#stack), span);
+    let at_receiver = reported_at(quote!(#stack), "receiver", span);
     let checked = quote_spanned!(span=> ScanStack::scan_members(#at_receiver));
     Ok(quote! {
         #label: {

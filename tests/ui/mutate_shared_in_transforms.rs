@@ -8,6 +8,12 @@ fn vmap_shared(bn: &BatchNorm, xs: &Array2<f32>) {
     let _ = vmap!(bn(xs), in_axes = (0, self = None));
 }
 
+// Two mistakes, two messages at the receiver: a `&mut self` method is not shared
+// without `self = None`, and even with it, this module is behind `&`.
+fn vmap_default(bn: &BatchNorm, xs: &Array2<f32>) {
+    let _ = vmap!(bn(xs));
+}
+
 // One member per example (`self = 0`): each member would be mutated.
 fn vmap_stacked(ensemble: &Stacked<BatchNorm>, xs: &Array2<f32>) {
     let _ = vmap!(ensemble(xs), in_axes = (0, self = 0));
@@ -21,6 +27,7 @@ fn scan_layers(layers: &Stacked<BatchNorm>, x: &Array2<f32>) {
 fn main() {
     let mut bn = BatchNorm::new(4);
     vmap_shared(&bn, &Array2::zeros((3, 4)));
+    vmap_default(&bn, &Array2::zeros((3, 4)));
     let layers = Stacked::new(3, |_| BatchNorm::new(4));
     vmap_stacked(&layers, &Array2::zeros((3, 4)));
     scan_layers(&layers, &Array2::zeros((3, 4)));
