@@ -39,6 +39,20 @@ fn shared_methods_run_through_nested_references_and_shared_pointers() {
         );
     }
 
+    // A `Stacked` behind `&&`, mapped member by member and scanned.
+    let stack = Stacked::new(3, |_| Linear::new(4, 4, &mut rngs));
+    let xs = Array3::from_shape_fn((3, 2, 4), |(b, n, f)| ((b + n * 3 + f) % 5) as f32);
+    let mapped = vmap!(stack(xs.view()), in_axes = (0, self = 0)).unwrap();
+    let scanned = scan!(stack(&x)).unwrap();
+    let stacks: Vec<&Stacked<Linear>> = vec![&stack];
+    for stack in stacks.iter() {
+        assert_eq!(
+            vmap!(stack(xs.view()), in_axes = (0, self = 0)).unwrap(),
+            mapped
+        );
+        assert_eq!(scan!(stack(&x)).unwrap(), scanned);
+    }
+
     // `&mut Rc<Linear>`: shared through the `Rc`, as `rc.forward(..)` is.
     let mut shared = Rc::new(layers[0].clone());
     let rc = &mut shared;
@@ -73,4 +87,15 @@ fn mutating_methods_run_through_nested_unique_references() {
         );
     }
     assert_eq!(stacked.state(), alone.state());
+
+    // ... and scanned, each member updating its statistics.
+    let mut scanned_alone = Stacked::new(3, |_| trained());
+    let want = scan!(scanned_alone(&x)).unwrap();
+    let mut scanned = Stacked::new(3, |_| trained());
+    let mut stacks: Vec<&mut Stacked<BatchNorm>> = vec![&mut scanned];
+    for stack in stacks.iter_mut() {
+        assert_eq!(scan!(stack(&x)).unwrap(), want);
+    }
+    assert_eq!(scanned.state(), scanned_alone.state());
+    assert_ne!(scanned.state(), Stacked::new(3, |_| trained()).state());
 }

@@ -636,3 +636,8 @@ macro_rules! shared_through {
 }
 
 shared_through!(Box<M>, Rc<M>, Arc<M>, &M, &mut M);
+
+/// A stack runs its members' `&self` methods shared (`vmap!` with `self = 0`, `scan!`),
+/// also behind pointers.
+#[diagnostic::do_not_recommend]
+impl<N, M: SharedMethod<N>> SharedMethod<N> for Stacked<M> {}

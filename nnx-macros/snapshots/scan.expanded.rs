@@ -5,8 +5,9 @@ fn expansion() {
             fn __nnx_stacked_e0edb56f145341e7(self) -> Self;
         }
         impl<
-            M: ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
-        > __NnxStackede0edb56f145341e7 for &::nnx::__private::Stacked<M> {
+            M: ?::core::marker::Sized
+                + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+        > __NnxStackede0edb56f145341e7 for &M {
             #[inline]
             fn __nnx_stacked_e0edb56f145341e7(self) -> Self {
                 self
@@ -27,26 +28,41 @@ fn expansion() {
         trait ScanStack<S> {
             fn scan_members(self) -> S;
         }
-        impl<'s, M> ScanStack<&'s ::nnx::__private::Stacked<M>>
-        for &'s ::nnx::__private::Stacked<M> {
+        #[diagnostic::do_not_recommend]
+        impl<
+            's,
+            M,
+            P: ::nnx::__private::PointsTo<::nnx::__private::Stacked<M>>
+                + ?::core::marker::Sized,
+        > ScanStack<&'s ::nnx::__private::Stacked<M>> for &'s P {
             #[inline]
-            fn scan_members(self) -> Self {
-                self
-            }
-        }
-        impl<'s, M> ScanStack<&'s mut ::nnx::__private::Stacked<M>>
-        for &'s mut ::nnx::__private::Stacked<M> {
-            #[inline]
-            fn scan_members(self) -> Self {
-                self
+            fn scan_members(self) -> &'s ::nnx::__private::Stacked<M> {
+                ::nnx::__private::PointsTo::module(self)
             }
         }
         #[diagnostic::do_not_recommend]
-        impl<'s, 't, M> ScanStack<&'t ::nnx::__private::Stacked<M>>
-        for &'s mut &'t ::nnx::__private::Stacked<M> {
+        impl<
+            's,
+            M,
+            P: ::nnx::__private::PointsToMut<::nnx::__private::Stacked<M>>
+                + ?::core::marker::Sized,
+        > ScanStack<&'s mut ::nnx::__private::Stacked<M>> for &'s mut P {
+            #[inline]
+            fn scan_members(self) -> &'s mut ::nnx::__private::Stacked<M> {
+                ::nnx::__private::PointsToMut::module_mut(self)
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<
+            's,
+            't,
+            M,
+            P: ::nnx::__private::PointsTo<::nnx::__private::Stacked<M>>
+                + ?::core::marker::Sized,
+        > ScanStack<&'t ::nnx::__private::Stacked<M>> for &'s mut &'t P {
             #[inline]
             fn scan_members(self) -> &'t ::nnx::__private::Stacked<M> {
-                *self
+                ::nnx::__private::PointsTo::module(*self)
             }
         }
         let mut stack = ScanStack::scan_members({

@@ -4,8 +4,9 @@ fn expansion() {
             fn __nnx_stacked_2b6008f2398c5faf(self) -> Self;
         }
         impl<
-            M: ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
-        > __NnxStacked2b6008f2398c5faf for &::nnx::__private::Stacked<M> {
+            M: ?::core::marker::Sized
+                + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
+        > __NnxStacked2b6008f2398c5faf for &M {
             #[inline]
             fn __nnx_stacked_2b6008f2398c5faf(self) -> Self {
                 self

@@ -111,15 +111,17 @@ fn name_type(call: &Invocation, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// What a borrow pick chooses between: the module itself, or a `Stacked` ensemble of it.
+/// What a borrow pick is of: the module itself, or a `Stacked` ensemble of it (a trait
+/// of its own, in case both are picked in one scope).
 #[derive(Clone, Copy)]
 enum Borrowed {
     Module,
     Stacked,
 }
 
-/// A local trait `Pick` with a method on `&Target` when the method named in `call`
-/// takes `&self`, and on `&mut T` otherwise, and `(receiver).pick()`: method-call autoref
+/// A local trait `Pick` with a method on `&M` when the method named in `call` takes
+/// `&self` on `M` (a module, a `Stacked` of them, or a pointer to either), and on
+/// `&mut T` otherwise, and `(receiver).pick()`: method-call autoref
 /// then borrows the receiver exactly as the method needs, as a direct call would (shared
 /// for `&self`, so a module behind `&` works; unique otherwise, where a misspelt name is
 /// reported by the table and an immutable binding by the borrow checker). Named after
@@ -135,27 +137,21 @@ fn autoref_pick(
     let receiver = &call.receiver;
     let span = receiver.span();
     let hash = name_hash(&call.to_token_string());
-    let (pick, pick_fn, shared) = match borrowed {
+    let (pick, pick_fn) = match borrowed {
         Borrowed::Module => (
             format_ident!("__NnxPick{:x}", hash),
             format_ident!("__nnx_pick_{:x}", hash, span = span),
-            quote!(impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>>),
         ),
         Borrowed::Stacked => (
             format_ident!("__NnxStacked{:x}", hash),
             format_ident!("__nnx_stacked_{:x}", hash, span = span),
-            quote!(impl<M: #p::SharedMethod<#name>>),
         ),
-    };
-    let target = match borrowed {
-        Borrowed::Module => quote!(M),
-        Borrowed::Stacked => quote!(#p::Stacked<M>),
     };
     let items = quote! {
         trait #pick {
             fn #pick_fn(self) -> Self;
         }
-        #shared #pick for &#target {
+        impl<M: ?::core::marker::Sized + #p::SharedMethod<#name>> #pick for &M {
             #[inline]
             fn #pick_fn(self) -> Self {
                 self

@@ -207,25 +207,36 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
         trait ScanStack<S> {
             fn scan_members(self) -> S;
         }
-        impl<'s, M> ScanStack<&'s #p::Stacked<M>> for &'s #p::Stacked<M> {
+        // The stack, borrowed as picked, through any pointers (`&&Stacked<M>` from
+        // `Vec<&Stacked<M>>::iter()`, `&mut Box<Stacked<M>>`). Hidden from rustc's
+        // notes, as every impl here: the message says what `scan!` takes.
+        #[diagnostic::do_not_recommend]
+        impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
+            ScanStack<&'s #p::Stacked<M>> for &'s P
+        {
             #[inline]
-            fn scan_members(self) -> Self {
-                self
+            fn scan_members(self) -> &'s #p::Stacked<M> {
+                #p::PointsTo::module(self)
             }
         }
-        impl<'s, M> ScanStack<&'s mut #p::Stacked<M>> for &'s mut #p::Stacked<M> {
+        #[diagnostic::do_not_recommend]
+        impl<'s, M, P: #p::PointsToMut<#p::Stacked<M>> + ?::core::marker::Sized>
+            ScanStack<&'s mut #p::Stacked<M>> for &'s mut P
+        {
             #[inline]
-            fn scan_members(self) -> Self {
-                self
+            fn scan_members(self) -> &'s mut #p::Stacked<M> {
+                #p::PointsToMut::module_mut(self)
             }
         }
         // A stack behind `&`, taken unique for a `&mut self` method: its members are
         // then `&M`, and `call!` on them says that they are borrowed shared.
         #[diagnostic::do_not_recommend]
-        impl<'s, 't, M> ScanStack<&'t #p::Stacked<M>> for &'s mut &'t #p::Stacked<M> {
+        impl<'s, 't, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
+            ScanStack<&'t #p::Stacked<M>> for &'s mut &'t P
+        {
             #[inline]
             fn scan_members(self) -> &'t #p::Stacked<M> {
-                *self
+                #p::PointsTo::module(*self)
             }
         }
     }
