@@ -201,8 +201,9 @@ pub trait ModuleMethods {
     fn vmaps<R: Borrowed<Module = Self>>(receiver: R) -> Self::Vmaps;
 }
 
-/// What `call!(m.method(..))` looks `method` up on: the methods of the module `R` (`&M`
-/// or `&mut M`) borrows, and that borrow, which the call then runs on. The module's own
+/// What `call!(m.method(..))` looks `method` up on: the methods of the module that `R`
+/// (a `&` or `&mut` of the module or of a pointer to it) borrows, and that borrow, which
+/// the call then runs on once [`ModuleBorrow::enter`] has reached the module. The module's own
 /// table is behind `Deref`, so a misspelt name is rustc's "no method named `fowrard`
 /// found for struct `Methods<&LayerNorm>`", with the closest name suggested, and no
 /// generated type in it.
@@ -330,15 +331,18 @@ keyword_wrapper!(Keywords, MethodKeywords);
 impl<'m, 'a, M: MethodKeywords<'m, 'a, METHOD> + ?Sized, const METHOD: usize>
     Keywords<'m, 'a, M, METHOD>
 {
-    /// The borrow of `M` the method needs, for [`ModuleBorrow::enter`].
+    /// The borrow of `M` the method needs, for [`ModuleBorrow::enter`]. An associated
+    /// function, as `into_builder` is: a method would hide a keyword named `needs`.
     #[inline]
     pub fn needs(_: &Self) -> Needs<M, M::Access> {
         Needs(PhantomData)
     }
 }
+
 keyword_wrapper!(VmapKeywords, MethodVmapKeywords);
 
-/// The module a borrow (`&M` or `&mut M`) is of: fixes the module from how it was
+/// The type a borrow (`&T` or `&mut T`) is of: the module, or a pointer to it (`&M`,
+/// `Box<M>`, ..., whose tables forward to the module's). Fixes the type from how it was
 /// borrowed, and [`Methods`] finds its table from it.
 pub trait Borrowed {
     /// `M`.

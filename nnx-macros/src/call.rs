@@ -195,7 +195,8 @@ pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     });
     let p = private(runtime);
     let call = set_keywords(
-        ("table", head),
+        "table",
+        head,
         values,
         |table| quote_spanned!(method.span()=> #table.#method()),
         |table, keywords| {
@@ -236,13 +237,14 @@ fn keyword_values(
         .collect()
 }
 
-/// `match (head, values..) { (h, v..) => { let mut k = start(h); k.mask(v); ..; finish(h, k) } }`,
-/// `h` bound as `head_name`:
-/// each keyword is set on the `Keywords` wrapper `start` gives, which rustc names when
-/// one is misspelt; the values are evaluated in the scrutinee, so their temporaries
-/// live through the call, as in one chained expression.
+/// `match (head, values..) { (name, v..) => { let mut keywords = start(name);
+/// keywords.mask(v); ..; finish(name, keywords) } }`, with `head` bound as `name`.
+/// Each keyword is set on the `Keywords` wrapper that `start` gives, which rustc names
+/// when one is misspelt. The values are evaluated in the scrutinee, so their
+/// temporaries live through the call, as in one chained expression.
 fn set_keywords(
-    (head_name, head): (&str, TokenStream),
+    head_name: &str,
+    head: TokenStream,
     values: Vec<(Ident, TokenStream)>,
     start: impl FnOnce(&Ident) -> TokenStream,
     finish: impl FnOnce(&Ident, &Ident) -> TokenStream,
@@ -402,7 +404,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         let entry = vmap_entry(call, runtime, first);
         let borrow = stacked_borrow(call, runtime);
         let start = vmap_start(call, runtime, quote!(#stack), VmapReceiver::Stacked);
-        let call = set_keywords(("entry", entry), values, start, finish);
+        let call = set_keywords("entry", entry, values, start, finish);
         quote! {{
             #borrow
             #call
@@ -422,7 +424,7 @@ fn expand_vmap_call(call: &Invocation, options: &Options, runtime: &TokenStream)
         let checked = quote_spanned!(span=> <_ as MayBroadcast>::check);
         let borrow = module_borrow(call, runtime);
         let start = vmap_start(call, runtime, quote!(#module), VmapReceiver::Broadcast);
-        let call = set_keywords(("entry", quote!(#checked(#entry))), values, start, finish);
+        let call = set_keywords("entry", quote!(#checked(#entry)), values, start, finish);
         quote! {{
             #check
             #borrow

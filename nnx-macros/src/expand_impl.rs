@@ -360,11 +360,15 @@ impl<'a> MethodGen<'a> {
 
     /// `__nnx::Shared` or `__nnx::Mutable`, as the method takes `self`.
     fn access(&self) -> TokenStream {
-        if self.method.mutates {
-            quote!(__nnx::Mutable)
-        } else {
-            quote!(__nnx::Shared)
-        }
+        access_marker(self.method.mutates)
+    }
+
+    /// Whether a module shared by the whole batch is mutated: only by a `&mut self`
+    /// method's batching rule. (Any other `&mut self` method is refused by `vmap!`'s own
+    /// check, which is then the one error.) The entry's `Broadcast` access and its
+    /// `__broadcast` parameter both follow it.
+    fn broadcast_mutates(&self) -> bool {
+        self.method.mutates && self.method.batching_rule.is_some()
     }
 
     fn receiver(&self) -> TokenStream {
@@ -503,38 +507,12 @@ impl<'a> MethodGen<'a> {
             }
         });
         let defaults = self.default_fns();
-        // Arguments arrive converted too (`IntoArg::into_arg(x)` at the call); one whose
-        // type uses the method's own parameters arrives as `Exact`, the one conversion
-        // that cannot make its type ambiguous.
-        let call_params = self.positionals().map(|(param, ty)| {
-            let name = &param.ident;
-            if self.is_generic(ty) {
-                quote_spanned!(param.ident.span()=> #name: __nnx::Exact<#ty>)
-            } else {
-                quote_spanned!(param.ident.span()=> #name: #ty)
-            }
-        });
-        let call_args = self.params().map(|(param, ty)| {
-            let name = &param.ident;
-            if !param.is_positional() {
-                quote!(self.#name)
-            } else if self.is_generic(ty) {
-                quote!(#name.0)
-            } else {
-                quote!(#name)
-            }
-        });
-        let method = &self.method.ident;
-        let (method_generics, _, method_where) = self.method.generics.split_for_impl();
-        let output = &self.output;
-        let call_span = self.method.ident.span();
-        let call = Ident::new("__call", call_span);
         let index = self.index;
         let where_borrowed = self.where_borrowed();
-        // Mixed-site: no parameter of the user's method can be named the same.
         let module_ty = quote!(#receiver #self_ty);
         let on_args = self.struct_generics_with(module_ty.clone());
         let field_names = self.keywords().map(|(param, _)| &param.ident);
+        let call_step = self.call_step(&on_args);
         quote! {
             #[doc(hidden)]
             pub struct #name #params_m #where_clause {
@@ -562,6 +540,43 @@ impl<'a> MethodGen<'a> {
                 }
             }
 
+            #call_step
+        }
+    }
+
+    /// `.__call(positionals)` on the builder that holds its module (`on_args`): the
+    /// method called with the positionals and the keywords set before.
+    fn call_step(&self, on_args: &TokenStream) -> TokenStream {
+        let name = &self.call_struct;
+        let (params, _) = self.struct_generics(quote!());
+        let where_clause = self.where_clause();
+        // Arguments arrive converted too (`IntoArg::into_arg(x)` at the call); one whose
+        // type uses the method's own parameters arrives as `Exact`, the one conversion
+        // that cannot make its type ambiguous.
+        let call_params = self.positionals().map(|(param, ty)| {
+            let name = &param.ident;
+            if self.is_generic(ty) {
+                quote_spanned!(param.ident.span()=> #name: __nnx::Exact<#ty>)
+            } else {
+                quote_spanned!(param.ident.span()=> #name: #ty)
+            }
+        });
+        let call_args = self.params().map(|(param, ty)| {
+            let name = &param.ident;
+            if !param.is_positional() {
+                quote!(self.#name)
+            } else if self.is_generic(ty) {
+                quote!(#name.0)
+            } else {
+                quote!(#name)
+            }
+        });
+        let method = &self.method.ident;
+        let (method_generics, _, method_where) = self.method.generics.split_for_impl();
+        let output = &self.output;
+        // At the method's name: an arity mismatch names the user's method.
+        let call = Ident::new("__call", self.method.ident.span());
+        quote! {
             impl #params #name #on_args #where_clause {
                 #[inline]
                 pub fn #call #method_generics (self, #(#call_params),*) -> #output #method_where {
@@ -648,13 +663,7 @@ impl<'a> MethodGen<'a> {
         let default_args = self.struct_generics_with(quote!(__nnx::DefaultAxes));
         let access = self.access();
         let broadcast = self.broadcast_entry(&defaults);
-        // Only a batching rule mutates a module shared by the batch; any other `&mut self`
-        // method is refused by `vmap!`'s own check, which is then the one error.
-        let broadcast_access = if self.method.mutates && self.method.batching_rule.is_some() {
-            quote!(__nnx::Mutable)
-        } else {
-            quote!(__nnx::Shared)
-        };
+        let broadcast_access = access_marker(self.broadcast_mutates());
         let stacked = self.stacked_entry(&defaults);
         let run = self.run();
         quote! {
@@ -743,7 +752,7 @@ impl<'a> MethodGen<'a> {
     fn broadcast_entry(&self, defaults: &[TokenStream]) -> TokenStream {
         let self_ty = self.self_ty();
         let wrapper = self.keywords_wrapper("VmapKeywords");
-        if self.method.mutates && self.method.batching_rule.is_some() {
+        if self.broadcast_mutates() {
             let keywords =
                 self.vmap_keywords(quote!(__nnx::ReceiverMut::Broadcast(module)), defaults);
             quote! {
@@ -913,4 +922,13 @@ impl<'a> MethodGen<'a> {
 /// Whether a type is written `Option<..>`, which an omitted keyword leaves `None`.
 fn is_option(ty: &Type) -> bool {
     matches!(ty, Type::Path(path) if path.path.segments.last().is_some_and(|s| s.ident == "Option"))
+}
+
+/// `__nnx::Mutable` for a method that mutates its module, else `__nnx::Shared`.
+fn access_marker(mutates: bool) -> TokenStream {
+    if mutates {
+        quote!(__nnx::Mutable)
+    } else {
+        quote!(__nnx::Shared)
+    }
 }
