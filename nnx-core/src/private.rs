@@ -54,28 +54,20 @@ impl<M> StackedReceiver<M> for Stacked<M> {
     }
 }
 
-// Behind `&` too: a `&mut self` method's members then fail `ModuleBorrow`, which says
-// that the stack is borrowed shared, not that it is no stack.
-#[diagnostic::do_not_recommend]
-impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &S {
-    fn first(&self) -> &M {
-        (**self).first()
-    }
+/// Behind pointers too: a `&mut self` method's members then fail `ModuleBorrow`, which
+/// says that the stack is borrowed shared, not that it is no stack.
+macro_rules! stacked_through {
+    ($($ptr:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
+        impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for $ptr {
+            fn first(&self) -> &M {
+                (**self).first()
+            }
+        }
+    )*};
 }
 
-#[diagnostic::do_not_recommend]
-impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for &mut S {
-    fn first(&self) -> &M {
-        (**self).first()
-    }
-}
-
-#[diagnostic::do_not_recommend]
-impl<M, S: StackedReceiver<M> + ?Sized> StackedReceiver<M> for Box<S> {
-    fn first(&self) -> &M {
-        (**self).first()
-    }
-}
+stacked_through!(&S, &mut S, Box<S>, Rc<S>, Arc<S>);
 
 /// What `scan!(.., out_axes = axis)` asks of each member's output: a `(carry, output)`
 /// pair, the outputs stacked along `axis` (as `vmap!` stacks examples).
@@ -481,7 +473,7 @@ pub struct Needs<M: ?Sized, A>(PhantomData<fn() -> (*const M, A)>);
 #[diagnostic::on_unimplemented(
     message = "this method takes `&mut self`, and the `{M}` here is borrowed shared",
     label = "needs a mutable borrow of the `{M}`",
-    note = "call it on a mutable binding (`let mut`), or pass the module as `&mut {M}` rather than `&{M}`"
+    note = "call it on a mutable binding (`let mut`), and reach the `{M}` through `&mut` or `Box` only, not through `&`, `Rc` or `Arc`"
 )]
 pub trait ModuleBorrow<'m, M: ?Sized + 'm, A: Access, R> {
     /// The module, as the method takes it.
@@ -500,8 +492,8 @@ impl<'m, M: ?Sized + 'm, P: PointsTo<M> + ?Sized> ModuleBorrow<'m, M, Shared, &'
     }
 }
 
-/// ... and on a unique one (`call!` borrows unique where the method's access is not
-/// known: a misspelt name, a `&self` method through pointers it does not look through).
+/// ... and on a unique one: the pick borrows a receiver whose type is already `&mut _`
+/// as it is (`m: &mut Linear`), as method resolution takes the receiver by value first.
 #[diagnostic::do_not_recommend]
 impl<'m, M: ?Sized + 'm, P: PointsTo<M> + ?Sized> ModuleBorrow<'m, M, Shared, &'m mut P>
     for Needs<M, Shared>

@@ -1,25 +1,25 @@
 fn expansion() {
     let _ = 'scan: {
         let kw_mask = m.view();
-        trait __NnxStackede0edb56f145341e7 {
-            fn __nnx_stacked_e0edb56f145341e7(self) -> Self;
+        trait __NnxPicke0edb56f145341e7 {
+            fn __nnx_pick_e0edb56f145341e7(self) -> Self;
         }
         impl<
             M: ?::core::marker::Sized
                 + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
-        > __NnxStackede0edb56f145341e7 for &M {
+        > __NnxPicke0edb56f145341e7 for &M {
             #[inline]
-            fn __nnx_stacked_e0edb56f145341e7(self) -> Self {
+            fn __nnx_pick_e0edb56f145341e7(self) -> Self {
                 self
             }
         }
-        impl<T: ?::core::marker::Sized> __NnxStackede0edb56f145341e7 for &mut T {
+        impl<T: ?::core::marker::Sized> __NnxPicke0edb56f145341e7 for &mut T {
             #[inline]
-            fn __nnx_stacked_e0edb56f145341e7(self) -> Self {
+            fn __nnx_pick_e0edb56f145341e7(self) -> Self {
                 self
             }
         }
-        let stack = (layers).__nnx_stacked_e0edb56f145341e7();
+        let stack = (layers).__nnx_pick_e0edb56f145341e7();
         #[diagnostic::on_unimplemented(
             message = "`scan!` runs the members of a `Stacked` module in turn, and `layers` is not one",
             label = "not a `Stacked` module",
@@ -63,6 +63,30 @@ fn expansion() {
             #[inline]
             fn scan_members(self) -> &'t ::nnx::__private::Stacked<M> {
                 ::nnx::__private::PointsTo::module(*self)
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<
+            's,
+            M,
+            P: ::nnx::__private::PointsTo<::nnx::__private::Stacked<M>>
+                + ?::core::marker::Sized,
+        > ScanStack<&'s ::nnx::__private::Stacked<M>> for &'s mut ::std::rc::Rc<P> {
+            #[inline]
+            fn scan_members(self) -> &'s ::nnx::__private::Stacked<M> {
+                ::nnx::__private::PointsTo::module(self)
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<
+            's,
+            M,
+            P: ::nnx::__private::PointsTo<::nnx::__private::Stacked<M>>
+                + ?::core::marker::Sized,
+        > ScanStack<&'s ::nnx::__private::Stacked<M>> for &'s mut ::std::sync::Arc<P> {
+            #[inline]
+            fn scan_members(self) -> &'s ::nnx::__private::Stacked<M> {
+                ::nnx::__private::PointsTo::module(self)
             }
         }
         let mut stack = ScanStack::scan_members({

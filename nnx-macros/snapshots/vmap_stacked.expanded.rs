@@ -1,24 +1,24 @@
 fn expansion() {
     let _ = {
-        trait __NnxStacked2b6008f2398c5faf {
-            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self;
+        trait __NnxPick2b6008f2398c5faf {
+            fn __nnx_pick_2b6008f2398c5faf(self) -> Self;
         }
         impl<
             M: ?::core::marker::Sized
                 + ::nnx::__private::SharedMethod<::nnx::__private::CallName>,
-        > __NnxStacked2b6008f2398c5faf for &M {
+        > __NnxPick2b6008f2398c5faf for &M {
             #[inline]
-            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self {
+            fn __nnx_pick_2b6008f2398c5faf(self) -> Self {
                 self
             }
         }
-        impl<T: ?::core::marker::Sized> __NnxStacked2b6008f2398c5faf for &mut T {
+        impl<T: ?::core::marker::Sized> __NnxPick2b6008f2398c5faf for &mut T {
             #[inline]
-            fn __nnx_stacked_2b6008f2398c5faf(self) -> Self {
+            fn __nnx_pick_2b6008f2398c5faf(self) -> Self {
                 self
             }
         }
-        let stack = (ensemble).__nnx_stacked_2b6008f2398c5faf();
+        let stack = (ensemble).__nnx_pick_2b6008f2398c5faf();
         match (
             ::nnx::__private::CallMethod::vmap(
                     ::nnx::__private::ModuleMethods::same(

@@ -111,14 +111,6 @@ fn name_type(call: &Invocation, p: &TokenStream) -> TokenStream {
     }
 }
 
-/// What a borrow pick is of: the module itself, or a `Stacked` ensemble of it (a trait
-/// of its own, in case both are picked in one scope).
-#[derive(Clone, Copy)]
-enum Borrowed {
-    Module,
-    Stacked,
-}
-
 /// A local trait `Pick` with a method on `&M` when the method named in `call` takes
 /// `&self` on `M` (a module, a `Stacked` of them, or a pointer to either), and on
 /// `&mut T` otherwise, and `(receiver).pick()`: method-call autoref
@@ -127,26 +119,14 @@ enum Borrowed {
 /// reported by the table and an immutable binding by the borrow checker). Named after
 /// the call's tokens: a call in another's arguments has its own trait, and two in scope
 /// would make the method ambiguous.
-fn autoref_pick(
-    call: &Invocation,
-    runtime: &TokenStream,
-    borrowed: Borrowed,
-) -> (TokenStream, TokenStream) {
+fn autoref_pick(call: &Invocation, runtime: &TokenStream) -> (TokenStream, TokenStream) {
     let p = &private(runtime);
     let name = name_type(call, p);
     let receiver = &call.receiver;
     let span = receiver.span();
     let hash = name_hash(&call.to_token_string());
-    let (pick, pick_fn) = match borrowed {
-        Borrowed::Module => (
-            format_ident!("__NnxPick{:x}", hash),
-            format_ident!("__nnx_pick_{:x}", hash, span = span),
-        ),
-        Borrowed::Stacked => (
-            format_ident!("__NnxStacked{:x}", hash),
-            format_ident!("__nnx_stacked_{:x}", hash, span = span),
-        ),
-    };
+    let pick = format_ident!("__NnxPick{:x}", hash);
+    let pick_fn = format_ident!("__nnx_pick_{:x}", hash, span = span);
     let items = quote! {
         trait #pick {
             fn #pick_fn(self) -> Self;
@@ -173,7 +153,7 @@ fn autoref_pick(
 pub fn expand_call(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     let span = call.receiver.span();
     let at = private_at(runtime, span);
-    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Module);
+    let (pick, picked) = autoref_pick(call, runtime);
     let (head, method) = match &call.method {
         Some(method) => (
             quote_spanned!(span=> #at::ModuleMethods::calls(#picked)),
@@ -485,7 +465,7 @@ fn shared_receiver(in_axes: Option<&InAxes>) -> Option<Span> {
 /// batching rule may run on a shared module; otherwise the check before it is the one
 /// error, and borrow checking does not run on a body with errors).
 fn module_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
-    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Module);
+    let (pick, picked) = autoref_pick(call, runtime);
     let module = Ident::new("module", Span::mixed_site());
     quote! {
         #pick
@@ -495,11 +475,11 @@ fn module_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
 
 /// `let stack = ensemble.pick();`: a `Stacked` receiver borrowed as its members' method
 /// needs, by method-call autoref as in `call!`: shared when the method takes `&self`
-/// (so an ensemble works behind `&`, inside a `&self` forward), unique otherwise. Any
-/// other receiver is taken unique, and `StackedReceiver` (`ScanStack` for `scan!`) then
-/// reports it. Binds `stack`.
+/// (so an ensemble works behind `&`, inside a `&self` forward), unique otherwise. A
+/// receiver that is no stack is borrowed by the same rule, and `StackedReceiver`
+/// (`ScanStack` for `scan!`) then reports it. Binds `stack`.
 pub(crate) fn stacked_borrow(call: &Invocation, runtime: &TokenStream) -> TokenStream {
-    let (pick, picked) = autoref_pick(call, runtime, Borrowed::Stacked);
+    let (pick, picked) = autoref_pick(call, runtime);
     let stack = Ident::new("stack", Span::mixed_site());
     quote! {
         #pick

@@ -228,8 +228,8 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
                 #p::PointsToMut::module_mut(self)
             }
         }
-        // A stack behind `&`, taken unique for a `&mut self` method: its members are
-        // then `&M`, and `call!` on them says that they are borrowed shared.
+        // A stack behind `&`, `Rc` or `Arc`, taken unique for a `&mut self` method: its
+        // members are then `&M`, and `call!` on them says that they are borrowed shared.
         #[diagnostic::do_not_recommend]
         impl<'s, 't, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
             ScanStack<&'t #p::Stacked<M>> for &'s mut &'t P
@@ -237,6 +237,24 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
             #[inline]
             fn scan_members(self) -> &'t #p::Stacked<M> {
                 #p::PointsTo::module(*self)
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
+            ScanStack<&'s #p::Stacked<M>> for &'s mut ::std::rc::Rc<P>
+        {
+            #[inline]
+            fn scan_members(self) -> &'s #p::Stacked<M> {
+                #p::PointsTo::module(self)
+            }
+        }
+        #[diagnostic::do_not_recommend]
+        impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
+            ScanStack<&'s #p::Stacked<M>> for &'s mut ::std::sync::Arc<P>
+        {
+            #[inline]
+            fn scan_members(self) -> &'s #p::Stacked<M> {
+                #p::PointsTo::module(self)
             }
         }
     }

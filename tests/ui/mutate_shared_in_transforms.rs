@@ -1,4 +1,5 @@
 use nnx::prelude::*;
+use std::rc::Rc;
 
 // `BatchNorm::forward` updates running statistics (`&mut self`); behind `&`, no
 // transform may run it, and each says so at the receiver.
@@ -24,6 +25,13 @@ fn scan_layers(layers: &Stacked<BatchNorm>, x: &Array2<f32>) {
     let _ = scan!(layers(x));
 }
 
+// Behind an `Rc`, as a direct call would be refused.
+fn through_rc(bn: &mut Rc<BatchNorm>, layers: &mut Rc<Stacked<BatchNorm>>, x: &Array2<f32>) {
+    let _ = call!(bn(x));
+    let _ = vmap!(layers(x), in_axes = (0, self = 0));
+    let _ = scan!(layers(x));
+}
+
 fn main() {
     let mut bn = BatchNorm::new(4);
     vmap_shared(&bn, &Array2::zeros((3, 4)));
@@ -31,5 +39,6 @@ fn main() {
     let layers = Stacked::new(3, |_| BatchNorm::new(4));
     vmap_stacked(&layers, &Array2::zeros((3, 4)));
     scan_layers(&layers, &Array2::zeros((3, 4)));
+    through_rc(&mut Rc::new(BatchNorm::new(4)), &mut Rc::new(layers), &Array2::zeros((3, 4)));
     let _ = call!(bn(&Array2::<f32>::zeros((3, 4))));
 }
