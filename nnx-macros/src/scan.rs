@@ -201,6 +201,19 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
     );
     let label = "not a `Stacked` module";
     let note = "build the layer stack with `Stacked::new(n, |i| ..)`; a single module is called with `call!`";
+    let through_counted = [quote!(::std::rc::Rc<P>), quote!(::std::sync::Arc<P>)].map(|ptr| {
+        quote_spanned! {span=>
+            #[diagnostic::do_not_recommend]
+            impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
+                ScanStack<&'s #p::Stacked<M>> for &'s mut #ptr
+            {
+                #[inline]
+                fn scan_members(self) -> &'s #p::Stacked<M> {
+                    #p::PointsTo::module(self)
+                }
+            }
+        }
+    });
     // At the receiver, so that the message is reported in the user's code.
     quote_spanned! {span=>
         #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
@@ -239,23 +252,6 @@ fn stack_check(call: &Invocation, runtime: &TokenStream) -> TokenStream {
                 #p::PointsTo::module(*self)
             }
         }
-        #[diagnostic::do_not_recommend]
-        impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
-            ScanStack<&'s #p::Stacked<M>> for &'s mut ::std::rc::Rc<P>
-        {
-            #[inline]
-            fn scan_members(self) -> &'s #p::Stacked<M> {
-                #p::PointsTo::module(self)
-            }
-        }
-        #[diagnostic::do_not_recommend]
-        impl<'s, M, P: #p::PointsTo<#p::Stacked<M>> + ?::core::marker::Sized>
-            ScanStack<&'s #p::Stacked<M>> for &'s mut ::std::sync::Arc<P>
-        {
-            #[inline]
-            fn scan_members(self) -> &'s #p::Stacked<M> {
-                #p::PointsTo::module(self)
-            }
-        }
+        #(#through_counted)*
     }
 }
