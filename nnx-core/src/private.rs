@@ -195,10 +195,10 @@ pub trait ModuleMethods {
 
 /// What `call!(m.method(..))` looks `method` up on: the methods of the module that `R`
 /// (a `&` or `&mut` of the module or of a pointer to it) borrows, and that borrow, which
-/// the call then runs on once [`ModuleBorrow::enter`] has reached the module. The module's own
-/// table is behind `Deref`, so a misspelt name is rustc's "no method named `fowrard`
-/// found for struct `Methods<&LayerNorm>`", with the closest name suggested, and no
-/// generated type in it.
+/// the call then runs on once [`ModuleBorrow::enter`] has reached the module. The
+/// module's own table is behind `Deref`, so a misspelt name is rustc's "no method named
+/// `fowrard` found for struct `Methods<&LayerNorm>`", with the closest name suggested,
+/// and no generated type in it.
 pub struct Methods<R: Borrowed>(pub R, pub <R::Module as ModuleMethods>::Table)
 where
     R::Module: ModuleMethods;
